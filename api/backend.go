@@ -1,0 +1,30 @@
+package api
+
+import (
+	"context"
+
+	"github.com/bgdns/bgdns/control"
+)
+
+// Backend is what the API needs from the node it runs on. cluster.Node
+// implements it.
+type Backend interface {
+	// State is this node's current applied state (lock-free read).
+	State() *control.State
+	// Propose commits cmd through Raft and returns Apply's result. On a
+	// follower it fails with a *control.Error of CodeNotLeader naming the
+	// leader's API address; with no leader, CodeNoLeader.
+	Propose(ctx context.Context, cmd control.Command) (control.Result, error)
+	// WaitApplied blocks until every voter has applied index (or ctx ends)
+	// and returns each voter's applied index as last seen.
+	WaitApplied(ctx context.Context, index uint64) ([]control.NodeStatus, error)
+	// Status describes the cluster: leader, members, applied indexes.
+	Status(ctx context.Context) control.ClusterStatus
+	// Ready is nil when this node is caught up and serving DNS.
+	Ready() error
+	// Join and Remove change membership (leader only; CodeNotLeader otherwise).
+	Join(ctx context.Context, req control.JoinRequest) error
+	Remove(ctx context.Context, id string) error
+	// Applied is the last Raft index applied on this node.
+	Applied() uint64
+}

@@ -1,0 +1,65 @@
+package control
+
+import "time"
+
+// MaxHistory is how many audit records are kept per service.
+const MaxHistory = 1000
+
+// Record is one audit record: who changed what, when and why.
+type Record struct {
+	Time      time.Time `json:"time"`
+	Actor     string    `json:"actor"`
+	Action    Op        `json:"action"`
+	From      string    `json:"from,omitempty"`
+	To        string    `json:"to,omitempty"`
+	Version   string    `json:"version,omitempty"`
+	Reason    string    `json:"reason,omitempty"`
+	Index     uint64    `json:"index"`
+	RequestID string    `json:"request_id,omitempty"`
+}
+
+// history is an immutable list of records, newest first. Appending shares
+// the old list; once it holds twice MaxHistory it is trimmed in one copy, so
+// the cost per record stays constant.
+type history struct {
+	rec  Record
+	next *history
+	n    int
+}
+
+func (h *history) push(r Record) *history {
+	n := 1
+	if h != nil {
+		n = h.n + 1
+	}
+	nh := &history{rec: r, next: h, n: n}
+	if n > 2*MaxHistory {
+		return fromRecords(nh.records(MaxHistory))
+	}
+	return nh
+}
+
+// records returns at most limit records, newest first (limit <= 0: all kept).
+func (h *history) records(limit int) []Record {
+	if limit <= 0 || limit > MaxHistory {
+		limit = MaxHistory
+	}
+	var out []Record
+	for ; h != nil && len(out) < limit; h = h.next {
+		out = append(out, h.rec)
+	}
+	return out
+}
+
+// fromRecords builds a history from records given newest first.
+func fromRecords(recs []Record) *history {
+	var h *history
+	for i := len(recs) - 1; i >= 0; i-- {
+		n := 1
+		if h != nil {
+			n = h.n + 1
+		}
+		h = &history{rec: recs[i], next: h, n: n}
+	}
+	return h
+}
