@@ -27,4 +27,8 @@ type Backend interface {
 	Remove(ctx context.Context, id string) error
 	// Applied is the last Raft index applied on this node.
 	Applied() uint64
+	// Self describes this node only (id, addresses, applied index, last
+	// contact with the leader, serving); GET /v1/cluster/self returns it and
+	// other nodes read it to learn this node's applied index.
+	Self() control.NodeStatus
 }

@@ -89,3 +89,14 @@ func (s *Service) withPool(c Colour, p *Pool) *Service {
 	}
 	return n
 }
+
+// AnswerAddrs returns the addresses to answer for colour c: the pool's
+// addresses, or nil when the colour has no pool. The DNS server calls this
+// and nothing else, so serving rules (such as health filtering) live here.
+func (s *Service) AnswerAddrs(c Colour) []netip.Addr {
+	p := s.Pool(c)
+	if p == nil {
+		return nil
+	}
+	return p.Addresses
+}

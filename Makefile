@@ -1,0 +1,42 @@
+# bgdns — build, run, test, benchmark.
+GO        ?= go
+BIN       := bin/bgdns
+PKGS      := ./...
+FUZZTIME  ?= 20s
+
+.PHONY: all build run test test-unit test-e2e test-interop fuzz bench bench-switch vet clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/bgdns
+
+# A local 3-node cluster on loopback with a demo zone and service.
+run: build
+	$(BIN) dev
+
+vet:
+	$(GO) vet $(PKGS)
+
+# The default test run: unit, in-process cluster and end-to-end tests.
+test: build vet
+	$(GO) test -race -count=1 -timeout 12m $(PKGS)
+
+# Real peers (NSD, Knot, unbound, dig) against bgdns; needs scripts/install-test-deps.sh.
+test-interop: build
+	$(GO) test -count=1 -timeout 10m -tags interop ./dnsserver/interop/...
+
+# Bounded fuzzing of the DNS handler.
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzHandler -fuzztime $(FUZZTIME) ./dnsserver/
+
+# Side-by-side benchmark against NSD and Knot (BENCH_SECONDS, default 10).
+bench: build
+	bash scripts/bench.sh
+
+# Switch latency on a 3-node loopback cluster with fsync on.
+bench-switch: build
+	$(GO) run ./cmd/bench-switch
+
+clean:
+	rm -rf bin bench/out
