@@ -14,6 +14,7 @@ const (
 	CodeConflict   Code = "conflict"    // precondition or lifecycle conflict (409)
 	CodeInvalid    Code = "invalid"     // well-formed but semantically invalid (422)
 	CodeNoLeader   Code = "no_leader"   // cluster cannot commit right now (503)
+	CodeNotLeader  Code = "not_leader"  // this node is a follower; Error.Leader names the leader (forward or 503)
 	CodeInternal   Code = "internal"    // a bug (500)
 )
 
