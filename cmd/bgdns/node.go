@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/bgdns/bgdns/api"
+	"github.com/bgdns/bgdns/cluster"
+	"github.com/bgdns/bgdns/control"
+	"github.com/bgdns/bgdns/dnsserver"
+)
+
+var _ api.Backend = (*cluster.Node)(nil)
+var _ dnsserver.Source = (*cluster.Node)(nil)
+
+// nodeConfig is everything one bgdns node needs, from flags or dev.
+type nodeConfig struct {
+	NodeID, DataDir   string
+	DNSAddr, HTTPAddr string
+	RaftAddr          string
+	HTTPAdvertise     string // base URL peers use; default http://<http-addr>
+	Bootstrap         bool
+	Join              string
+	Zones             []string
+	MaxStale          time.Duration
+	APIToken          string
+	SnapshotThreshold uint64
+	DNS               dnsserver.Config // Addr and NodeID are filled in
+}
+
+// runningNode is a started node; Shutdown stops it in order.
+type runningNode struct {
+	cfg  nodeConfig
+	log  *slog.Logger
+	node *cluster.Node
+	dns  *dnsserver.Server
+	http *http.Server
+	stop context.CancelFunc
+	done chan struct{}
+}
+
+func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningNode, error) {
+	if cfg.NodeID == "" || cfg.DataDir == "" {
+		return nil, errors.New("--node-id and --data-dir are required")
+	}
+	if cfg.Bootstrap && cfg.Join != "" {
+		return nil, errors.New("--bootstrap and --join exclude each other")
+	}
+	advertise := cfg.HTTPAdvertise
+	if advertise == "" {
+		advertise = "http://" + cfg.HTTPAddr
+	}
+	log = log.With("node", cfg.NodeID)
+	rn := &runningNode{cfg: cfg, log: log, done: make(chan struct{})}
+
+	dcfg := cfg.DNS
+	dcfg.Addr, dcfg.NodeID, dcfg.Logger = cfg.DNSAddr, cfg.NodeID, log.With("component", "dns")
+	var dnsSrv *dnsserver.Server
+	node, err := cluster.Open(cluster.Config{
+		NodeID: cfg.NodeID, DataDir: cfg.DataDir, RaftAddr: cfg.RaftAddr,
+		HTTPAddr: advertise, DNSAddr: cfg.DNSAddr, Bootstrap: cfg.Bootstrap,
+		MaxStale: cfg.MaxStale, SnapshotThreshold: cfg.SnapshotThreshold,
+		Logger: log.With("component", "raft"),
+		OnChange: func(*control.State) {
+			if dnsSrv != nil {
+				dnsSrv.StateChanged()
+			}
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open cluster node: %w", err)
+	}
+	rn.node = node
+	dcfg.ShouldNotify = node.IsLeader
+	dnsSrv = dnsserver.New(dcfg, node)
+	if err := dnsSrv.Start(); err != nil {
+		_ = node.Shutdown(context.Background())
+		return nil, fmt.Errorf("dns: %w", err)
+	}
+	rn.dns = dnsSrv
+
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		_ = dnsSrv.Shutdown(context.Background())
+		_ = node.Shutdown(context.Background())
+		return nil, fmt.Errorf("http: %w", err)
+	}
+	h := api.NewHandler(node, api.Options{Token: cfg.APIToken, Logger: log.With("component", "api")})
+	rn.http = api.NewServer(cfg.HTTPAddr, h)
+	go func() {
+		if err := rn.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http server stopped", "err", err)
+		}
+	}()
+
+	bg, stop := context.WithCancel(context.Background())
+	rn.stop = stop
+	go func() {
+		defer close(rn.done)
+		rn.background(bg, advertise)
+	}()
+	log.Info("node started", "dns", dnsSrv.Addr(), "http", cfg.HTTPAddr, "raft", cfg.RaftAddr)
+	return rn, nil
+}
+
+// background joins the cluster or creates the bootstrap zones, then runs
+// the node's periodic work until ctx ends.
+func (rn *runningNode) background(ctx context.Context, advertise string) {
+	if rn.cfg.Join != "" {
+		req := control.JoinRequest{ID: rn.cfg.NodeID, RaftAddr: rn.cfg.RaftAddr, HTTPAddr: advertise, DNSAddr: rn.cfg.DNSAddr}
+		if err := cluster.JoinCluster(ctx, rn.cfg.Join, req); err != nil && ctx.Err() == nil {
+			rn.log.Error("join failed", "via", rn.cfg.Join, "err", err)
+		}
+	}
+	if rn.cfg.Bootstrap && len(rn.cfg.Zones) > 0 {
+		if err := rn.ensureZones(ctx); err != nil && ctx.Err() == nil {
+			rn.log.Error("creating bootstrap zones", "err", err)
+		}
+	}
+	runProber(ctx, rn)
+}
+
+// ensureZones creates each --zone that does not exist yet, with this node
+// as its one NS and glue from the DNS address.
+func (rn *runningNode) ensureZones(ctx context.Context) error {
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := rn.node.WaitLeader(wctx); err != nil {
+		return err
+	}
+	glue := glueAddr(rn.dns.Addr())
+	for _, z := range rn.cfg.Zones {
+		name, err := control.CanonicalName(z)
+		if err != nil {
+			return err
+		}
+		if rn.node.State().Zone(name) != nil {
+			continue
+		}
+		ns := "ns1." + name
+		cmd := control.Command{
+			Op: control.OpZonePut, Name: name, Time: time.Now().UTC(), Actor: "bootstrap",
+			Zone: &control.ZoneSpec{NS: []string{ns}, Glue: map[string][]netip.Addr{ns: {glue}}},
+		}
+		res, err := rn.node.Propose(wctx, cmd)
+		if err != nil {
+			return err
+		}
+		if res.Err != nil {
+			return res.Err
+		}
+		rn.log.Info("zone created", "zone", name, "index", res.Index)
+	}
+	return nil
+}
+
+// glueAddr is the address advertised for the node's own NS name.
+func glueAddr(hostport string) netip.Addr {
+	ap, err := netip.ParseAddrPort(hostport)
+	if err != nil || ap.Addr().IsUnspecified() {
+		return netip.MustParseAddr("127.0.0.1")
+	}
+	return ap.Addr().Unmap()
+}
+
+// Shutdown stops the node in order: API, DNS, then Raft (which hands
+// leadership over first when this node leads).
+func (rn *runningNode) Shutdown(ctx context.Context) error {
+	rn.stop()
+	<-rn.done
+	var errs []error
+	if err := rn.http.Shutdown(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("http: %w", err))
+	}
+	if err := rn.dns.Shutdown(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("dns: %w", err))
+	}
+	if err := rn.node.Shutdown(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("raft: %w", err))
+	}
+	return errors.Join(errs...)
+}
