@@ -26,9 +26,9 @@ func TestServeConfigPrecedence(t *testing.T) {
 	}
 	get := func(name string) string { return cmd.Flags().Lookup(name).Value.String() }
 	checks := map[string]string{
-		"node-id":   "from-file",    // file only
-		"data-dir":  "/from/env",    // env beats file
-		"http-addr": "127.0.0.1:3",  // flag beats env
+		"node-id":   "from-file",   // file only
+		"data-dir":  "/from/env",   // env beats file
+		"http-addr": "127.0.0.1:3", // flag beats env
 		"max-stale": (5 * time.Second).String(),
 		"zone":      "[a.test.,b.test.]",
 		"raft-addr": "127.0.0.1:7053", // default
