@@ -1,0 +1,369 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// testZone is the zone every end-to-end test serves unless it says otherwise.
+const testZone = "bg.example.test."
+
+// NodeOptions say how to run one `bgdns serve` process. Zero values take
+// defaults: host 127.0.0.1, zone testZone, fresh free ports.
+type NodeOptions struct {
+	ID        string
+	Host      string // loopback address to bind (127.0.0.1, 127.0.0.72, ...)
+	Zone      string
+	Bootstrap bool
+	Join      string        // http://host:port of any member
+	MaxStale  time.Duration // --max-stale when non-zero
+	Args      []string      // more flags for serve
+	Env       []string      // more environment (KEY=VALUE)
+}
+
+// Node is one bgdns server process under test. Its ports and data
+// directory stay the same across Kill9/Stop and Restart.
+type Node struct {
+	t    testing.TB
+	Opts NodeOptions
+
+	ID       string
+	DataDir  string
+	DNSAddr  string // host:port, UDP and TCP
+	HTTPAddr string // host:port
+	RaftAddr string // host:port
+	LogPath  string // stdout and stderr of every run, appended
+
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	done   chan struct{} // closed when the current process has exited
+	runs   int
+	exited error
+}
+
+// NewNode allocates ports and a data directory for a node and registers its
+// cleanup (the process is stopped, its log printed if the test failed). It
+// does not start the process.
+func NewNode(t testing.TB, o NodeOptions) *Node {
+	t.Helper()
+	requireE2E(t, "dig")
+	if o.ID == "" {
+		o.ID = "n1"
+	}
+	if o.Host == "" {
+		o.Host = "127.0.0.1"
+	}
+	if o.Zone == "" {
+		o.Zone = testZone
+	}
+	dir := t.TempDir()
+	n := &Node{
+		t:        t,
+		Opts:     o,
+		ID:       o.ID,
+		DataDir:  filepath.Join(dir, "data"),
+		LogPath:  filepath.Join(dir, o.ID+".log"),
+		DNSAddr:  freeDNSAddr(t, o.Host),
+		HTTPAddr: freeTCPAddr(t, o.Host),
+		RaftAddr: freeTCPAddr(t, o.Host),
+	}
+	t.Cleanup(n.cleanup)
+	return n
+}
+
+// StartNode starts a node and waits until it is ready.
+func StartNode(t testing.TB, o NodeOptions) *Node {
+	t.Helper()
+	n := NewNode(t, o)
+	n.Start()
+	n.WaitReady()
+	return n
+}
+
+// URL is the node's API base address.
+func (n *Node) URL() string { return "http://" + n.HTTPAddr }
+
+// args builds the serve command line from the node's options.
+func (n *Node) args() []string {
+	a := []string{"serve",
+		"--node-id", n.ID,
+		"--data-dir", n.DataDir,
+		"--zone", n.Opts.Zone,
+		"--dns-addr", n.DNSAddr,
+		"--http-addr", n.HTTPAddr,
+		"--raft-addr", n.RaftAddr,
+	}
+	if n.Opts.Bootstrap {
+		a = append(a, "--bootstrap")
+	}
+	if n.Opts.Join != "" {
+		a = append(a, "--join", n.Opts.Join)
+	}
+	if n.Opts.MaxStale > 0 {
+		a = append(a, "--max-stale", n.Opts.MaxStale.String())
+	}
+	return append(a, n.Opts.Args...)
+}
+
+// Start launches the process without waiting for it to be ready (a
+// restarted cluster member cannot be ready before a quorum is back).
+func (n *Node) Start() {
+	n.t.Helper()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.cmd != nil && !isClosed(n.done) {
+		n.t.Fatalf("%s: Start while still running", n.ID)
+	}
+	logf, err := os.OpenFile(n.LogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	n.runs++
+	args := n.args()
+	fmt.Fprintf(logf, "=== run %d: bgdns %s\n", n.runs, strings.Join(args, " "))
+	cmd := exec.Command(binPath, args...)
+	cmd.Env = append(cleanEnv(), n.Opts.Env...)
+	cmd.Stdout = logf
+	cmd.Stderr = logf
+	cmd.SysProcAttr = childAttrs()
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		n.t.Fatalf("%s: start: %v", n.ID, err)
+	}
+	done := make(chan struct{})
+	n.cmd, n.done, n.exited = cmd, done, nil
+	go func() {
+		err := cmd.Wait()
+		logf.Close()
+		n.mu.Lock()
+		n.exited = err
+		n.mu.Unlock()
+		close(done)
+	}()
+}
+
+// WaitReady waits until GET /readyz answers 200, failing the test (with the
+// node's log) if the process exits first or the deadline passes.
+func (n *Node) WaitReady() {
+	n.t.Helper()
+	if err := n.waitReady(20 * time.Second); err != nil {
+		n.t.Fatalf("%s not ready: %v\n%s", n.ID, err, n.LogTail(60))
+	}
+}
+
+func (n *Node) waitReady(timeout time.Duration) error {
+	done := n.doneChan()
+	return poll(timeout, func() error {
+		select {
+		case <-done:
+			return fmt.Errorf("process exited: %v", n.ExitErr())
+		default:
+		}
+		code, _, err := httpGet(n.URL() + "/readyz")
+		if err != nil {
+			return err
+		}
+		if code != http.StatusOK {
+			return fmt.Errorf("/readyz: %d", code)
+		}
+		return nil
+	})
+}
+
+// Ready reports whether /readyz answers 200 right now.
+func (n *Node) Ready() bool {
+	code, _, err := httpGet(n.URL() + "/readyz")
+	return err == nil && code == http.StatusOK
+}
+
+// Kill9 sends SIGKILL and waits for the process to be gone.
+func (n *Node) Kill9() {
+	n.t.Helper()
+	n.signal(syscall.SIGKILL, 10*time.Second)
+}
+
+// Stop sends SIGTERM and waits for an orderly exit (SIGKILL after 15s).
+// A non-zero exit on SIGTERM fails the test.
+func (n *Node) Stop() {
+	n.t.Helper()
+	if !n.signal(syscall.SIGTERM, 15*time.Second) {
+		n.t.Errorf("%s: no exit within 15s of SIGTERM; killed\n%s", n.ID, n.LogTail(40))
+		n.signal(syscall.SIGKILL, 10*time.Second)
+		return
+	}
+	if err := n.ExitErr(); err != nil {
+		n.t.Errorf("%s: exit after SIGTERM: %v\n%s", n.ID, err, n.LogTail(40))
+	}
+}
+
+// signal sends sig to a running process and waits up to timeout for it to
+// exit; it reports whether it did.
+func (n *Node) signal(sig syscall.Signal, timeout time.Duration) bool {
+	n.mu.Lock()
+	cmd, done := n.cmd, n.done
+	n.mu.Unlock()
+	if cmd == nil || isClosed(done) {
+		return true
+	}
+	_ = cmd.Process.Signal(sig)
+	select {
+	case <-done:
+		return true
+	case <-time.After(timeout * slow):
+		return false
+	}
+}
+
+// Restart starts the node again on the same data directory and ports,
+// without --bootstrap or --join, and waits until it is ready.
+func (n *Node) Restart() {
+	n.t.Helper()
+	n.RestartNoWait()
+	n.WaitReady()
+}
+
+// RestartNoWait is Restart without waiting for readiness.
+func (n *Node) RestartNoWait() {
+	n.t.Helper()
+	if n.Running() {
+		n.t.Fatalf("%s: Restart while still running (Kill9 or Stop it first)", n.ID)
+	}
+	n.Opts.Bootstrap = false
+	n.Opts.Join = ""
+	n.Start()
+}
+
+// Running reports whether the process is alive.
+func (n *Node) Running() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.cmd != nil && !isClosed(n.done)
+}
+
+// ExitErr is the exit status of the last process (nil while running or on
+// a clean exit).
+func (n *Node) ExitErr() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.exited
+}
+
+func (n *Node) doneChan() chan struct{} {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.done
+}
+
+// Log returns everything the node printed, over all its runs.
+func (n *Node) Log() string {
+	b, _ := os.ReadFile(n.LogPath)
+	return string(b)
+}
+
+// LogTail returns the last lines of the node's log, labelled.
+func (n *Node) LogTail(lines int) string {
+	f, err := os.Open(n.LogPath)
+	if err != nil {
+		return fmt.Sprintf("--- %s: no log: %v", n.ID, err)
+	}
+	defer f.Close()
+	var all []string
+	sc := bufio.NewScanner(io.LimitReader(f, 8<<20))
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	for sc.Scan() {
+		all = append(all, sc.Text())
+	}
+	if len(all) > lines {
+		all = all[len(all)-lines:]
+	}
+	return fmt.Sprintf("--- log of %s (%s), last %d lines:\n%s\n--- end of %s log",
+		n.ID, n.LogPath, len(all), strings.Join(all, "\n"), n.ID)
+}
+
+// cleanup stops the process at the end of the test, prints its log when the
+// test failed, and fails the test on a data race report from a -race build.
+func (n *Node) cleanup() {
+	if n.Running() {
+		if !n.signal(syscall.SIGTERM, 15*time.Second) {
+			n.signal(syscall.SIGKILL, 10*time.Second)
+		}
+	}
+	if n.runs == 0 {
+		return
+	}
+	log := n.Log()
+	if strings.Contains(log, "WARNING: DATA RACE") {
+		n.t.Errorf("%s: the race detector reported a data race in bgdns", n.ID)
+	}
+	if strings.Contains(log, "panic: ") {
+		n.t.Errorf("%s: bgdns panicked", n.ID)
+	}
+	if n.t.Failed() {
+		n.t.Log(n.LogTail(150))
+	}
+}
+
+// Dig queries this node's DNS address (see Dig).
+func (n *Node) Dig(name, qtype string, opts ...string) *DNSAnswer {
+	n.t.Helper()
+	return Dig(n.t, n.DNSAddr, name, qtype, opts...)
+}
+
+// CLI runs the bgdns client against this node and returns its stdout; a
+// non-zero exit fails the test.
+func (n *Node) CLI(args ...string) string {
+	n.t.Helper()
+	return CLI(n.t, n.URL(), args...)
+}
+
+// cleanEnv is the test's environment without BGDNS_* variables, so a
+// developer's shell settings cannot change what a test runs.
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "BGDNS_") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+func isClosed(c chan struct{}) bool {
+	if c == nil {
+		return true
+	}
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}
+
+// httpGet is a GET with a short timeout; it returns status and body.
+func httpGet(url string) (int, []byte, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second*slow)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	return resp.StatusCode, b, err
+}
