@@ -29,8 +29,12 @@ func (s *State) Apply(cmd Command, index uint64) (*State, Result) {
 		res, err = ns.applyServicePut(cmd)
 	case OpServiceDelete:
 		res, err = ns.applyServiceDelete(cmd)
-	case OpDeploy, OpSwitch, OpRollback, OpComplete:
+	case OpDeploy, OpSwitch, OpRollback, OpComplete, OpValidated:
 		res, err = ns.applyLifecycle(cmd)
+	case OpHealth:
+		res, err = ns.applyHealth(cmd)
+	case OpFreeze, OpUnfreeze:
+		res, err = ns.applyFreeze(cmd)
 	default:
 		err = BadRequest("unknown operation %q", cmd.Op)
 	}

@@ -17,6 +17,14 @@ const (
 	OpSwitch        Op = "switch"
 	OpRollback      Op = "rollback"
 	OpComplete      Op = "complete"
+	// OpHealth commits address health transitions of one service (prober).
+	OpHealth Op = "health"
+	// OpValidated ends a validation window that passed (prober).
+	OpValidated Op = "validated"
+	// OpFreeze and OpUnfreeze set and lift the freeze of a service or a
+	// zone (Name says which), refusing switches while set.
+	OpFreeze   Op = "freeze"
+	OpUnfreeze Op = "unfreeze"
 )
 
 // Command is one change to the State, as it travels through the Raft log.
@@ -36,6 +44,18 @@ type Command struct {
 	Service *ServiceSpec `json:"service,omitempty"` // service.put
 	Deploy  *DeploySpec  `json:"deploy,omitempty"`  // deploy
 	To      Colour       `json:"to,omitempty"`      // switch: target ("" = idle)
+	Health  *HealthSpec  `json:"health,omitempty"`  // health
+
+	// Force, with a reason, overrides the safety gates of a switch (frozen,
+	// min_switch_interval, min_healthy) and the retire watermark of complete.
+	// An override is written to history.
+	Force bool `json:"force,omitempty"`
+	// IfState, when set, must be the service's current state (lifecycle ops).
+	IfState Phase `json:"if_state,omitempty"`
+	// MaxStale is the cluster's bound on how long a node may serve without
+	// hearing from a leader, stamped by the proposer; zero means
+	// DefaultMaxStale. It enters the retire watermark of switch and rollback.
+	MaxStale Duration `json:"max_stale,omitempty"`
 }
 
 // ZoneSpec is the body of a zone put. Zero fields take defaults.
@@ -43,6 +63,8 @@ type ZoneSpec struct {
 	SOA  SOA                     `json:"soa"`
 	NS   []string                `json:"ns,omitempty"`
 	Glue map[string][]netip.Addr `json:"glue,omitempty"`
+	// Frozen refuses switches of every service of the zone until lifted.
+	Frozen bool `json:"frozen,omitempty"`
 }
 
 // ServiceSpec is the body of a service put (create or replace).
@@ -52,6 +74,13 @@ type ServiceSpec struct {
 	Blue   *Pool  `json:"blue,omitempty"`
 	Green  *Pool  `json:"green,omitempty"`
 	NoTXT  bool   `json:"no_txt,omitempty"`
+
+	HealthCheck       *HealthCheck `json:"health_check,omitempty"`
+	Validation        *Validation  `json:"validation,omitempty"`
+	MinHealthy        int          `json:"min_healthy,omitempty"`
+	FailClosed        bool         `json:"fail_closed,omitempty"`
+	MinSwitchInterval Duration     `json:"min_switch_interval,omitempty"`
+	Frozen            bool         `json:"frozen,omitempty"`
 }
 
 // DeploySpec is the body of a deploy onto the idle colour.

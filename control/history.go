@@ -16,6 +16,10 @@ type Record struct {
 	Reason    string    `json:"reason,omitempty"`
 	Index     uint64    `json:"index"`
 	RequestID string    `json:"request_id,omitempty"`
+	// Override marks a forced step that a safety rule would have refused;
+	// Overrides says which rules.
+	Override  bool     `json:"override,omitempty"`
+	Overrides []string `json:"overrides,omitempty"`
 }
 
 // history is an immutable list of records, newest first. Appending shares

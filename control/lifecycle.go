@@ -1,5 +1,7 @@
 package control
 
+import "time"
+
 // applyLifecycle runs deploy, switch, rollback and complete: the blue-green
 // steps of SPEC §1.
 func (s *State) applyLifecycle(cmd Command) (Result, *Error) {
@@ -9,6 +11,9 @@ func (s *State) applyLifecycle(cmd Command) (Result, *Error) {
 	}
 	if e := checkRevision(cmd, svc.Revision, svc); e != nil {
 		return Result{}, e
+	}
+	if cmd.IfState != "" && cmd.IfState != svc.State {
+		return Result{}, conflictWith(svc, "%s is %s, not %s", trimDot(svc.Name), svc.State, cmd.IfState)
 	}
 	var next *Service
 	var rec Record
@@ -22,6 +27,10 @@ func (s *State) applyLifecycle(cmd Command) (Result, *Error) {
 		next, rec, err = s.rollback(svc, cmd)
 	case OpComplete:
 		next, rec, err = s.complete(svc, cmd)
+	case OpValidated:
+		next, rec, err = s.validated(svc, cmd)
+	case OpFreeze, OpUnfreeze:
+		next, rec, err = s.freeze(svc, cmd)
 	}
 	if err != nil {
 		return Result{}, err
@@ -43,6 +52,10 @@ func (s *State) deploy(svc *Service, cmd Command) (*Service, Record, *Error) {
 	next := svc.withPool(idle, &Pool{Version: cmd.Deploy.Version, Addresses: cmd.Deploy.Addresses})
 	next.State = PhaseDeployed
 	next.Previous = ""
+	// the new pool starts unprobed; the retired slot's watermark is over
+	next.Health = healthFor(svc.Health, svc.ActivePool())
+	next.SafeToRetireAt = time.Time{}
+	next.ValidatingUntil, next.ValidatedAt = time.Time{}, time.Time{}
 	return next, s.newRecord(cmd, "", string(idle), cmd.Deploy.Version), nil
 }
 
@@ -65,11 +78,21 @@ func (s *State) switchTo(svc *Service, cmd Command) (*Service, Record, *Error) {
 	if p.Retired {
 		return nil, Record{}, conflictWith(svc, "%s is retired; deploy to it first", to)
 	}
+	overrides, err := gate(svc, cmd.Op, s.switchGates(svc, to, cmd), cmd)
+	if err != nil {
+		return nil, Record{}, err
+	}
 	next := svc.clone()
 	next.Previous = svc.Active
 	next.Active = to
 	next.State = PhaseValidating
-	return next, s.newRecord(cmd, string(svc.Active), string(to), p.Version), nil
+	s.switched(next, cmd)
+	if v := svc.Validation; v != nil {
+		next.ValidatingUntil = cmd.Time.Add(v.Window.D())
+	}
+	rec := s.newRecord(cmd, string(svc.Active), string(to), p.Version)
+	rec.Override, rec.Overrides = len(overrides) > 0, overrides
+	return next, rec, nil
 }
 
 func (s *State) rollback(svc *Service, cmd Command) (*Service, Record, *Error) {
@@ -79,12 +102,18 @@ func (s *State) rollback(svc *Service, cmd Command) (*Service, Record, *Error) {
 	next := svc.clone()
 	next.Active, next.Previous = svc.Previous, ""
 	next.State = PhaseRolledBack
+	s.switched(next, cmd)
 	return next, s.newRecord(cmd, string(svc.Active), string(next.Active), next.ActivePool().Version), nil
 }
 
 func (s *State) complete(svc *Service, cmd Command) (*Service, Record, *Error) {
-	if svc.State != PhaseValidating && svc.State != PhaseRolledBack {
+	validated := svc.State == PhaseStable && svc.Previous != "" // a validation window passed
+	if svc.State != PhaseValidating && svc.State != PhaseRolledBack && !validated {
 		return nil, Record{}, conflictWith(svc, "nothing to complete: %s is %s", trimDot(svc.Name), svc.State)
+	}
+	overrides, err := gate(svc, cmd.Op, completeGates(svc, cmd), cmd)
+	if err != nil {
+		return nil, Record{}, err
 	}
 	old := svc.Idle()
 	next := svc.clone()
@@ -95,5 +124,8 @@ func (s *State) complete(svc *Service, cmd Command) (*Service, Record, *Error) {
 	}
 	next.Previous = ""
 	next.State = PhaseStable
-	return next, s.newRecord(cmd, string(old), string(svc.Active), svc.ActivePool().Version), nil
+	next.ValidatingUntil = time.Time{}
+	rec := s.newRecord(cmd, string(old), string(svc.Active), svc.ActivePool().Version)
+	rec.Override, rec.Overrides = len(overrides) > 0, overrides
+	return next, rec, nil
 }

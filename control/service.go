@@ -44,6 +44,27 @@ type Service struct {
 	NoTXT bool `json:"no_txt,omitempty"`
 	// ChangedAt is the leader's time of the last change.
 	ChangedAt time.Time `json:"changed_at"`
+
+	// Health checks, validation and switch safety (health.go, validation.go,
+	// safety.go). A service without a health check serves every address.
+	HealthCheck       *HealthCheck `json:"health_check,omitempty"`
+	Validation        *Validation  `json:"validation,omitempty"`
+	MinHealthy        int          `json:"min_healthy,omitempty"`
+	FailClosed        bool         `json:"fail_closed,omitempty"`
+	MinSwitchInterval Duration     `json:"min_switch_interval,omitempty"`
+	Frozen            bool         `json:"frozen,omitempty"`
+	// Health is the committed health per address of both colours, changed
+	// only by OpHealth (copy-on-write). A missing address is unknown.
+	Health map[netip.Addr]AddrHealth `json:"health,omitempty"`
+	// LastSwitchAt is the leader's time of the last switch or rollback.
+	LastSwitchAt time.Time `json:"last_switch_at,omitzero"`
+	// ValidatingUntil is the end of the validation window of the last switch.
+	ValidatingUntil time.Time `json:"validating_until,omitzero"`
+	// ValidatedAt is when the validation window of the last switch passed.
+	ValidatedAt time.Time `json:"validated_at,omitzero"`
+	// SafeToRetireAt is when no resolver can still hold an answer with the
+	// colour the last switch or rollback stopped serving (the idle colour).
+	SafeToRetireAt time.Time `json:"safe_to_retire_at,omitzero"`
 }
 
 // Pool returns the pool of colour c (nil when it has none).
@@ -98,5 +119,5 @@ func (s *Service) AnswerAddrs(c Colour) []netip.Addr {
 	if p == nil {
 		return nil
 	}
-	return p.Addresses
+	return s.answerAddrs(p)
 }

@@ -35,6 +35,7 @@ func (s *State) applyServicePut(cmd Command) (Result, *Error) {
 		Name: name, Zone: z.Name, TTL: sp.TTL, Active: sp.Active, State: PhaseStable,
 		Revision: s.index, Blue: sp.Blue, Green: sp.Green, NoTXT: sp.NoTXT, ChangedAt: cmd.Time,
 	}
+	s.putSafety(svc, sp, old, cmd)
 	s.services = s.services.With(name, svc)
 	s.touchZone(z.Name, cmd, s.index)
 	s.record(name, s.newRecord(cmd, "", string(svc.Active), svc.ActivePool().Version))

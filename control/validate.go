@@ -31,6 +31,9 @@ func (c *Command) Normalize() *Error {
 	if !printable(c.Reason) || !printable(c.Actor) || !printable(c.RequestID) {
 		return Invalid("reason, actor and request_id must be printable text")
 	}
+	if e := c.normalizeSafety(); e != nil {
+		return e
+	}
 	name, err := CanonicalName(c.Name)
 	if err != nil {
 		return err.(*Error)
@@ -66,7 +69,12 @@ func (c *Command) Normalize() *Error {
 		if c.To != "" && !c.To.Valid() {
 			return Invalid("unknown colour %q (want blue or green)", c.To)
 		}
-	case OpZoneDelete, OpServiceDelete, OpRollback, OpComplete:
+	case OpHealth:
+		if c.Health == nil {
+			return BadRequest("missing health body")
+		}
+		return c.Health.normalize()
+	case OpZoneDelete, OpServiceDelete, OpRollback, OpComplete, OpValidated, OpFreeze, OpUnfreeze:
 	default:
 		return BadRequest("unknown operation %q", c.Op)
 	}
@@ -194,7 +202,7 @@ func (s *ServiceSpec) normalize() *Error {
 	if !active.HasAddresses() {
 		return Invalid("the active colour %s needs at least one address", s.Active)
 	}
-	return nil
+	return s.normalizeSafety()
 }
 
 func checkVersion(v string) *Error {

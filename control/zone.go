@@ -27,6 +27,8 @@ type Zone struct {
 	Revision uint64                  `json:"revision"`
 	// ChangedAt is the leader's time of the last change to the zone.
 	ChangedAt time.Time `json:"changed_at"`
+	// Frozen refuses switches of every service of the zone until lifted.
+	Frozen bool `json:"frozen,omitempty"`
 }
 
 // Zone defaults, used when a field is left zero.

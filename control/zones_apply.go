@@ -22,7 +22,7 @@ func (s *State) applyZonePut(cmd Command) (Result, *Error) {
 			return Result{}, Conflict("NS host %s is already a service name", trimDot(ns))
 		}
 	}
-	z := &Zone{Name: name, SOA: cmd.Zone.SOA, NS: cmd.Zone.NS, Glue: cmd.Zone.Glue}
+	z := &Zone{Name: name, SOA: cmd.Zone.SOA, NS: cmd.Zone.NS, Glue: cmd.Zone.Glue, Frozen: cmd.Zone.Frozen}
 	z = z.touched(s.index, cmd.Time)
 	s.putZone(z)
 	return Result{Zone: z}, nil
