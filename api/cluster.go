@@ -1,0 +1,150 @@
+package api
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/bgdns/bgdns/control"
+)
+
+// clusterTimeout bounds a status read or a membership change.
+const clusterTimeout = 10 * time.Second
+
+// clusterResource serves /v1/cluster.
+type clusterResource struct{ h *handler }
+
+func (rs clusterResource) Routes() chi.Router {
+	r := chi.NewRouter()
+	r.Get("/", rs.status)
+	r.Get("/self", rs.self)
+	r.Post("/join", rs.join)
+	r.Delete("/members/{id}", rs.remove)
+	return r
+}
+
+func (rs clusterResource) status(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), clusterTimeout)
+	defer cancel()
+	writeJSON(w, http.StatusOK, toCluster(rs.h.b.Status(ctx)))
+}
+
+func (rs clusterResource) self(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, rs.h.b.Self())
+}
+
+func (rs clusterResource) join(w http.ResponseWriter, r *http.Request) {
+	var in control.JoinRequest
+	body, err := rs.h.readJSON(r, &in, true)
+	if err != nil {
+		rs.h.writeError(w, r, err)
+		return
+	}
+	if err := checkJoin(&in); err != nil {
+		rs.h.writeError(w, r, err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), clusterTimeout)
+	err = rs.h.b.Join(ctx, in)
+	cancel()
+	if rs.membershipFailed(w, r, body, err) {
+		return
+	}
+	writeJSON(w, http.StatusOK, MembershipChange{Joined: &in})
+}
+
+func (rs clusterResource) remove(w http.ResponseWriter, r *http.Request) {
+	id := chi.URLParam(r, "id")
+	if s, err := url.PathUnescape(id); err == nil {
+		id = s
+	}
+	if err := checkNodeID(id); err != nil {
+		rs.h.writeError(w, r, err)
+		return
+	}
+	body, err := readBody(r, rs.h.opts.MaxBodyBytes)
+	if err != nil {
+		rs.h.writeError(w, r, err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), clusterTimeout)
+	err = rs.h.b.Remove(ctx, id)
+	cancel()
+	if rs.membershipFailed(w, r, body, err) {
+		return
+	}
+	writeJSON(w, http.StatusOK, MembershipChange{Removed: id})
+}
+
+// membershipFailed writes err (forwarding to the leader when this node is
+// a follower) and reports whether there was one.
+func (rs clusterResource) membershipFailed(w http.ResponseWriter, r *http.Request, body []byte, err error) bool {
+	if err == nil {
+		return false
+	}
+	if leader, ok := notLeader(err); ok {
+		rs.h.forward(w, r, body, leader, "", "")
+	} else {
+		rs.h.writeError(w, r, err)
+	}
+	return true
+}
+
+const maxNodeID = 128
+
+func checkNodeID(id string) error {
+	if id == "" {
+		return control.Invalid("node id is required")
+	}
+	if len(id) > maxNodeID {
+		return control.Invalid("node id is longer than %d characters", maxNodeID)
+	}
+	for _, c := range id {
+		if c <= 0x20 || c == 0x7f || c == '/' {
+			return control.Invalid("node id %q may not hold spaces, slashes or control characters", id)
+		}
+	}
+	return nil
+}
+
+func checkJoin(in *control.JoinRequest) error {
+	if err := checkNodeID(in.ID); err != nil {
+		return err
+	}
+	if !validHostPort(in.RaftAddr) {
+		return control.Invalid("raft_addr %q is not host:port", in.RaftAddr)
+	}
+	if in.HTTPAddr != "" && !validHTTPAddr(in.HTTPAddr) {
+		return control.Invalid("http_addr %q is neither host:port nor a URL such as http://127.0.0.1:8053", in.HTTPAddr)
+	}
+	if in.DNSAddr != "" {
+		if !validHostPort(in.DNSAddr) {
+			return control.Invalid("dns_addr %q is not host:port", in.DNSAddr)
+		}
+	}
+	return nil
+}
+
+// validHTTPAddr accepts host:port or an http(s) URL with a host.
+func validHTTPAddr(s string) bool {
+	if validHostPort(s) {
+		return true
+	}
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+// validHostPort accepts host:port with a numeric port.
+func validHostPort(s string) bool {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil || host == "" {
+		return false
+	}
+	n, err := strconv.ParseUint(port, 10, 16)
+	return err == nil && n > 0
+}

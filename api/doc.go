@@ -1,0 +1,16 @@
+// Package api is the REST control plane of bgdns (SPEC §3): chi routes
+// under /v1, JSON in and out, bearer-token auth, bounded request bodies,
+// leader forwarding and the one mapping from domain errors to HTTP status
+// codes.
+//
+// Handlers decode and check the shape of a request, stamp the Command
+// (time, actor, request id) and hand it to a Backend, which commits it
+// through Raft. A follower's Backend answers CodeNotLeader; the handler
+// then proxies the original request to the leader once (never a 301).
+//
+// The JSON shapes are the API's own DTOs (dto.go), built from control's
+// types, so the wire format does not follow internal changes by accident.
+// The CLI client decodes the same types.
+//
+// api imports control only; it knows nothing of raft or dns.
+package api

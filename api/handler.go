@@ -1,0 +1,62 @@
+package api
+
+import (
+	"log/slog"
+	"net/http"
+	"net/url"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/bgdns/bgdns/control"
+)
+
+// handler holds what every resource needs.
+type handler struct {
+	b    Backend
+	opts Options
+	log  *slog.Logger
+}
+
+// NewHandler returns the REST API of SPEC §3 served from b.
+func NewHandler(b Backend, opts Options) http.Handler {
+	opts = opts.withDefaults()
+	h := &handler{b: b, opts: opts, log: opts.Logger}
+
+	r := chi.NewRouter()
+	r.Use(h.recoverer, h.logRequests)
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		h.writeError(w, r, control.NotFound("no such endpoint %s %s", r.Method, r.URL.Path))
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		h.writeError(w, r, &control.Error{Code: CodeMethodNotAllowed,
+			Message: "method " + r.Method + " is not allowed on " + r.URL.Path})
+	})
+	health := healthResource{h}
+	r.Get("/healthz", health.healthz)
+	r.Get("/readyz", health.readyz)
+	r.Route("/v1", func(r chi.Router) {
+		r.Use(h.auth)
+		r.Mount("/zones", zonesResource{h}.Routes())
+		r.Mount("/services", servicesResource{h}.Routes())
+		r.Mount("/cluster", clusterResource{h}.Routes())
+	})
+	return r
+}
+
+// nameParam reads and canonicalises a zone or service name from the path.
+func nameParam(r *http.Request, key string) (string, error) {
+	raw := chi.URLParam(r, key)
+	if s, err := url.PathUnescape(raw); err == nil {
+		raw = s
+	}
+	return control.CanonicalName(raw)
+}
+
+// readJSON reads the body (bounded) and decodes it strictly into v.
+func (h *handler) readJSON(r *http.Request, v any, required bool) ([]byte, error) {
+	b, err := readBody(r, h.opts.MaxBodyBytes)
+	if err != nil {
+		return nil, err
+	}
+	return b, decodeStrict(b, v, required)
+}

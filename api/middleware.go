@@ -1,0 +1,75 @@
+package api
+
+import (
+	"crypto/subtle"
+	"fmt"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/bgdns/bgdns/control"
+)
+
+// auth requires "Authorization: Bearer <token>" when a token is set.
+func (h *handler) auth(next http.Handler) http.Handler {
+	want := []byte(h.opts.Token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(want) > 0 {
+			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), want) != 1 {
+				h.writeError(w, r, &control.Error{Code: CodeUnauthorized, Message: "a valid bearer token is required"})
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// recoverer turns a panic in a handler into a logged 500.
+func (h *handler) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				h.log.Error("api handler panic", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+				h.writeError(w, r, &control.Error{Code: control.CodeInternal, Message: fmt.Sprint("internal error: ", v)})
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// logRequests logs writes at info and reads at debug.
+func (h *handler) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+		if rec.status == 0 {
+			rec.status = http.StatusOK
+		}
+		level := h.log.Debug
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			level = h.log.Info
+		}
+		level("api request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+			"duration", time.Since(start), "forwarded", r.Header.Get(HeaderForwarded) != "")
+	})
+}

@@ -1,0 +1,180 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bgdns/bgdns/control"
+)
+
+// Headers the API reads or writes.
+const (
+	HeaderRequestID = "X-Request-Id"
+	HeaderActor     = "X-Bgdns-Actor"
+	HeaderForwarded = "X-Bgdns-Forwarded"
+)
+
+// proposeTimeout bounds how long a handler waits for a commit.
+const proposeTimeout = 30 * time.Second
+
+// mutation is a decoded write, ready to be stamped and proposed.
+type mutation struct {
+	cmd  control.Command
+	meta RequestMeta
+	body []byte // the request body as read, for forwarding
+}
+
+// commit stamps m's command, proposes it, forwards it to the leader when
+// this node is a follower, waits when asked and writes the response.
+func (h *handler) commit(w http.ResponseWriter, r *http.Request, m mutation) {
+	cmd := m.cmd
+	rev, err := expectRevision(r, m.meta.ExpectRevision)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	cmd.ExpectRevision = rev
+	if cmd.RequestID, err = requestID(r, m.meta.RequestID); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	wait, waitFor, err := h.waitParams(r, m.meta.Wait)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	cmd.Actor = actor(r)
+	cmd.Reason = m.meta.Reason
+	cmd.Time = time.Now().UTC()
+	if e := cmd.Normalize(); e != nil {
+		h.writeError(w, r, e)
+		return
+	}
+	w.Header().Set(HeaderRequestID, cmd.RequestID)
+
+	ctx, cancel := context.WithTimeout(r.Context(), proposeTimeout)
+	res, err := h.b.Propose(ctx, cmd)
+	cancel()
+	if err != nil {
+		if leader, ok := notLeader(err); ok {
+			h.forward(w, r, m.body, leader, cmd.RequestID, cmd.Actor)
+			return
+		}
+		h.writeError(w, r, err)
+		return
+	}
+	if res.Err != nil {
+		h.writeError(w, r, res.Err)
+		return
+	}
+	out := Mutation{
+		Index: res.Index, Duplicate: res.Duplicate, RequestID: cmd.RequestID,
+		Service: toService(res.Service), Zone: toZone(res.Zone),
+	}
+	if wait {
+		out.Wait = h.waitAll(r.Context(), res.Index, waitFor)
+	}
+	if out.Service != nil && cmd.Op != control.OpServiceDelete {
+		w.Header().Set("ETag", etag(out.Service.Revision))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// waitAll waits until every voter applied index or the timeout passes. A
+// timeout is reported in the result, not as an error.
+func (h *handler) waitAll(parent context.Context, index uint64, d time.Duration) *WaitResult {
+	ctx, cancel := context.WithTimeout(parent, d)
+	defer cancel()
+	nodes, err := h.b.WaitApplied(ctx, index)
+	res := &WaitResult{Complete: err == nil, Index: index, Nodes: nodes, Lagging: []string{}}
+	if res.Nodes == nil {
+		res.Nodes = []control.NodeStatus{}
+	}
+	for _, n := range nodes {
+		if n.Applied < index {
+			res.Lagging = append(res.Lagging, n.ID)
+		}
+	}
+	if err != nil {
+		res.Error = err.Error()
+	}
+	return res
+}
+
+// waitParams reads ?wait=all / body "wait" and ?wait_timeout.
+func (h *handler) waitParams(r *http.Request, bodyWait string) (bool, time.Duration, error) {
+	q := r.URL.Query()
+	wait := false
+	for _, v := range []string{q.Get("wait"), bodyWait} {
+		switch strings.ToLower(strings.TrimSpace(v)) {
+		case "":
+		case "all":
+			wait = true
+		default:
+			return false, 0, badRequest(`wait must be "all", not %q`, v)
+		}
+	}
+	d := h.opts.WaitTimeout
+	if s := q.Get("wait_timeout"); s != "" {
+		v, err := time.ParseDuration(s)
+		if err != nil || v <= 0 {
+			return false, 0, badRequest("wait_timeout %q is not a positive duration such as 5s", s)
+		}
+		d = min(v, h.opts.MaxWaitTimeout)
+	}
+	return wait, d, nil
+}
+
+// expectRevision merges If-Match and the body's expect_revision.
+func expectRevision(r *http.Request, body uint64) (uint64, error) {
+	v := strings.TrimSpace(r.Header.Get("If-Match"))
+	if v == "" || v == "*" {
+		return body, nil
+	}
+	s := strings.TrimPrefix(v, "W/")
+	s = strings.TrimSuffix(strings.TrimPrefix(s, `"`), `"`)
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil || n == 0 {
+		return 0, badRequest(`If-Match %q is not a revision such as "17"`, v)
+	}
+	if body != 0 && body != n {
+		return 0, badRequest("If-Match %d and expect_revision %d disagree", n, body)
+	}
+	return n, nil
+}
+
+// requestID takes the body's or the header's id, or makes a random one.
+func requestID(r *http.Request, body string) (string, error) {
+	hdr := strings.TrimSpace(r.Header.Get(HeaderRequestID))
+	switch {
+	case body != "" && hdr != "" && body != hdr:
+		return "", badRequest("request_id %q and %s %q disagree", body, HeaderRequestID, hdr)
+	case body != "":
+		return body, nil
+	case hdr != "":
+		return hdr, nil
+	}
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:]), nil
+}
+
+// actor is X-Bgdns-Actor, or "api@<client address>".
+func actor(r *http.Request) string {
+	if a := strings.TrimSpace(r.Header.Get(HeaderActor)); a != "" {
+		return a
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil || host == "" {
+		return "api"
+	}
+	return "api@" + host
+}
+
+func etag(rev uint64) string { return `"` + strconv.FormatUint(rev, 10) + `"` }

@@ -1,0 +1,62 @@
+package api
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// Defaults for Options fields left zero.
+const (
+	DefaultMaxBodyBytes   = 1 << 20
+	DefaultWaitTimeout    = 10 * time.Second
+	DefaultMaxWaitTimeout = 50 * time.Second
+)
+
+// Options configure the handler returned by NewHandler.
+type Options struct {
+	// Token, when set, is required on every /v1 request as
+	// "Authorization: Bearer <token>". /healthz and /readyz stay open.
+	Token string
+	// MaxBodyBytes bounds request bodies (default 1 MiB); larger is 413.
+	MaxBodyBytes int64
+	// Logger receives request and error logs (default slog.Default()).
+	Logger *slog.Logger
+	// WaitTimeout is how long wait=all waits when the request names no
+	// wait_timeout (default 10s).
+	WaitTimeout time.Duration
+	// MaxWaitTimeout caps a requested wait_timeout (default 50s, below the
+	// server's write timeout).
+	MaxWaitTimeout time.Duration
+	// ForwardClient sends requests on to the leader. Default: a client
+	// with a timeout of MaxWaitTimeout plus 5s that does not follow
+	// redirects.
+	ForwardClient *http.Client
+}
+
+func (o Options) withDefaults() Options {
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.WaitTimeout <= 0 {
+		o.WaitTimeout = DefaultWaitTimeout
+	}
+	if o.MaxWaitTimeout <= 0 {
+		o.MaxWaitTimeout = DefaultMaxWaitTimeout
+	}
+	if o.WaitTimeout > o.MaxWaitTimeout {
+		o.WaitTimeout = o.MaxWaitTimeout
+	}
+	if o.ForwardClient == nil {
+		o.ForwardClient = &http.Client{
+			Timeout: o.MaxWaitTimeout + 5*time.Second,
+			CheckRedirect: func(*http.Request, []*http.Request) error {
+				return http.ErrUseLastResponse
+			},
+		}
+	}
+	return o
+}

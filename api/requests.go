@@ -1,0 +1,67 @@
+package api
+
+import "encoding/json"
+
+// RequestMeta are the fields every mutating body may carry.
+type RequestMeta struct {
+	// ExpectRevision, when non-zero, must equal the current revision
+	// (checked inside Apply). The If-Match header says the same.
+	ExpectRevision uint64 `json:"expect_revision,omitempty"`
+	// RequestID makes a retry safe: a repeated id returns the first result.
+	// The X-Request-Id header says the same.
+	RequestID string `json:"request_id,omitempty"`
+	Reason    string `json:"reason,omitempty"`
+	// Wait "all" returns once every voter applied the change (as ?wait=all).
+	Wait string `json:"wait,omitempty"`
+}
+
+// ServicePut is the body of PUT /v1/services/{fqdn}: the service object.
+// Name must match the path when given; zone, previous, state, revision and
+// changed_at are read-only and ignored, so a GET can be edited and put back.
+type ServicePut struct {
+	RequestMeta
+	Name      string          `json:"name,omitempty"`
+	TTL       uint32          `json:"ttl,omitempty"`
+	Active    string          `json:"active,omitempty"`
+	Blue      *Pool           `json:"blue,omitempty"`
+	Green     *Pool           `json:"green,omitempty"`
+	NoTXT     bool            `json:"no_txt,omitempty"`
+	Zone      json.RawMessage `json:"zone,omitempty"`
+	Previous  json.RawMessage `json:"previous,omitempty"`
+	State     json.RawMessage `json:"state,omitempty"`
+	Revision  json.RawMessage `json:"revision,omitempty"`
+	ChangedAt json.RawMessage `json:"changed_at,omitempty"`
+}
+
+// ZonePut is the body of PUT /v1/zones/{zone} (optional: every field has a
+// default). Name must match the path when given; serial, revision and
+// changed_at are read-only and ignored.
+type ZonePut struct {
+	RequestMeta
+	Name      string              `json:"name,omitempty"`
+	SOA       *SOA                `json:"soa,omitempty"`
+	NS        []string            `json:"ns,omitempty"`
+	Glue      map[string][]string `json:"glue,omitempty"`
+	Serial    json.RawMessage     `json:"serial,omitempty"`
+	Revision  json.RawMessage     `json:"revision,omitempty"`
+	ChangedAt json.RawMessage     `json:"changed_at,omitempty"`
+}
+
+// DeployRequest is the body of POST .../deploy.
+type DeployRequest struct {
+	RequestMeta
+	Version   string   `json:"version"`
+	Addresses []string `json:"addresses"`
+}
+
+// SwitchRequest is the body of POST .../switch; To defaults to the idle
+// colour.
+type SwitchRequest struct {
+	RequestMeta
+	To string `json:"to,omitempty"`
+}
+
+// ActionRequest is the (optional) body of rollback, complete and deletes.
+type ActionRequest struct {
+	RequestMeta
+}

@@ -1,0 +1,118 @@
+package api
+
+import (
+	"net/http"
+	"net/netip"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/bgdns/bgdns/control"
+)
+
+// zonesResource serves /v1/zones.
+type zonesResource struct{ h *handler }
+
+func (rs zonesResource) Routes() chi.Router {
+	r := chi.NewRouter()
+	r.Get("/", rs.list)
+	r.Route("/{zone}", func(r chi.Router) {
+		r.Get("/", rs.get)
+		r.Put("/", rs.put)
+		r.Delete("/", rs.delete)
+	})
+	return r
+}
+
+func (rs zonesResource) list(w http.ResponseWriter, r *http.Request) {
+	zs := rs.h.b.State().Zones()
+	out := ZoneList{Zones: make([]*Zone, len(zs))}
+	for i, z := range zs {
+		out.Zones[i] = toZone(z)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (rs zonesResource) get(w http.ResponseWriter, r *http.Request) {
+	name, err := nameParam(r, "zone")
+	if err != nil {
+		rs.h.writeError(w, r, err)
+		return
+	}
+	z := rs.h.b.State().Zone(name)
+	if z == nil {
+		rs.h.writeError(w, r, control.NotFound("zone %s not found", bare(name)))
+		return
+	}
+	w.Header().Set("ETag", etag(z.Revision))
+	writeJSON(w, http.StatusOK, toZone(z))
+}
+
+// put is PUT /v1/zones/{zone}: create or replace; every field defaults.
+func (rs zonesResource) put(w http.ResponseWriter, r *http.Request) {
+	name, err := nameParam(r, "zone")
+	if err != nil {
+		rs.h.writeError(w, r, err)
+		return
+	}
+	var in ZonePut
+	body, err := rs.h.readJSON(r, &in, false)
+	if err != nil {
+		rs.h.writeError(w, r, err)
+		return
+	}
+	spec, err := zoneSpec(name, &in)
+	if err != nil {
+		rs.h.writeError(w, r, err)
+		return
+	}
+	rs.h.commit(w, r, mutation{
+		cmd:  control.Command{Op: control.OpZonePut, Name: name, Zone: spec},
+		meta: in.RequestMeta, body: body,
+	})
+}
+
+func zoneSpec(name string, in *ZonePut) (*control.ZoneSpec, error) {
+	if in.Name != "" {
+		n, err := control.CanonicalName(in.Name)
+		if err != nil {
+			return nil, err
+		}
+		if n != name {
+			return nil, badRequest("name %q in the body does not match %q in the path", in.Name, bare(name))
+		}
+	}
+	spec := &control.ZoneSpec{NS: in.NS}
+	if s := in.SOA; s != nil {
+		spec.SOA = control.SOA{MName: s.MName, RName: s.RName, Refresh: s.Refresh,
+			Retry: s.Retry, Expire: s.Expire, Minimum: s.Minimum, TTL: s.TTL}
+	}
+	if len(in.Glue) > 0 {
+		spec.Glue = make(map[string][]netip.Addr, len(in.Glue))
+		for host, list := range in.Glue {
+			addrs, e := control.ParseAddrs(list)
+			if e != nil {
+				return nil, control.Invalid("glue for %s: %s", host, e.Message)
+			}
+			spec.Glue[host] = addrs
+		}
+	}
+	return spec, nil
+}
+
+func (rs zonesResource) delete(w http.ResponseWriter, r *http.Request) {
+	name, err := nameParam(r, "zone")
+	if err != nil {
+		rs.h.writeError(w, r, err)
+		return
+	}
+	var in ActionRequest
+	body, err := rs.h.readJSON(r, &in, false)
+	if err != nil {
+		rs.h.writeError(w, r, err)
+		return
+	}
+	rs.h.commit(w, r, mutation{
+		cmd:  control.Command{Op: control.OpZoneDelete, Name: name},
+		meta: in.RequestMeta, body: body,
+	})
+}
