@@ -1,0 +1,32 @@
+// Package dnsserver is bgdns's authoritative nameserver. It answers every
+// query from one loaded *control.State (lock-free, no network hop), over UDP
+// and TCP on the same port, following SPEC §2: the live, blue, green and
+// preview names of each service, the _bgdns TXT record, the zone apex SOA
+// and NS with glue, NXDOMAIN vs NODATA with the SOA, REFUSED outside our
+// zones, EDNS0, truncation, minimal ANY, case echo.
+//
+// It is also a hidden primary for standard secondaries: AXFR (and IXFR
+// answered with the full zone) for TSIG-signed or allow-listed clients, and
+// NOTIFY to configured targets whenever a zone serial moves on.
+//
+// Layout, one concern per file:
+//
+//	config.go   Config, defaults and validation
+//	server.go   Server: Start, Addr, Shutdown, StateChanged
+//	listen.go   binding UDP and TCP on the same port
+//	udp.go      the UDP read loop (one net.PacketConn)
+//	tcp.go      the TCP accept loop and RFC 7766 connection handling
+//	handler.go  one packet in, reply out: header checks, EDNS, TSIG, RRL, packing
+//	resolve.go  Resolve: the pure answer for one query from one State
+//	lookup.go   names inside a zone (services, colours, preview, TXT, apex, NS hosts)
+//	records.go  building resource records
+//	negative.go NXDOMAIN and NODATA with the SOA
+//	edns.go     EDNS0: sizes, BADVERS, NSID
+//	chaos.go    id.server and hostname.bind
+//	tsig.go     TSIG keys, verification and signing
+//	xfr.go      AXFR and IXFR
+//	notify.go   NOTIFY on serial changes
+//	rrl.go      response rate limiting
+//
+// No line is logged per query.
+package dnsserver

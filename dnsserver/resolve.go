@@ -1,0 +1,108 @@
+package dnsserver
+
+import (
+	"github.com/bgdns/bgdns/control"
+	"github.com/miekg/dns"
+)
+
+// Options are what Resolve needs besides the State and the query.
+type Options struct {
+	// Serving is false when the node is not caught up: our zones answer
+	// SERVFAIL so resolvers try another nameserver.
+	Serving bool
+	// NoTXT turns off every _bgdns TXT record.
+	NoTXT bool
+	// NodeID answers NSID and the CHAOS id.server / hostname.bind names.
+	NodeID string
+	// UDPSize is the EDNS0 payload size advertised in replies.
+	UDPSize uint16
+}
+
+// Resolve answers one query from st. It is pure: no I/O, no clock, no
+// shared mutable state, so it can be called from any goroutine and tested
+// through a table. It handles the message-level rules (opcode, question
+// count, class, EDNS version and NSID, names, NXDOMAIN vs NODATA, ANY, case
+// echo). Transport rules (truncation, TSIG, rate limiting, zone transfers)
+// belong to the handler. The reply carries an OPT record exactly when the
+// query did.
+func Resolve(st *control.State, req *dns.Msg, o Options) *dns.Msg {
+	m := new(dns.Msg)
+	m.Id = req.Id
+	m.Response = true
+	m.Opcode = req.Opcode
+	m.RecursionDesired = req.RecursionDesired
+	m.CheckingDisabled = req.CheckingDisabled
+	m.Compress = true
+
+	if req.Opcode != dns.OpcodeQuery {
+		m.Question = req.Question
+		m.Rcode = dns.RcodeNotImplemented
+		return m
+	}
+	if len(req.Question) != 1 || len(req.Answer) != 0 {
+		m.Rcode = dns.RcodeFormatError
+		return m
+	}
+	m.Question = req.Question[:1:1]
+	if rc := ednsReply(req, m, o); rc != dns.RcodeSuccess {
+		m.Rcode = rc
+		if rc == dns.RcodeBadVers {
+			m.Question = nil
+		}
+		return m
+	}
+	q := req.Question[0]
+	switch q.Qclass {
+	case dns.ClassINET:
+		resolveIN(st, q, m, o)
+	case dns.ClassCHAOS:
+		resolveChaos(q, m, o)
+	default:
+		m.Rcode = dns.RcodeRefused
+	}
+	return m
+}
+
+// resolveIN answers a class IN question.
+func resolveIN(st *control.State, q dns.Question, m *dns.Msg, o Options) {
+	lname := lowerName(q.Name)
+	z := st.ZoneFor(lname)
+	if z == nil {
+		m.Rcode = dns.RcodeRefused
+		return
+	}
+	if !o.Serving {
+		m.Rcode = dns.RcodeServerFailure
+		return
+	}
+	switch q.Qtype {
+	case dns.TypeAXFR, dns.TypeIXFR:
+		// Zone transfers are answered by the transfer code, which checks
+		// the client's right to them; here they are refused.
+		m.Rcode = dns.RcodeRefused
+		return
+	case dns.TypeOPT, dns.TypeTSIG, dns.TypeTKEY:
+		m.Rcode = dns.RcodeFormatError
+		return
+	}
+	m.Authoritative = true
+	l := lookup{st: st, z: z, q: q, lname: lname, noTXT: o.NoTXT}
+	l.answer(m)
+}
+
+// lowerName returns n in ASCII lower case, the same length as n (so that
+// suffixes of both line up), allocating only when n has upper case.
+func lowerName(n string) string {
+	for i := 0; i < len(n); i++ {
+		if c := n[i]; c >= 'A' && c <= 'Z' {
+			b := []byte(n)
+			for j := i; j < len(b); j++ {
+				if c := b[j]; c >= 'A' && c <= 'Z' {
+					b[j] = c + ('a' - 'A')
+				}
+			}
+			return string(b)
+		}
+	}
+	return n
+}

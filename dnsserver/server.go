@@ -1,0 +1,171 @@
+package dnsserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/bgdns/bgdns/control"
+)
+
+// Source is where answers come from (cluster.Node implements it).
+type Source interface {
+	// State is the current applied state, never nil; a lock-free read.
+	State() *control.State
+	// Serving is false when the node is stale or not caught up: our zones
+	// then answer SERVFAIL.
+	Serving() bool
+}
+
+// Server is an authoritative DNS server for the zones of a Source.
+type Server struct {
+	cfg   Config
+	src   Source
+	log   *slog.Logger
+	clock func() time.Time // nil: time.Now; tests set it
+
+	keys    map[string]TSIGKey
+	allow   []netip.Prefix
+	targets []netip.AddrPort
+	rrl     *rrl
+
+	pc net.PacketConn
+	ln net.Listener
+
+	ctx      context.Context
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	tcpSlots chan struct{}
+
+	mu     sync.Mutex
+	conns  map[net.Conn]struct{}
+	closed bool
+
+	notify *notifier
+}
+
+// New returns a server for src. Nothing is bound until Start.
+func New(cfg Config, src Source) *Server {
+	cfg = cfg.withDefaults()
+	s := &Server{
+		cfg:      cfg,
+		src:      src,
+		log:      cfg.Logger,
+		tcpSlots: make(chan struct{}, cfg.MaxTCPConns),
+		conns:    map[net.Conn]struct{}{},
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	// Parse errors are reported by Start; until then the server has no
+	// keys and no allow list, so it transfers to nobody.
+	s.keys, _ = parseKeys(cfg.XFRKeys)
+	s.allow, _ = parsePrefixes(cfg.AllowTransfer)
+	s.targets, _ = parseTargets(cfg.Notify)
+	s.rrl = newRRL(cfg.RRLRate, cfg.RRLSlip)
+	s.notify = newNotifier(s)
+	return s
+}
+
+// Start validates the configuration, binds UDP and TCP on the same port
+// and returns once both listen.
+func (s *Server) Start() error {
+	if err := s.cfg.Validate(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	if s.closed || s.pc != nil {
+		s.mu.Unlock()
+		return errors.New("dns server already started or shut down")
+	}
+	pc, ln, err := listenBoth(s.cfg.Addr)
+	if err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	s.pc, s.ln = pc, ln
+	s.mu.Unlock()
+
+	readers := max(1, runtime.GOMAXPROCS(0))
+	for range readers {
+		s.wg.Go(func() { s.serveUDP(pc) })
+	}
+	s.wg.Go(func() { s.serveTCP(ln) })
+	s.notify.start()
+	s.log.Info("dns server listening", "addr", s.Addr(), "udp_size", s.cfg.UDPSize,
+		"xfr_keys", len(s.keys), "allow_transfer", len(s.allow), "notify", len(s.targets),
+		"rrl_rate", s.cfg.RRLRate)
+	return nil
+}
+
+// Addr is the bound address (host:port), the same for UDP and TCP. Before
+// Start it is the configured address.
+func (s *Server) Addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pc == nil {
+		return s.cfg.Addr
+	}
+	return s.pc.LocalAddr().String()
+}
+
+// StateChanged tells the server that the Source applied a change. It never
+// blocks; NOTIFY messages for zones whose serial moved go out from a
+// background goroutine.
+func (s *Server) StateChanged() { s.notify.kick() }
+
+// Shutdown stops listening, closes open TCP connections, stops pending
+// NOTIFY retries and waits for every goroutine (or ctx).
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closed = true
+	var errs []error
+	if s.pc != nil {
+		errs = append(errs, s.pc.Close())
+	}
+	if s.ln != nil {
+		errs = append(errs, s.ln.Close())
+	}
+	for c := range s.conns {
+		c.Close()
+	}
+	s.mu.Unlock()
+	s.cancel()
+
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return fmt.Errorf("dns server shutdown: %w", ctx.Err())
+	}
+	for _, e := range errs {
+		if e != nil && !errors.Is(e, net.ErrClosed) {
+			return e
+		}
+	}
+	return nil
+}
+
+// track adds (or removes) a TCP connection to those closed at shutdown; it
+// returns false when the server is already shutting down.
+func (s *Server) track(c net.Conn, add bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if add {
+		if s.closed {
+			return false
+		}
+		s.conns[c] = struct{}{}
+	} else {
+		delete(s.conns, c)
+	}
+	return true
+}

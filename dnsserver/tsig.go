@@ -1,0 +1,78 @@
+package dnsserver
+
+import (
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// tsigFudge is the allowed clock difference, in seconds (RFC 8945).
+const tsigFudge = 300
+
+// tsigState is the outcome of checking a request's TSIG record.
+type tsigState struct {
+	key    TSIGKey   // the key named by the request (Secret empty when unknown)
+	rr     *dns.TSIG // the request's TSIG record
+	reqMAC string    // the request's MAC, the first link of the response chain
+	err    uint16    // 0, or dns.RcodeBadKey / RcodeBadSig / RcodeBadTime
+}
+
+// valid reports whether the request carried a TSIG that verified.
+func (t *tsigState) valid() bool { return t != nil && t.err == 0 }
+
+// checkTSIG verifies the TSIG of raw (the wire form of req). It returns nil
+// when the request is not signed.
+func (s *Server) checkTSIG(raw []byte, req *dns.Msg) *tsigState {
+	rr := req.IsTsig()
+	if rr == nil {
+		return nil
+	}
+	t := &tsigState{rr: rr, reqMAC: rr.MAC}
+	k, ok := s.keys[lowerName(rr.Hdr.Name)]
+	if !ok || !strings.EqualFold(dns.Fqdn(rr.Algorithm), k.Algorithm) {
+		t.err = dns.RcodeBadKey
+		return t
+	}
+	t.key = k
+	switch err := dns.TsigVerify(raw, k.Secret, "", false); {
+	case err == nil:
+	case errors.Is(err, dns.ErrTime):
+		t.err = dns.RcodeBadTime
+	default:
+		t.err = dns.RcodeBadSig
+	}
+	return t
+}
+
+// sign packs m with a TSIG record answering the request. prevMAC is the
+// request's MAC for the first message of a reply and the previous
+// message's MAC after that (timersOnly then, RFC 8945 §5.3.1). It returns
+// the wire form and the MAC of this message.
+func (t *tsigState) sign(m *dns.Msg, prevMAC string, timersOnly bool) ([]byte, string, error) {
+	m.Extra = append(m.Extra, &dns.TSIG{
+		Hdr:        dns.RR_Header{Name: t.rr.Hdr.Name, Rrtype: dns.TypeTSIG, Class: dns.ClassANY},
+		Algorithm:  t.rr.Algorithm,
+		Fudge:      tsigFudge,
+		TimeSigned: uint64(time.Now().Unix()),
+		OrigId:     m.Id,
+		Error:      t.err,
+	})
+	return dns.TsigGenerate(m, t.key.Secret, prevMAC, timersOnly)
+}
+
+// tsigErrorReply is the NOTAUTH reply to a request whose TSIG failed.
+func tsigErrorReply(req *dns.Msg, t *tsigState) ([]byte, error) {
+	m := new(dns.Msg)
+	m.Id = req.Id
+	m.Response = true
+	m.Opcode = req.Opcode
+	m.RecursionDesired = req.RecursionDesired
+	if len(req.Question) == 1 {
+		m.Question = req.Question
+	}
+	m.Rcode = dns.RcodeNotAuth
+	b, _, err := t.sign(m, t.reqMAC, false)
+	return b, err
+}
