@@ -216,6 +216,11 @@ func Call(t testing.TB, method, url string, body any) HTTPResult {
 
 // CallE is Call returning an error instead of failing the test.
 func CallE(method, url string, body any) (HTTPResult, error) {
+	return CallHeaders(method, url, body, nil)
+}
+
+// CallHeaders is CallE with request headers.
+func CallHeaders(method, url string, body any, headers map[string]string) (HTTPResult, error) {
 	res := HTTPResult{Method: method, URL: url}
 	var rd io.Reader
 	switch b := body.(type) {
@@ -239,6 +244,9 @@ func CallE(method, url string, body any) (HTTPResult, error) {
 	}
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
 	}
 	resp, err := client.Do(req)
 	if err != nil {

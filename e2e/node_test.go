@@ -30,6 +30,9 @@ type NodeOptions struct {
 	MaxStale  time.Duration // --max-stale when non-zero
 	Args      []string      // more flags for serve
 	Env       []string      // more environment (KEY=VALUE)
+	// Via says how the settings above reach serve: "" or "flags" on the
+	// command line, "env" as BGDNS_* variables, "yaml" in a --config file.
+	Via string
 }
 
 // Node is one bgdns server process under test. Its ports and data
@@ -94,26 +97,59 @@ func StartNode(t testing.TB, o NodeOptions) *Node {
 // URL is the node's API base address.
 func (n *Node) URL() string { return "http://" + n.HTTPAddr }
 
-// args builds the serve command line from the node's options.
-func (n *Node) args() []string {
-	a := []string{"serve",
-		"--node-id", n.ID,
-		"--data-dir", n.DataDir,
-		"--zone", n.Opts.Zone,
-		"--dns-addr", n.DNSAddr,
-		"--http-addr", n.HTTPAddr,
-		"--raft-addr", n.RaftAddr,
+// settings returns the node's serve settings as flag name/value pairs.
+func (n *Node) settings() [][2]string {
+	kv := [][2]string{
+		{"node-id", n.ID},
+		{"data-dir", n.DataDir},
+		{"zone", n.Opts.Zone},
+		{"dns-addr", n.DNSAddr},
+		{"http-addr", n.HTTPAddr},
+		{"raft-addr", n.RaftAddr},
 	}
 	if n.Opts.Bootstrap {
-		a = append(a, "--bootstrap")
+		kv = append(kv, [2]string{"bootstrap", "true"})
 	}
 	if n.Opts.Join != "" {
-		a = append(a, "--join", n.Opts.Join)
+		kv = append(kv, [2]string{"join", n.Opts.Join})
 	}
 	if n.Opts.MaxStale > 0 {
-		a = append(a, "--max-stale", n.Opts.MaxStale.String())
+		kv = append(kv, [2]string{"max-stale", n.Opts.MaxStale.String()})
 	}
-	return append(a, n.Opts.Args...)
+	return kv
+}
+
+// command returns serve's arguments and extra environment for this run.
+func (n *Node) command() (args, env []string) {
+	args = []string{"serve"}
+	switch n.Opts.Via {
+	case "", "flags":
+		for _, kv := range n.settings() {
+			if kv[1] == "true" {
+				args = append(args, "--"+kv[0])
+			} else {
+				args = append(args, "--"+kv[0], kv[1])
+			}
+		}
+	case "env":
+		for _, kv := range n.settings() {
+			env = append(env, "BGDNS_"+strings.ToUpper(strings.ReplaceAll(kv[0], "-", "_"))+"="+kv[1])
+		}
+	case "yaml":
+		var b strings.Builder
+		b.WriteString("# written by the e2e harness\n")
+		for _, kv := range n.settings() {
+			fmt.Fprintf(&b, "%s: %q\n", kv[0], kv[1])
+		}
+		path := filepath.Join(filepath.Dir(n.DataDir), fmt.Sprintf("%s-run%d.yaml", n.ID, n.runs))
+		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+			n.t.Fatal(err)
+		}
+		args = append(args, "--config", path)
+	default:
+		n.t.Fatalf("unknown NodeOptions.Via %q", n.Opts.Via)
+	}
+	return append(args, n.Opts.Args...), append(env, n.Opts.Env...)
 }
 
 // Start launches the process without waiting for it to be ready (a
@@ -130,10 +166,10 @@ func (n *Node) Start() {
 		n.t.Fatal(err)
 	}
 	n.runs++
-	args := n.args()
-	fmt.Fprintf(logf, "=== run %d: bgdns %s\n", n.runs, strings.Join(args, " "))
+	args, env := n.command()
+	fmt.Fprintf(logf, "=== run %d: %s bgdns %s\n", n.runs, strings.Join(env, " "), strings.Join(args, " "))
 	cmd := exec.Command(binPath, args...)
-	cmd.Env = append(cleanEnv(), n.Opts.Env...)
+	cmd.Env = append(cleanEnv(), env...)
 	cmd.Stdout = logf
 	cmd.Stderr = logf
 	cmd.SysProcAttr = childAttrs()

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -34,8 +35,11 @@ func TestLifecycleREST(t *testing.T) {
 			"mname": "ns1." + otherZone, "rname": "hostmaster." + otherZone,
 			"minimum": 60, "ttl": 300,
 		},
-		"ns":   []string{"ns1." + otherZone, "ns2." + otherZone},
-		"glue": map[string][]string{"ns1." + otherZone: {"192.0.2.53", "2001:db8::53"}},
+		"ns": []string{"ns1." + otherZone, "ns2." + otherZone},
+		"glue": map[string][]string{
+			"ns1." + otherZone: {"192.0.2.53", "2001:db8::53"},
+			"ns2." + otherZone: {"192.0.2.54"},
+		},
 	}
 	r := Call(t, "PUT", base+"/v1/zones/"+strings.TrimSuffix(otherZone, "."), zone)
 	if r.Status != http.StatusOK && r.Status != http.StatusCreated {
@@ -52,7 +56,7 @@ func TestLifecycleREST(t *testing.T) {
 	}
 	ns := n.Dig(otherZone, "NS")
 	wantAddrs(t, "NS of the new zone", ns, "NS", 300, "ns1."+otherZone, "ns2."+otherZone)
-	if g := ns.AdditionalValues("A"); len(g) != 1 || g[0] != "192.0.2.53" {
+	if g := ns.AdditionalValues("A"); strings.Join(g, ",") != "192.0.2.53,192.0.2.54" {
 		t.Errorf("glue A in the additional section: %v\n%s", g, ns.Raw)
 	}
 	if g := ns.AdditionalValues("AAAA"); len(g) != 1 || g[0] != "2001:db8::53" {
@@ -108,6 +112,11 @@ func TestLifecycleREST(t *testing.T) {
 		t.Fatalf("a refused switch changed the service: %+v", s)
 	}
 	wantAddrs(t, "live after refused switch", n.Dig(svcName, "A"), "A", 5, blueV4...)
+	ifMatch, err := CallHeaders("POST", base+"/v1/services/"+svcName+"/switch", map[string]any{},
+		map[string]string{"If-Match": fmt.Sprintf("%q", fmt.Sprint(before.Revision))})
+	if err != nil || ifMatch.Status != http.StatusConflict || ifMatch.ErrorCode() != "conflict" {
+		t.Fatalf("stale If-Match: %v %s (want 409 conflict)", err, ifMatch)
+	}
 
 	// A switch with a request_id, repeated: the first result comes back
 	// and the switch is not applied twice (a second one would flip back).
