@@ -1,0 +1,242 @@
+package e2e
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestDevCluster runs `bgdns dev` (what `make run` starts) on free ports,
+// then runs every line it prints under "Try" — the dig lines with dig, the
+// bgdns lines with the CLI — and checks they do what they say. Ctrl-C
+// (SIGINT) stops it cleanly and removes its temporary data.
+func TestDevCluster(t *testing.T) {
+	requireE2E(t, "dig")
+	const nodes = 3
+	dnsBase := freeRange(t, "127.0.0.1", nodes, true)
+	httpBase := freeRange(t, "127.0.0.1", nodes, false)
+	raftBase := freeRange(t, "127.0.0.1", nodes, false)
+
+	logPath := filepath.Join(t.TempDir(), "dev.log")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(binPath, "dev", "--nodes", strconv.Itoa(nodes),
+		"--dns-port", strconv.Itoa(dnsBase), "--http-port", strconv.Itoa(httpBase),
+		"--raft-port", strconv.Itoa(raftBase))
+	cmd.Env = cleanEnv()
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = childAttrs()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait(); logf.Close() }()
+	stopped := false
+	t.Cleanup(func() {
+		if !stopped {
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		if t.Failed() {
+			b, _ := os.ReadFile(logPath)
+			t.Logf("--- bgdns dev output:\n%s", b)
+		}
+	})
+
+	var out string
+	eventually(t, 60*time.Second, "bgdns dev prints what to try", func() error {
+		select {
+		case err := <-done:
+			stopped = true
+			return fmt.Errorf("bgdns dev exited: %v", err)
+		default:
+		}
+		b, _ := os.ReadFile(logPath)
+		out = string(b)
+		if !strings.Contains(out, "Ctrl-C") {
+			return fmt.Errorf("not yet")
+		}
+		return nil
+	})
+	if stopped {
+		t.Fatal("bgdns dev exited early")
+	}
+
+	dataDir := regexp.MustCompile(`data in (\S+)`).FindStringSubmatch(out)
+	if dataDir == nil {
+		t.Fatalf("bgdns dev does not say where its data is:\n%s", out)
+	}
+
+	// Every node serves the demo service, blue, before anything is typed.
+	for i := 0; i < nodes; i++ {
+		addr := fmt.Sprintf("127.0.0.1:%d", dnsBase+i)
+		wantAddrs(t, "demo service on node "+addr, Dig(t, addr, svcName, "A"), "A", 5, blueV4...)
+	}
+
+	// Run what it says to try, in order.
+	var tried int
+	_, try, _ := strings.Cut(out, "Try")
+	for _, line := range strings.Split(try, "\n") {
+		words := shellWords(strings.TrimSpace(line))
+		if len(words) == 0 {
+			continue
+		}
+		switch words[0] {
+		case "dig":
+			runDevDig(t, words[1:])
+			tried++
+		case "bin/bgdns", "bgdns":
+			CLI(t, "", words[1:]...)
+			tried++
+		}
+	}
+	if tried < 5 {
+		t.Fatalf("bgdns dev printed %d commands to try, want several:\n%s", tried, out)
+	}
+
+	// Ctrl-C: a clean exit, temporary data removed.
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		stopped = true
+		if err != nil {
+			t.Fatalf("bgdns dev after Ctrl-C: %v", err)
+		}
+	case <-time.After(30 * time.Second * slow):
+		t.Fatal("bgdns dev did not stop within 30s of Ctrl-C")
+	}
+	if _, err := os.Stat(dataDir[1]); !os.IsNotExist(err) {
+		t.Errorf("bgdns dev left its data in %s (stat: %v)", dataDir[1], err)
+	}
+}
+
+// runDevDig runs one printed dig line and checks that it gets an
+// authoritative NOERROR answer.
+func runDevDig(t *testing.T, args []string) {
+	t.Helper()
+	var server, port, name, qtype string
+	var opts []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case strings.HasPrefix(a, "@"):
+			server = a[1:]
+		case a == "-p" && i+1 < len(args):
+			port = args[i+1]
+			i++
+		case strings.HasPrefix(a, "+"):
+			if a != "+short" { // the harness reads the full output
+				opts = append(opts, a)
+			}
+		case name == "":
+			name = a
+		default:
+			qtype = a
+		}
+	}
+	if server == "" || port == "" || name == "" || qtype == "" {
+		t.Fatalf("unreadable dig line: dig %s", strings.Join(args, " "))
+	}
+	a := Dig(t, net.JoinHostPort(server, port), name, qtype, opts...)
+	if a.Status != "NOERROR" || !a.HasFlag("aa") || len(a.Answer) == 0 {
+		t.Errorf("dig %s: want an authoritative answer\n%s", strings.Join(args, " "), a.Raw)
+	}
+}
+
+// freeRange returns a port p such that p .. p+count-1 are free on host (for
+// TCP, and for UDP too when udp is set), and claims them.
+func freeRange(t *testing.T, host string, count int, udp bool) int {
+	t.Helper()
+	for try := 0; try < 200; try++ {
+		addr, err := probePort(host, udp)
+		if err != nil {
+			continue
+		}
+		base := portOf(t, addr)
+		if base+count > 65535 {
+			continue
+		}
+		ok := true
+		for i := 0; i < count && ok; i++ {
+			a := net.JoinHostPort(host, strconv.Itoa(base+i))
+			ok = portFree(a, udp) && !isClaimed(a)
+		}
+		if !ok {
+			continue
+		}
+		for i := 0; i < count; i++ {
+			claim(net.JoinHostPort(host, strconv.Itoa(base+i)))
+		}
+		return base
+	}
+	t.Fatalf("no %d consecutive free ports on %s", count, host)
+	return 0
+}
+
+func portFree(addr string, udp bool) bool {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return false
+	}
+	l.Close()
+	if udp {
+		pc, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			return false
+		}
+		pc.Close()
+	}
+	return true
+}
+
+func isClaimed(addr string) bool {
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	return handed[addr]
+}
+
+// shellWords splits a printed command line into words, honouring double
+// and single quotes (enough for the lines bgdns prints).
+func shellWords(s string) []string {
+	var words []string
+	var cur strings.Builder
+	inWord := false
+	var quote rune
+	for _, r := range s {
+		switch {
+		case quote != 0:
+			if r == quote {
+				quote = 0
+			} else {
+				cur.WriteRune(r)
+			}
+		case r == '"' || r == '\'':
+			quote, inWord = r, true
+		case r == ' ' || r == '\t':
+			if inWord {
+				words = append(words, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		default:
+			cur.WriteRune(r)
+			inWord = true
+		}
+	}
+	if inWord {
+		words = append(words, cur.String())
+	}
+	return words
+}
