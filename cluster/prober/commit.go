@@ -1,0 +1,77 @@
+package prober
+
+import (
+	"context"
+	"sort"
+	"time"
+
+	"github.com/bgdns/bgdns/control"
+)
+
+// commitTransitions proposes, per service, the addresses whose status after
+// hysteresis differs from the committed one: one OpHealth per service.
+func (p *Prober) commitTransitions(ctx context.Context, now time.Time) {
+	pending := map[string][]control.HealthChange{}
+	for k, t := range p.targets {
+		if t.status == control.HealthUnknown || t.status == t.committed {
+			continue
+		}
+		pending[k.svc] = append(pending[k.svc], control.HealthChange{
+			Addr: k.addr, Status: t.status, Detail: clip(t.detail, control.MaxHealthDetailLen),
+		})
+	}
+	for name, changes := range pending {
+		if ctx.Err() != nil || p.held(name, now) {
+			continue
+		}
+		sort.Slice(changes, func(i, j int) bool { return changes[i].Addr.Less(changes[j].Addr) })
+		res, ok := p.propose(ctx, control.Command{
+			Op: control.OpHealth, Name: name, Health: &control.HealthSpec{Changes: changes},
+		}, now)
+		if !ok {
+			continue
+		}
+		for _, ch := range changes {
+			p.log.Info("health", "service", name, "addr", ch.Addr, "status", ch.Status, "detail", ch.Detail, "index", res.Index)
+			if t := p.targets[key{name, ch.Addr}]; t != nil {
+				t.committed = ch.Status
+			}
+		}
+	}
+}
+
+// watchValidation rolls back a validating service whose new colour has
+// fallen below min_healthy, and ends the windows that have passed. Both
+// read the committed state only, so any leader decides the same.
+func (p *Prober) watchValidation(ctx context.Context, now time.Time) {
+	st := p.b.State() // after the transitions just committed
+	for _, w := range p.watched {
+		svc := st.Service(w.Name)
+		if svc == nil || svc.State != control.PhaseValidating || ctx.Err() != nil || p.held(svc.Name, now) {
+			continue
+		}
+		guard := control.Command{Name: svc.Name, IfState: control.PhaseValidating, ExpectRevision: svc.Revision}
+		if why, failed := svc.ValidationFailed(); failed {
+			cmd := guard
+			cmd.Op, cmd.Reason, cmd.MaxStale = control.OpRollback, why, control.Duration(p.opts.MaxStale)
+			if res, ok := p.propose(ctx, cmd, now); ok {
+				p.log.Warn("validation failed: rolled back", "service", svc.Name, "to", svc.Previous, "reason", why, "index", res.Index)
+			}
+			continue
+		}
+		if !svc.ValidatingUntil.IsZero() && !now.Before(svc.ValidatingUntil) {
+			cmd := guard
+			cmd.Op = control.OpValidated
+			if res, ok := p.propose(ctx, cmd, now); ok {
+				p.log.Info("validation window passed", "service", svc.Name, "active", svc.Active, "index", res.Index)
+			}
+		}
+	}
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
