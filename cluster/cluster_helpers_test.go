@@ -1,0 +1,211 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/bgdns/bgdns/control"
+	"github.com/hashicorp/raft"
+)
+
+// tnode is one member of an in-process test cluster: in-memory transport
+// and stores, and an HTTP server answering /v1/cluster/self like the API.
+type tnode struct {
+	id     string
+	addr   raft.ServerAddress
+	trans  *raft.InmemTransport
+	logs   *raft.InmemStore
+	snaps  raft.SnapshotStore
+	http   *httptest.Server
+	cur    atomic.Pointer[Node]
+	n      *Node
+	closed bool
+}
+
+type testCluster struct {
+	t     *testing.T
+	nodes []*tnode
+	opts  []func(*Config)
+}
+
+func (tn *tnode) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	n := tn.cur.Load()
+	if n == nil || r.URL.Path != SelfPath {
+		http.Error(w, "not here", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(n.Self())
+}
+
+func (c *testCluster) config(tn *tnode, bootstrap bool) Config {
+	cfg := Config{
+		NodeID: tn.id, HTTPAddr: tn.http.URL, DNSAddr: "127.0.0.1:53", Bootstrap: bootstrap,
+		MaxStale: 600 * time.Millisecond, Logger: testLogger().With("node", tn.id),
+		Transport: tn.trans, LogStore: tn.logs, StableStore: tn.logs, SnapshotStore: tn.snaps,
+		HeartbeatTimeout: 200 * time.Millisecond, ElectionTimeout: 200 * time.Millisecond,
+		LeaderLeaseTimeout: 100 * time.Millisecond, CommitTimeout: 5 * time.Millisecond,
+	}
+	for _, o := range c.opts {
+		o(&cfg)
+	}
+	return cfg
+}
+
+// newTestCluster starts size nodes: the first bootstraps, the others join
+// through it. It returns once every node serves.
+func newTestCluster(t *testing.T, size int, opts ...func(*Config)) *testCluster {
+	t.Helper()
+	c := &testCluster{t: t, opts: opts}
+	for i := 0; i < size; i++ {
+		tn := &tnode{closed: true, id: string(rune('a'+i)) + "1", logs: raft.NewInmemStore(), snaps: raft.NewInmemSnapshotStore()}
+		tn.addr, tn.trans = raft.NewInmemTransport("")
+		tn.http = httptest.NewServer(http.HandlerFunc(tn.serveHTTP))
+		c.nodes = append(c.nodes, tn)
+	}
+	t.Cleanup(c.close)
+	c.connectAll()
+	c.open(c.nodes[0], true)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.nodes[0].n.WaitLeader(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, tn := range c.nodes[1:] {
+		c.open(tn, false)
+		c.join(tn)
+	}
+	c.waitServing(c.nodes...)
+	return c
+}
+
+func (c *testCluster) open(tn *tnode, bootstrap bool) {
+	c.t.Helper()
+	n, err := Open(c.config(tn, bootstrap))
+	if err != nil {
+		c.t.Fatalf("open %s: %v", tn.id, err)
+	}
+	tn.n, tn.closed = n, false
+	tn.cur.Store(n)
+}
+
+func (c *testCluster) join(tn *tnode) {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req := control.JoinRequest{ID: tn.id, RaftAddr: string(tn.addr), HTTPAddr: tn.http.URL, DNSAddr: "127.0.0.1:53"}
+	for {
+		err := c.leader().n.Join(ctx, req)
+		if err == nil {
+			return
+		}
+		if ctx.Err() != nil {
+			c.t.Fatalf("join %s: %v", tn.id, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (c *testCluster) connectAll() {
+	for _, a := range c.nodes {
+		for _, b := range c.nodes {
+			if a != b {
+				a.trans.Connect(b.addr, b.trans)
+			}
+		}
+	}
+}
+
+// isolate cuts tn off from every other node, both ways.
+func (c *testCluster) isolate(tn *tnode) {
+	for _, o := range c.nodes {
+		if o != tn {
+			tn.trans.Disconnect(o.addr)
+			o.trans.Disconnect(tn.addr)
+		}
+	}
+}
+
+// heal reconnects tn with every other node.
+func (c *testCluster) heal(tn *tnode) {
+	for _, o := range c.nodes {
+		if o != tn {
+			tn.trans.Connect(o.addr, o.trans)
+			o.trans.Connect(tn.addr, tn.trans)
+		}
+	}
+}
+
+// stop shuts a node down, keeping its stores for a restart.
+func (c *testCluster) stop(tn *tnode) {
+	if tn.closed {
+		return
+	}
+	tn.closed = true
+	tn.cur.Store(nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = tn.n.Shutdown(ctx)
+	for _, o := range c.nodes {
+		o.trans.Disconnect(tn.addr)
+	}
+}
+
+// crash stops a node without handing leadership over: it is cut off first.
+func (c *testCluster) crash(tn *tnode) {
+	c.isolate(tn)
+	c.stop(tn)
+}
+
+// restart opens a stopped node again on its old stores and address.
+func (c *testCluster) restart(tn *tnode) {
+	c.t.Helper()
+	_, tn.trans = raft.NewInmemTransport(tn.addr)
+	c.heal(tn)
+	c.open(tn, false)
+}
+
+func (c *testCluster) close() {
+	for _, tn := range c.nodes {
+		c.stop(tn)
+		tn.http.Close()
+	}
+}
+
+// leader waits for a leader among the running nodes and returns it.
+func (c *testCluster) leader() *tnode {
+	c.t.Helper()
+	var found *tnode
+	eventually(c.t, 10*time.Second, "a leader", func() bool {
+		for _, tn := range c.nodes {
+			if !tn.closed && tn.n.IsLeader() {
+				found = tn
+				return true
+			}
+		}
+		return false
+	})
+	return found
+}
+
+func (c *testCluster) waitServing(nodes ...*tnode) {
+	c.t.Helper()
+	for _, tn := range nodes {
+		eventually(c.t, 10*time.Second, tn.id+" serving", tn.n.Serving)
+	}
+}
+
+func (c *testCluster) others(tn *tnode) []*tnode {
+	var out []*tnode
+	for _, o := range c.nodes {
+		if o != tn && !o.closed {
+			out = append(out, o)
+		}
+	}
+	return out
+}

@@ -1,0 +1,126 @@
+package cluster
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/bgdns/bgdns/control"
+	"github.com/hashicorp/raft"
+)
+
+// Defaults for the zero fields of Config.
+const (
+	DefaultMaxStale          = 2 * time.Second
+	DefaultSnapshotThreshold = 8192
+	DefaultTrailingLogs      = 10240
+	DefaultSnapshotInterval  = 2 * time.Minute
+	DefaultApplyTimeout      = 10 * time.Second
+	snapshotsRetained        = 2
+)
+
+// Config describes one node.
+type Config struct {
+	NodeID  string
+	DataDir string
+	// RaftAddr is the host:port the Raft transport binds and advertises.
+	RaftAddr string
+	// HTTPAddr is this node's API base URL (http://host:port), advertised
+	// to the other members for forwarding and WaitApplied.
+	HTTPAddr string
+	// DNSAddr is informational, shown in status.
+	DNSAddr string
+	// Bootstrap creates a new single-voter cluster when there is no
+	// existing Raft state. It is ignored when there is.
+	Bootstrap bool
+	// MaxStale bounds how long a follower keeps serving without hearing
+	// from a leader (default 2s).
+	MaxStale time.Duration
+
+	SnapshotThreshold uint64
+	TrailingLogs      uint64
+	SnapshotInterval  time.Duration
+
+	Logger *slog.Logger
+	// OnChange is called from the FSM goroutine after each applied command
+	// that produced a new State. It must not block.
+	OnChange func(*control.State)
+
+	// Transport, LogStore, StableStore and SnapshotStore replace the real
+	// ones (TCP, bbolt, files) when set; tests use raft's in-memory ones.
+	// With LogStore set, StableStore must be set too.
+	Transport     raft.Transport
+	LogStore      raft.LogStore
+	StableStore   raft.StableStore
+	SnapshotStore raft.SnapshotStore
+
+	// Timeouts override raft's defaults when non-zero (tests use short ones).
+	HeartbeatTimeout   time.Duration
+	ElectionTimeout    time.Duration
+	LeaderLeaseTimeout time.Duration
+	CommitTimeout      time.Duration
+}
+
+func (c *Config) setDefaults() error {
+	if c.NodeID == "" {
+		return errors.New("cluster: node id is required")
+	}
+	if c.Transport == nil {
+		if c.RaftAddr == "" {
+			return errors.New("cluster: raft address is required")
+		}
+		if _, _, err := net.SplitHostPort(c.RaftAddr); err != nil {
+			return fmt.Errorf("cluster: raft address %q: %w", c.RaftAddr, err)
+		}
+	}
+	if c.DataDir == "" && (c.Transport == nil || c.LogStore == nil || c.SnapshotStore == nil) {
+		return errors.New("cluster: data dir is required")
+	}
+	if (c.LogStore == nil) != (c.StableStore == nil) {
+		return errors.New("cluster: log and stable stores must be given together")
+	}
+	if c.MaxStale <= 0 {
+		c.MaxStale = DefaultMaxStale
+	}
+	if c.SnapshotThreshold == 0 {
+		c.SnapshotThreshold = DefaultSnapshotThreshold
+	}
+	if c.TrailingLogs == 0 {
+		c.TrailingLogs = DefaultTrailingLogs
+	}
+	if c.SnapshotInterval <= 0 {
+		c.SnapshotInterval = DefaultSnapshotInterval
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return nil
+}
+
+// raftConfig builds raft's configuration from ours.
+func (c *Config) raftConfig() *raft.Config {
+	rc := raft.DefaultConfig()
+	rc.LocalID = raft.ServerID(c.NodeID)
+	rc.SnapshotThreshold = c.SnapshotThreshold
+	rc.TrailingLogs = c.TrailingLogs
+	rc.SnapshotInterval = c.SnapshotInterval
+	rc.Logger = newHCLogger(c.Logger.With("component", "raft"), "raft")
+	if c.HeartbeatTimeout > 0 {
+		rc.HeartbeatTimeout = c.HeartbeatTimeout
+	}
+	if c.ElectionTimeout > 0 {
+		rc.ElectionTimeout = c.ElectionTimeout
+	}
+	if c.LeaderLeaseTimeout > 0 {
+		rc.LeaderLeaseTimeout = c.LeaderLeaseTimeout
+	}
+	if c.CommitTimeout > 0 {
+		rc.CommitTimeout = c.CommitTimeout
+	}
+	if rc.LeaderLeaseTimeout > rc.HeartbeatTimeout {
+		rc.LeaderLeaseTimeout = rc.HeartbeatTimeout
+	}
+	return rc
+}

@@ -1,0 +1,218 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bgdns/bgdns/control"
+	"github.com/hashicorp/raft"
+)
+
+// Node is one bgdns cluster member: a Raft peer whose FSM holds the
+// control.State this node serves.
+type Node struct {
+	cfg    Config
+	log    *slog.Logger
+	raft   *raft.Raft
+	fsm    *fsm
+	stores *stores
+	client *http.Client // for peers' /v1/cluster/self
+
+	// bootTarget is the last command index in the log at boot: the node
+	// serves only once it has applied at least that much again.
+	bootTarget uint64
+
+	serving           atomic.Bool
+	caughtUp          atomic.Bool
+	leaving           atomic.Bool
+	notReady          atomic.Pointer[string]
+	lastLeaderContact atomic.Int64 // unix nanoseconds
+	registering       atomic.Bool
+
+	stop     chan struct{}
+	wg       sync.WaitGroup
+	shutOnce sync.Once
+	shutErr  error
+}
+
+// Open starts the node: it opens (or creates) the stores, restores the
+// latest snapshot, starts Raft and, with cfg.Bootstrap and no existing
+// state, bootstraps a single-voter cluster.
+func Open(cfg Config) (*Node, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	rc := cfg.raftConfig()
+	st, err := openStores(&cfg, rc.Logger)
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{
+		cfg:    cfg,
+		log:    cfg.Logger.With("component", "cluster", "node", cfg.NodeID),
+		fsm:    newFSM(cfg.OnChange, cfg.Logger.With("component", "fsm")),
+		stores: st,
+		client: &http.Client{Timeout: peerTimeout},
+		stop:   make(chan struct{}),
+	}
+	n.setNotReady("starting")
+	fail := func(err error) (*Node, error) {
+		st.close()
+		return nil, err
+	}
+	last, err := st.logs.LastIndex()
+	if err != nil {
+		return fail(fmt.Errorf("cluster: read log: %w", err))
+	}
+	if n.bootTarget, err = lastCommandAtOrBelow(st.logs, last); err != nil {
+		return fail(fmt.Errorf("cluster: read log: %w", err))
+	}
+	hasState, err := raft.HasExistingState(st.logs, st.stable, st.snaps)
+	if err != nil {
+		return fail(fmt.Errorf("cluster: inspect state: %w", err))
+	}
+	r, err := raft.NewRaft(rc, n.fsm, st.logs, st.stable, st.snaps, st.trans)
+	if err != nil {
+		return fail(fmt.Errorf("cluster: start raft: %w", err))
+	}
+	n.raft = r
+	if !hasState && cfg.Bootstrap {
+		conf := raft.Configuration{Servers: []raft.Server{{
+			Suffrage: raft.Voter, ID: raft.ServerID(cfg.NodeID), Address: st.trans.LocalAddr(),
+		}}}
+		if err := r.BootstrapCluster(conf).Error(); err != nil && !errors.Is(err, raft.ErrCantBootstrap) {
+			_ = r.Shutdown().Error()
+			return fail(fmt.Errorf("cluster: bootstrap: %w", err))
+		}
+		n.log.Info("bootstrapped a new cluster", "raft_addr", st.trans.LocalAddr())
+	}
+	n.log.Info("raft started", "raft_addr", st.trans.LocalAddr(), "existing_state", hasState,
+		"boot_index", n.bootTarget, "applied", n.fsm.applied.Load())
+	n.wg.Add(1)
+	go n.watch()
+	return n, nil
+}
+
+// State is this node's current applied state (a lock-free load).
+func (n *Node) State() *control.State { return n.fsm.state.Load() }
+
+// Applied is the index of the last command entry applied on this node.
+func (n *Node) Applied() uint64 { return n.fsm.applied.Load() }
+
+// Serving reports whether this node may answer DNS for our zones. An atomic
+// load; the watch loop computes it.
+func (n *Node) Serving() bool { return n.serving.Load() }
+
+// Ready is nil while the node serves, or says why it does not.
+func (n *Node) Ready() error {
+	if n.serving.Load() {
+		return nil
+	}
+	if p := n.notReady.Load(); p != nil {
+		return &control.Error{Code: control.CodeNoLeader, Message: *p}
+	}
+	return &control.Error{Code: control.CodeNoLeader, Message: "not serving"}
+}
+
+// IsLeader reports whether this node is the Raft leader.
+func (n *Node) IsLeader() bool { return n.raft.State() == raft.Leader }
+
+// RaftAddr is the address the transport advertises.
+func (n *Node) RaftAddr() string { return string(n.stores.trans.LocalAddr()) }
+
+// WaitLeader blocks until a leader is known (possibly this node).
+func (n *Node) WaitLeader(ctx context.Context) error {
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if addr, _ := n.raft.LeaderWithID(); addr != "" {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("cluster: no leader: %w", ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// StepDown stops serving and, on the leader of a multi-voter cluster,
+// hands leadership to another voter. Shutdown calls it; callers that shut
+// down in stages (readiness, API, DNS, Raft) call it first.
+func (n *Node) StepDown(ctx context.Context) error {
+	n.leaving.Store(true)
+	n.serving.Store(false)
+	n.setNotReady("shutting down")
+	if !n.IsLeader() || n.voterCount() < 2 {
+		return nil
+	}
+	done := make(chan error, 1)
+	go func() { done <- n.raft.LeadershipTransfer().Error() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("cluster: leadership transfer: %w", err)
+		}
+		n.log.Info("handed leadership over")
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("cluster: leadership transfer: %w", ctx.Err())
+	}
+}
+
+// Shutdown leaves readiness, transfers leadership if this node leads,
+// stops Raft and closes the transport and the bolt store.
+func (n *Node) Shutdown(ctx context.Context) error {
+	n.shutOnce.Do(func() {
+		var errs []error
+		if err := n.StepDown(ctx); err != nil {
+			n.log.Warn("shutdown without leadership transfer", "err", err)
+		}
+		close(n.stop)
+		n.wg.Wait()
+		if err := n.raft.Shutdown().Error(); err != nil {
+			errs = append(errs, fmt.Errorf("cluster: raft shutdown: %w", err))
+		}
+		if err := n.stores.close(); err != nil {
+			errs = append(errs, fmt.Errorf("cluster: close stores: %w", err))
+		}
+		n.shutErr = errors.Join(errs...)
+		n.log.Info("raft stopped")
+	})
+	return n.shutErr
+}
+
+func (n *Node) setNotReady(why string) { n.notReady.Store(&why) }
+
+func (n *Node) configuration() []raft.Server {
+	f := n.raft.GetConfiguration()
+	if f.Error() != nil {
+		return nil
+	}
+	return f.Configuration().Servers
+}
+
+func (n *Node) voterCount() int {
+	c := 0
+	for _, s := range n.configuration() {
+		if s.Suffrage == raft.Voter {
+			c++
+		}
+	}
+	return c
+}
+
+// leader returns the leader's id and API address as far as this node knows.
+func (n *Node) leader() (id, httpAddr string) {
+	_, lid := n.raft.LeaderWithID()
+	if lid == "" {
+		return "", ""
+	}
+	return string(lid), n.fsm.Members()[string(lid)].HTTPAddr
+}

@@ -1,0 +1,121 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/bgdns/bgdns/control"
+	"github.com/hashicorp/raft"
+)
+
+// Propose commits cmd through Raft and returns what Apply decided. A
+// domain failure (precondition, unknown service, ...) is a value in
+// Result.Err, not an error. The error is a *control.Error: CodeNotLeader on
+// a follower (Leader names the leader's API), CodeNoLeader when nothing can
+// be committed now, CodeInvalid for an oversized command.
+func (n *Node) Propose(ctx context.Context, cmd control.Command) (control.Result, error) {
+	if err := n.checkLeader(); err != nil {
+		return control.Result{}, err
+	}
+	data, err := encodeCommandEntry(cmd)
+	if err != nil {
+		return control.Result{}, control.BadRequest("encode command: %v", err)
+	}
+	if len(data) > maxEntrySize {
+		return control.Result{}, control.Invalid("command is larger than %d bytes", maxEntrySize)
+	}
+	resp, err := n.apply(ctx, data)
+	if err != nil {
+		return control.Result{}, err
+	}
+	switch r := resp.(type) {
+	case control.Result:
+		return r, nil
+	case error:
+		return control.Result{}, &control.Error{Code: control.CodeInternal, Message: r.Error()}
+	default:
+		return control.Result{}, &control.Error{Code: control.CodeInternal, Message: fmt.Sprintf("unexpected apply response %T", resp)}
+	}
+}
+
+func (n *Node) proposeMember(ctx context.Context, op memberOp) error {
+	data, err := encodeMemberEntry(op)
+	if err != nil {
+		return err
+	}
+	resp, err := n.apply(ctx, data)
+	if err != nil {
+		return err
+	}
+	if e, ok := resp.(error); ok {
+		return e
+	}
+	return nil
+}
+
+// checkLeader is nil on the leader, else the error a write gets here.
+func (n *Node) checkLeader() error {
+	if n.leaving.Load() {
+		return &control.Error{Code: control.CodeNoLeader, Message: "this node is shutting down"}
+	}
+	if n.IsLeader() {
+		return nil
+	}
+	return n.notLeaderError()
+}
+
+func (n *Node) notLeaderError() error {
+	id, httpAddr := n.leader()
+	switch {
+	case id == "":
+		return &control.Error{Code: control.CodeNoLeader, Message: "no leader is known; the cluster cannot commit right now"}
+	case httpAddr == "":
+		return &control.Error{Code: control.CodeNoLeader, Message: fmt.Sprintf("the leader %s has not published its API address yet", id)}
+	default:
+		return &control.Error{Code: control.CodeNotLeader, Leader: httpAddr,
+			Message: fmt.Sprintf("this node is a follower; the leader is %s at %s", id, httpAddr)}
+	}
+}
+
+// apply hands data to raft and waits for the FSM's response, or for ctx.
+func (n *Node) apply(ctx context.Context, data []byte) (interface{}, error) {
+	timeout := DefaultApplyTimeout
+	if dl, ok := ctx.Deadline(); ok {
+		timeout = time.Until(dl)
+	}
+	if timeout <= 0 {
+		return nil, &control.Error{Code: control.CodeNoLeader, Message: "deadline passed before proposing"}
+	}
+	f := n.raft.Apply(data, timeout)
+	done := make(chan error, 1)
+	go func() { done <- f.Error() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			return nil, n.raftError(err)
+		}
+		return f.Response(), nil
+	case <-ctx.Done():
+		return nil, &control.Error{Code: control.CodeNoLeader,
+			Message: "not committed before the deadline; it may still be applied (retry with the same request_id)"}
+	}
+}
+
+// raftError maps raft's errors to the domain's.
+func (n *Node) raftError(err error) error {
+	switch {
+	case errors.Is(err, raft.ErrNotLeader):
+		return n.notLeaderError()
+	case errors.Is(err, raft.ErrLeadershipLost), errors.Is(err, raft.ErrLeadershipTransferInProgress):
+		return &control.Error{Code: control.CodeNoLeader,
+			Message: "leadership changed while committing; it may have been applied (retry with the same request_id)"}
+	case errors.Is(err, raft.ErrRaftShutdown):
+		return &control.Error{Code: control.CodeNoLeader, Message: "this node is shutting down"}
+	case errors.Is(err, raft.ErrEnqueueTimeout):
+		return &control.Error{Code: control.CodeNoLeader, Message: "timed out handing the change to raft"}
+	default:
+		return &control.Error{Code: control.CodeNoLeader, Message: err.Error()}
+	}
+}

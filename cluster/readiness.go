@@ -1,0 +1,148 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/raft"
+)
+
+// watchInterval is how often the node recomputes whether it serves.
+const watchInterval = 50 * time.Millisecond
+
+// watch recomputes Serving every watchInterval and, on the leader, makes
+// sure this node's own member metadata is in the replicated state.
+func (n *Node) watch() {
+	defer n.wg.Done()
+	t := time.NewTicker(watchInterval)
+	defer t.Stop()
+	for {
+		n.tick(time.Now())
+		select {
+		case <-n.stop:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (n *Node) tick(now time.Time) {
+	if n.leaving.Load() {
+		return
+	}
+	ok, why := n.evaluate(now)
+	if ok {
+		n.notReady.Store(nil)
+	} else {
+		n.setNotReady(why)
+	}
+	if was := n.serving.Swap(ok); was != ok {
+		if ok {
+			n.log.Info("serving", "applied", n.Applied())
+		} else {
+			n.log.Warn("not serving", "reason", why, "applied", n.Applied())
+		}
+	}
+	if n.IsLeader() {
+		n.registerSelf()
+	}
+}
+
+// evaluate applies the readiness rules of SPEC §5:
+//   - this node is a member of the cluster configuration;
+//   - it leads, or it has heard from a leader within MaxStale;
+//   - it has applied at least the log it had at boot and, once in touch
+//     with a leader, what it has learned is committed (latched once true).
+func (n *Node) evaluate(now time.Time) (bool, string) {
+	leading := n.raft.State() == raft.Leader
+	_, leaderID := n.raft.LeaderWithID()
+	switch {
+	case leading:
+		n.lastLeaderContact.Store(now.UnixNano())
+	case leaderID != "":
+		if lc := n.raft.LastContact(); !lc.IsZero() && lc.UnixNano() > n.lastLeaderContact.Load() {
+			n.lastLeaderContact.Store(lc.UnixNano())
+		}
+	}
+	if !n.inConfiguration() {
+		return false, "not a member of the cluster configuration"
+	}
+	contact := n.lastLeaderContact.Load()
+	if !leading {
+		if contact == 0 {
+			return false, "has not heard from a leader yet"
+		}
+		if age := now.Sub(time.Unix(0, contact)); age > n.cfg.MaxStale {
+			return false, fmt.Sprintf("last heard from a leader %s ago (max stale %s)",
+				age.Round(time.Millisecond), n.cfg.MaxStale)
+		}
+	}
+	if !n.caughtUp.Load() {
+		target, err := n.catchUpTarget()
+		if err != nil {
+			return false, "reading the log: " + err.Error()
+		}
+		if applied := n.Applied(); applied < target || n.raft.CommitIndex() == 0 {
+			return false, fmt.Sprintf("catching up: applied %d of %d", applied, target)
+		}
+		n.caughtUp.Store(true)
+		n.log.Info("caught up", "applied", n.Applied(), "boot_index", n.bootTarget)
+	}
+	return true, ""
+}
+
+// catchUpTarget is the command index this node must have applied before it
+// serves: the last command it had at boot (unless Raft has since replaced
+// that uncommitted tail) and the last command it knows to be committed.
+func (n *Node) catchUpTarget() (uint64, error) {
+	logs := n.stores.logs
+	boot := n.bootTarget
+	if boot > 0 {
+		tail, err := lastCommandAtOrBelow(logs, n.raft.LastIndex())
+		if err != nil {
+			return 0, err
+		}
+		boot = min(boot, tail)
+	}
+	committed, err := lastCommandAtOrBelow(logs, n.raft.CommitIndex())
+	if err != nil {
+		return 0, err
+	}
+	return max(boot, committed), nil
+}
+
+func (n *Node) inConfiguration() bool {
+	for _, s := range n.configuration() {
+		if string(s.ID) == n.cfg.NodeID {
+			return true
+		}
+	}
+	return false
+}
+
+func (n *Node) selfMember() Member {
+	return Member{ID: n.cfg.NodeID, HTTPAddr: n.cfg.HTTPAddr, DNSAddr: n.cfg.DNSAddr}
+}
+
+// registerSelf proposes this node's metadata when the replicated copy is
+// missing or differs (a new cluster, or a restart with new addresses).
+func (n *Node) registerSelf() {
+	want := n.selfMember()
+	if have, ok := n.fsm.Members()[want.ID]; ok && have == want {
+		return
+	}
+	if !n.registering.CompareAndSwap(false, true) {
+		return
+	}
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		defer n.registering.Store(false)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := n.proposeMember(ctx, memberOp{Op: memberSet, Member: want}); err != nil {
+			n.log.Warn("could not record this node's addresses", "err", err)
+		}
+	}()
+}

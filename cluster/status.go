@@ -1,0 +1,175 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bgdns/bgdns/control"
+	"github.com/hashicorp/raft"
+)
+
+const (
+	// SelfPath is where every node's API serves Self() as JSON.
+	SelfPath = "/v1/cluster/self"
+	// peerTimeout bounds one request to a peer's API.
+	peerTimeout     = 1 * time.Second
+	maxSelfBodySize = 64 << 10
+	waitPollMin     = 2 * time.Millisecond
+	waitPollMax     = 50 * time.Millisecond
+)
+
+// Self describes this node only.
+func (n *Node) Self() control.NodeStatus {
+	var lc time.Duration
+	leading := n.IsLeader()
+	if !leading {
+		if c := n.lastLeaderContact.Load(); c != 0 {
+			lc = time.Since(time.Unix(0, c))
+		}
+	}
+	voter := false
+	for _, s := range n.configuration() {
+		if string(s.ID) == n.cfg.NodeID {
+			voter = s.Suffrage == raft.Voter
+		}
+	}
+	return control.NodeStatus{
+		ID:          n.cfg.NodeID,
+		RaftAddr:    n.RaftAddr(),
+		HTTPAddr:    n.cfg.HTTPAddr,
+		DNSAddr:     n.cfg.DNSAddr,
+		Voter:       voter,
+		Leader:      leading,
+		Applied:     n.Applied(),
+		LastContact: lc,
+		Serving:     n.Serving(),
+		Reachable:   true,
+	}
+}
+
+// Status describes the cluster as this node sees it; the other members'
+// applied index, last contact and serving flag come from their APIs,
+// fetched concurrently with a short timeout.
+func (n *Node) Status(ctx context.Context) control.ClusterStatus {
+	leaderID, leaderHTTP := n.leader()
+	return control.ClusterStatus{
+		Self:        n.cfg.NodeID,
+		LeaderID:    leaderID,
+		LeaderHTTP:  leaderHTTP,
+		CommitIndex: n.raft.CommitIndex(),
+		Members:     n.memberStatuses(ctx, false),
+	}
+}
+
+// WaitApplied polls every voter until all have applied index or ctx ends.
+// It returns the statuses as last seen; a timeout is not an error, the
+// caller tells the user which nodes lag.
+func (n *Node) WaitApplied(ctx context.Context, index uint64) ([]control.NodeStatus, error) {
+	wait := waitPollMin
+	for {
+		sts := n.memberStatuses(ctx, true)
+		all := true
+		for _, s := range sts {
+			if s.Applied < index {
+				all = false
+			}
+		}
+		if all {
+			return sts, nil
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return sts, nil
+		case <-t.C:
+		}
+		wait = min(2*wait, waitPollMax)
+	}
+}
+
+// memberStatuses describes every server of the configuration (voters only
+// when votersOnly), asking each peer's API concurrently.
+func (n *Node) memberStatuses(ctx context.Context, votersOnly bool) []control.NodeStatus {
+	servers := n.configuration()
+	meta := n.fsm.Members()
+	_, leaderID := n.raft.LeaderWithID()
+	out := make([]control.NodeStatus, 0, len(servers))
+	for _, s := range servers {
+		if votersOnly && s.Suffrage != raft.Voter {
+			continue
+		}
+		m := meta[string(s.ID)]
+		out = append(out, control.NodeStatus{
+			ID: string(s.ID), RaftAddr: string(s.Address), HTTPAddr: m.HTTPAddr, DNSAddr: m.DNSAddr,
+			Voter: s.Suffrage == raft.Voter, Leader: s.ID == leaderID,
+		})
+	}
+	var wg sync.WaitGroup
+	for i := range out {
+		if out[i].ID == n.cfg.NodeID {
+			self := n.Self()
+			self.Leader = out[i].Leader
+			self.Voter = out[i].Voter
+			out[i] = self
+			continue
+		}
+		wg.Add(1)
+		go func(st *control.NodeStatus) {
+			defer wg.Done()
+			n.fillFromPeer(ctx, st)
+		}(&out[i])
+	}
+	wg.Wait()
+	return out
+}
+
+func (n *Node) fillFromPeer(ctx context.Context, st *control.NodeStatus) {
+	if st.HTTPAddr == "" {
+		st.Error = "API address not known yet"
+		return
+	}
+	peer, err := n.fetchSelf(ctx, st.HTTPAddr)
+	if err != nil {
+		st.Error = err.Error()
+		return
+	}
+	if peer.ID != st.ID {
+		st.Error = fmt.Sprintf("%s answers as node %q", st.HTTPAddr, peer.ID)
+		return
+	}
+	st.Applied = peer.Applied
+	st.LastContact = peer.LastContact
+	st.Serving = peer.Serving
+	st.Reachable = true
+}
+
+func (n *Node) fetchSelf(ctx context.Context, base string) (control.NodeStatus, error) {
+	var st control.NodeStatus
+	ctx, cancel := context.WithTimeout(ctx, peerTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(base, "/")+SelfPath, nil)
+	if err != nil {
+		return st, err
+	}
+	resp, err := n.client.Do(req)
+	if err != nil {
+		return st, err
+	}
+	defer resp.Body.Close()
+	body := io.LimitReader(resp.Body, maxSelfBodySize)
+	if resp.StatusCode != http.StatusOK {
+		_, _ = io.Copy(io.Discard, body)
+		return st, fmt.Errorf("GET %s: %s", SelfPath, resp.Status)
+	}
+	if err := json.NewDecoder(body).Decode(&st); err != nil {
+		return st, fmt.Errorf("GET %s: %w", SelfPath, err)
+	}
+	return st, nil
+}

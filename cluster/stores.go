@@ -1,0 +1,133 @@
+package cluster
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
+	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+)
+
+const (
+	boltFile         = "raft.db"
+	logCacheSize     = 512
+	tcpMaxPool       = 3
+	tcpTimeout       = 10 * time.Second
+	maxBootScanSteps = 1024
+)
+
+// stores is what Open builds (or takes from Config) for raft.
+type stores struct {
+	logs    raft.LogStore
+	stable  raft.StableStore
+	snaps   raft.SnapshotStore
+	trans   raft.Transport
+	closers []io.Closer // closed in order at shutdown
+}
+
+func openStores(cfg *Config, hl hclog.Logger) (*stores, error) {
+	s := &stores{logs: cfg.LogStore, stable: cfg.StableStore, snaps: cfg.SnapshotStore, trans: cfg.Transport}
+	if cfg.DataDir != "" {
+		if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+			return nil, fmt.Errorf("cluster: data dir: %w", err)
+		}
+	}
+	if s.logs == nil {
+		bolt, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(cfg.DataDir, boltFile), NoSync: false})
+		if err != nil {
+			return nil, fmt.Errorf("cluster: open bolt store: %w", err)
+		}
+		s.closers = append(s.closers, bolt)
+		cached, err := raft.NewLogCache(logCacheSize, bolt)
+		if err != nil {
+			s.close()
+			return nil, err
+		}
+		s.logs, s.stable = cached, bolt
+	}
+	if s.snaps == nil {
+		fs, err := raft.NewFileSnapshotStoreWithLogger(cfg.DataDir, snapshotsRetained, hl.Named("snapshots"))
+		if err != nil {
+			s.close()
+			return nil, fmt.Errorf("cluster: snapshot store: %w", err)
+		}
+		s.snaps = fs
+	}
+	if s.trans == nil {
+		t, err := newTCPTransport(cfg.RaftAddr, hl.Named("transport"))
+		if err != nil {
+			s.close()
+			return nil, err
+		}
+		s.trans = t
+		// The transport closes before the bolt file.
+		s.closers = append([]io.Closer{closerFunc(t.Close)}, s.closers...)
+	}
+	return s, nil
+}
+
+func newTCPTransport(addr string, hl hclog.Logger) (*raft.NetworkTransport, error) {
+	var advertise net.Addr
+	host, port, _ := net.SplitHostPort(addr)
+	if port != "0" {
+		a, err := net.ResolveTCPAddr("tcp", addr)
+		if err != nil {
+			return nil, fmt.Errorf("cluster: raft address %q: %w", addr, err)
+		}
+		if a.IP == nil || a.IP.IsUnspecified() {
+			return nil, fmt.Errorf("cluster: raft address %q must name an address peers can reach (host %q)", addr, host)
+		}
+		advertise = a
+	}
+	t, err := raft.NewTCPTransportWithLogger(addr, advertise, tcpMaxPool, tcpTimeout, hl)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: raft transport on %s: %w", addr, err)
+	}
+	return t, nil
+}
+
+func (s *stores) close() error {
+	var errs []error
+	for _, c := range s.closers {
+		if err := c.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	s.closers = nil
+	return errors.Join(errs...)
+}
+
+type closerFunc func() error
+
+func (f closerFunc) Close() error { return f() }
+
+// lastCommandAtOrBelow returns the index of the last command entry at or
+// below idx in logs, skipping raft's own entries (no-ops, configuration,
+// barriers), which never reach the FSM. It returns 0 when it finds none in
+// the log (what precedes the log is in a snapshot, restored before the log
+// is applied).
+func lastCommandAtOrBelow(logs raft.LogStore, idx uint64) (uint64, error) {
+	first, err := logs.FirstIndex()
+	if err != nil {
+		return 0, err
+	}
+	var l raft.Log
+	for i, steps := idx, 0; i >= first && i > 0 && steps < maxBootScanSteps; i, steps = i-1, steps+1 {
+		if err := logs.GetLog(i, &l); err != nil {
+			if errors.Is(err, raft.ErrLogNotFound) {
+				return 0, nil
+			}
+			return 0, err
+		}
+		if l.Type == raft.LogCommand {
+			return i, nil
+		}
+	}
+	return 0, nil
+}
