@@ -97,7 +97,7 @@ func (h *hcLogger) ResetNamed(name string) hclog.Logger {
 }
 
 func (h *hcLogger) SetLevel(level hclog.Level) { h.level.Store(int32(level)) }
-func (h *hcLogger) GetLevel() hclog.Level       { return hclog.Level(h.level.Load()) }
+func (h *hcLogger) GetLevel() hclog.Level      { return hclog.Level(h.level.Load()) }
 
 func (h *hcLogger) StandardLogger(opts *hclog.StandardLoggerOptions) *log.Logger {
 	return log.New(h.StandardWriter(opts), "", 0)
