@@ -162,3 +162,9 @@ func sameProbe(a, b *HealthCheck) bool {
 	return a.Type == b.Type && a.Port == b.Port && a.Path == b.Path &&
 		a.Host == b.Host && a.ExpectStatus == b.ExpectStatus
 }
+
+// RangeServices calls f for every service, in no particular order, until f
+// returns false: a scan without the sort of Services.
+func (s *State) RangeServices(f func(*Service) bool) {
+	s.services.Range(func(_ string, v *Service) bool { return f(v) })
+}

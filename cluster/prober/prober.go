@@ -184,13 +184,13 @@ func (p *Prober) refresh(st *control.State, now time.Time) {
 	p.seen = st
 	p.watched = p.watched[:0]
 	live := make(map[key]bool, len(p.targets))
-	for _, svc := range st.Services() {
+	st.RangeServices(func(svc *control.Service) bool {
 		if svc.HealthCheck == nil && svc.State != control.PhaseValidating {
-			continue
+			return true
 		}
 		p.watched = append(p.watched, svc)
 		if svc.HealthCheck == nil {
-			continue
+			return true
 		}
 		for _, pool := range []*control.Pool{svc.Blue, svc.Green} {
 			if pool == nil {
@@ -202,7 +202,8 @@ func (p *Prober) refresh(st *control.State, now time.Time) {
 				p.refreshTarget(k, svc, now)
 			}
 		}
-	}
+		return true
+	})
 	for k := range p.targets {
 		if !live[k] {
 			delete(p.targets, k)
