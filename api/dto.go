@@ -29,6 +29,8 @@ type Service struct {
 	Green     *Pool     `json:"green,omitempty"`
 	NoTXT     bool      `json:"no_txt"`
 	ChangedAt time.Time `json:"changed_at"`
+	ServiceSafety
+	ServiceStatus
 }
 
 // SOA is a zone's SOA fields other than the serial.
@@ -51,6 +53,7 @@ type Zone struct {
 	NS        []string            `json:"ns"`
 	Glue      map[string][]string `json:"glue,omitempty"`
 	ChangedAt time.Time           `json:"changed_at"`
+	Frozen    bool                `json:"frozen,omitempty"`
 }
 
 // ServiceList is GET /v1/services.
@@ -145,6 +148,7 @@ func toService(s *control.Service) *Service {
 		Name: bare(s.Name), Zone: bare(s.Zone), TTL: s.TTL, Active: string(s.Active),
 		Previous: string(s.Previous), State: string(s.State), Revision: s.Revision,
 		Blue: toPool(s.Blue), Green: toPool(s.Green), NoTXT: s.NoTXT, ChangedAt: s.ChangedAt,
+		ServiceSafety: safetyOf(s), ServiceStatus: statusOf(s),
 	}
 }
 
@@ -160,6 +164,7 @@ func toZone(z *control.Zone) *Zone {
 		},
 		NS:        make([]string, len(z.NS)),
 		ChangedAt: z.ChangedAt,
+		Frozen:    z.Frozen,
 	}
 	for i, n := range z.NS {
 		out.NS[i] = bare(n)

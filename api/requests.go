@@ -13,6 +13,10 @@ type RequestMeta struct {
 	Reason    string `json:"reason,omitempty"`
 	// Wait "all" returns once every voter applied the change (as ?wait=all).
 	Wait string `json:"wait,omitempty"`
+	// Force, with a reason, overrides the safety rules of a switch
+	// (freeze, min_switch_interval, min_healthy) and the retire watermark
+	// of complete; the override is recorded in history.
+	Force bool `json:"force,omitempty"`
 }
 
 // ServicePut is the body of PUT /v1/services/{fqdn}: the service object.
@@ -31,6 +35,8 @@ type ServicePut struct {
 	State     json.RawMessage `json:"state,omitempty"`
 	Revision  json.RawMessage `json:"revision,omitempty"`
 	ChangedAt json.RawMessage `json:"changed_at,omitempty"`
+	ServiceSafety
+	ServiceStatusIn
 }
 
 // ZonePut is the body of PUT /v1/zones/{zone} (optional: every field has a
@@ -45,6 +51,7 @@ type ZonePut struct {
 	Serial    json.RawMessage     `json:"serial,omitempty"`
 	Revision  json.RawMessage     `json:"revision,omitempty"`
 	ChangedAt json.RawMessage     `json:"changed_at,omitempty"`
+	Frozen    bool                `json:"frozen,omitempty"`
 }
 
 // DeployRequest is the body of POST .../deploy.

@@ -29,6 +29,8 @@ func (rs servicesResource) Routes() chi.Router {
 		r.Post("/switch", lc.switchColour)
 		r.Post("/rollback", lc.rollback)
 		r.Post("/complete", lc.complete)
+		r.Post("/freeze", rs.h.freezeHandler(control.OpFreeze, "fqdn"))
+		r.Post("/unfreeze", rs.h.freezeHandler(control.OpUnfreeze, "fqdn"))
 	})
 	return r
 }
@@ -122,6 +124,7 @@ func serviceSpec(name string, in *ServicePut) (*control.ServiceSpec, error) {
 		return nil, err
 	}
 	spec := &control.ServiceSpec{TTL: in.TTL, Active: active, NoTXT: in.NoTXT}
+	in.ServiceSafety.applyTo(spec)
 	if spec.Blue, err = pool(control.Blue, in.Blue); err != nil {
 		return nil, err
 	}

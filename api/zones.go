@@ -19,6 +19,8 @@ func (rs zonesResource) Routes() chi.Router {
 		r.Get("/", rs.get)
 		r.Put("/", rs.put)
 		r.Delete("/", rs.delete)
+		r.Post("/freeze", rs.h.freezeHandler(control.OpFreeze, "zone"))
+		r.Post("/unfreeze", rs.h.freezeHandler(control.OpUnfreeze, "zone"))
 	})
 	return r
 }
@@ -81,7 +83,7 @@ func zoneSpec(name string, in *ZonePut) (*control.ZoneSpec, error) {
 			return nil, badRequest("name %q in the body does not match %q in the path", in.Name, bare(name))
 		}
 	}
-	spec := &control.ZoneSpec{NS: in.NS}
+	spec := &control.ZoneSpec{NS: in.NS, Frozen: in.Frozen}
 	if s := in.SOA; s != nil {
 		spec.SOA = control.SOA{MName: s.MName, RName: s.RName, Refresh: s.Refresh,
 			Retry: s.Retry, Expire: s.Expire, Minimum: s.Minimum, TTL: s.TTL}

@@ -1,0 +1,111 @@
+package api
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/bgdns/bgdns/control"
+)
+
+// ServiceSafety holds a service's health check, validation and switch
+// safety settings, as PUT takes them and GET shows them. Durations are Go
+// duration strings ("1s", "5m").
+type ServiceSafety struct {
+	HealthCheck       *control.HealthCheck `json:"health_check,omitempty"`
+	Validation        *control.Validation  `json:"validation,omitempty"`
+	MinHealthy        int                  `json:"min_healthy,omitempty"`
+	FailClosed        bool                 `json:"fail_closed,omitempty"`
+	MinSwitchInterval control.Duration     `json:"min_switch_interval,omitempty"`
+	Frozen            bool                 `json:"frozen,omitempty"`
+}
+
+// ServiceStatus is what a service shows about its health and its last
+// switch; read-only.
+type ServiceStatus struct {
+	// Health counts and lists the probed addresses per colour, when the
+	// service has a health check.
+	Health          *HealthView `json:"health,omitempty"`
+	LastSwitchAt    time.Time   `json:"last_switch_at,omitzero"`
+	ValidatingUntil time.Time   `json:"validating_until,omitzero"`
+	ValidatedAt     time.Time   `json:"validated_at,omitzero"`
+	// SafeToRetireAt is when no resolver can still hold an answer with the
+	// colour the last switch or rollback stopped serving.
+	SafeToRetireAt time.Time `json:"safe_to_retire_at,omitzero"`
+}
+
+// ServiceStatusIn accepts the read-only status fields in a PUT body (so a
+// GET can be edited and put back) and ignores them.
+type ServiceStatusIn struct {
+	Health          json.RawMessage `json:"health,omitempty"`
+	LastSwitchAt    json.RawMessage `json:"last_switch_at,omitempty"`
+	ValidatingUntil json.RawMessage `json:"validating_until,omitempty"`
+	ValidatedAt     json.RawMessage `json:"validated_at,omitempty"`
+	SafeToRetireAt  json.RawMessage `json:"safe_to_retire_at,omitempty"`
+}
+
+// HealthView is the committed health of both colours.
+type HealthView struct {
+	Blue  *ColourHealth `json:"blue,omitempty"`
+	Green *ColourHealth `json:"green,omitempty"`
+}
+
+// ColourHealth counts the healthy addresses of one colour and lists each.
+type ColourHealth struct {
+	control.HealthCounts
+	Addresses []AddrHealth `json:"addresses"`
+}
+
+// AddrHealth is one address's committed health: up, down or unknown (not
+// yet probed), since when, and what the probe said.
+type AddrHealth struct {
+	Address string    `json:"address"`
+	Status  string    `json:"status"`
+	Since   time.Time `json:"since,omitzero"`
+	Detail  string    `json:"detail,omitempty"`
+}
+
+func safetyOf(s *control.Service) ServiceSafety {
+	return ServiceSafety{
+		HealthCheck: s.HealthCheck, Validation: s.Validation, MinHealthy: s.MinHealthy,
+		FailClosed: s.FailClosed, MinSwitchInterval: s.MinSwitchInterval, Frozen: s.Frozen,
+	}
+}
+
+func statusOf(s *control.Service) ServiceStatus {
+	out := ServiceStatus{
+		LastSwitchAt: s.LastSwitchAt, ValidatingUntil: s.ValidatingUntil,
+		ValidatedAt: s.ValidatedAt, SafeToRetireAt: s.SafeToRetireAt,
+	}
+	if s.HealthCheck != nil {
+		out.Health = &HealthView{Blue: colourHealth(s, control.Blue), Green: colourHealth(s, control.Green)}
+	}
+	return out
+}
+
+func colourHealth(s *control.Service, c control.Colour) *ColourHealth {
+	p := s.Pool(c)
+	if p == nil {
+		return nil
+	}
+	out := &ColourHealth{HealthCounts: s.HealthOf(c), Addresses: make([]AddrHealth, len(p.Addresses))}
+	for i, a := range p.Addresses {
+		h := s.AddrStatus(a)
+		st := string(h.Status)
+		if st == "" {
+			st = "unknown"
+		}
+		out.Addresses[i] = AddrHealth{Address: a.String(), Status: st, Since: h.Since, Detail: h.Detail}
+	}
+	return out
+}
+
+// applyTo copies the safety settings of a PUT body onto spec; control
+// validates them.
+func (in ServiceSafety) applyTo(spec *control.ServiceSpec) {
+	spec.HealthCheck = in.HealthCheck
+	spec.Validation = in.Validation
+	spec.MinHealthy = in.MinHealthy
+	spec.FailClosed = in.FailClosed
+	spec.MinSwitchInterval = in.MinSwitchInterval
+	spec.Frozen = in.Frozen
+}
