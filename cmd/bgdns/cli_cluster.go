@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 
@@ -33,11 +36,16 @@ func newStatusCmd(cf *clientFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			ready, rawReady, err := c.readiness(cmd.Context())
+			if err != nil {
+				return err
+			}
 			if c.json {
 				out, err := json.Marshal(struct {
 					Cluster  json.RawMessage `json:"cluster"`
+					Ready    json.RawMessage `json:"ready"`
 					Services json.RawMessage `json:"services"`
-				}{rawCluster, rawSvcs})
+				}{rawCluster, rawReady, rawSvcs})
 				if err != nil {
 					return err
 				}
@@ -55,6 +63,11 @@ func newStatusCmd(cf *clientFlags) *cobra.Command {
 			tw := newTable(w)
 			row(tw, "SERVER", c.base)
 			row(tw, "NODE", cl.Self)
+			readyText := "yes"
+			if ready.Status != "ready" {
+				readyText = "no: " + ready.Reason
+			}
+			row(tw, "READY", readyText)
 			row(tw, "LEADER", leader)
 			row(tw, "COMMIT INDEX", cl.CommitIndex)
 			tw.Flush()
@@ -158,4 +171,27 @@ func membership(cf *clientFlags, cmd *cobra.Command, method, path string, body a
 	}
 	fmt.Fprintln(c.stdout, say(m))
 	return nil
+}
+
+// readiness reads /readyz, whose 503 is an answer, not a failure.
+func (c *apiClient) readiness(ctx context.Context) (api.Health, []byte, error) {
+	var h api.Health
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/readyz", nil)
+	if err != nil {
+		return h, nil, err
+	}
+	c.setHeaders(req)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return h, nil, &exitError{code: exitAPIError, err: fmt.Errorf("unavailable: GET %s: %w", c.base, unwrapURLError(err))}
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxClientResponse))
+	if err == nil {
+		err = json.Unmarshal(raw, &h)
+	}
+	if err != nil || h.Status == "" {
+		return h, nil, &exitError{code: exitAPIError, err: decodeAPIError(resp.StatusCode, raw)}
+	}
+	return h, bytes.TrimSpace(raw), nil
 }

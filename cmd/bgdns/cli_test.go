@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -54,7 +55,10 @@ func TestCLILifecycle(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^api\.bg\.example\.com\s+blue\s+1\.0\s+stable\s+7\s+5\s+1\.0\s+2\.0$`).MatchString(out) {
 		t.Fatalf("service list:\n%s", out)
 	}
-	wantLines(t, e.cli("status"), "LEADER        n1", "COMMIT INDEX  7", "n2  ", "api.bg.example.com")
+	wantLines(t, e.cli("status"), "LEADER        n1", "READY         yes", "COMMIT INDEX  7", "n2  ", "api.bg.example.com")
+	e.b.SetReady(errors.New("not caught up"))
+	wantLines(t, e.cli("status"), "READY         no: not caught up")
+	e.b.SetReady(nil)
 	wantLines(t, e.cli("zone", "list"), "bg.example.com  7 ")
 	wantLines(t, e.cli("zone", "get", "bg.example.com"), "GLUE      ns1.bg.example.com 127.0.0.1,::1")
 
@@ -90,10 +94,11 @@ func TestCLIJSON(t *testing.T) {
 	}
 	var st struct {
 		Cluster  api.Cluster     `json:"cluster"`
+		Ready    api.Health      `json:"ready"`
 		Services api.ServiceList `json:"services"`
 	}
 	out = e.cli("status", "-o", "json")
-	if err := json.Unmarshal([]byte(out), &st); err != nil || st.Cluster.Leader.ID != "n1" || len(st.Services.Services) != 1 {
+	if err := json.Unmarshal([]byte(out), &st); err != nil || st.Cluster.Leader.ID != "n1" || len(st.Services.Services) != 1 || st.Ready.Status != "ready" {
 		t.Fatalf("status -o json: %v\n%s", err, out)
 	}
 	// Errors stay on stderr in JSON mode too, stdout empty.
