@@ -12,7 +12,7 @@ import (
 
 // bigService adds a service whose AAAA answer (64 addresses) does not fit
 // in 512 bytes, nor in 1232.
-func bigService(t *testing.T, src *fakeSource) string {
+func bigService(t testing.TB, src *fakeSource) string {
 	var pool []netip.Addr
 	for i := range 64 {
 		pool = append(pool, netip.MustParseAddr(fmt.Sprintf("2001:db8:1::%x", i+1)))

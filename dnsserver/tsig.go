@@ -52,8 +52,8 @@ func (s *Server) checkTSIG(raw []byte, req *dns.Msg) *tsigState {
 // the wire form and the MAC of this message.
 func (t *tsigState) sign(m *dns.Msg, prevMAC string, timersOnly bool) ([]byte, string, error) {
 	m.Extra = append(m.Extra, &dns.TSIG{
-		Hdr:        dns.RR_Header{Name: t.rr.Hdr.Name, Rrtype: dns.TypeTSIG, Class: dns.ClassANY},
-		Algorithm:  t.rr.Algorithm,
+		Hdr:        dns.RR_Header{Name: dns.Fqdn(t.rr.Hdr.Name), Rrtype: dns.TypeTSIG, Class: dns.ClassANY},
+		Algorithm:  dns.Fqdn(t.rr.Algorithm), // never empty, even when the request's was
 		Fudge:      tsigFudge,
 		TimeSigned: uint64(time.Now().Unix()),
 		OrigId:     m.Id,
