@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/bgdns/bgdns/control"
 )
@@ -39,6 +40,9 @@ func (h *handler) forward(w http.ResponseWriter, r *http.Request, body []byte, l
 		h.writeError(w, r, &control.Error{Code: control.CodeNoLeader,
 			Message: "this node is not the leader and the request was already forwarded once", Leader: leader})
 		return
+	}
+	if leader != "" && !strings.Contains(leader, "://") {
+		leader = "http://" + leader // a member that joined with host:port
 	}
 	base, err := url.Parse(leader)
 	if leader == "" || err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {

@@ -3,8 +3,10 @@ package api
 import (
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // headerSpy records the headers of requests reaching the leader.
@@ -117,5 +119,23 @@ func TestForwardLeaderDown(t *testing.T) {
 	e.b.SetNoLeader(true)
 	if er := errorOf(t, e.must(http.StatusServiceUnavailable, "PUT", "/v1/zones/bg.example.com", zoneBody)); er.Code != "no_leader" {
 		t.Fatalf("code %q", er.Code)
+	}
+}
+
+func TestForwardToHostPortLeader(t *testing.T) {
+	leader := newEnv(t, Options{})
+	follower := newEnv(t, Options{})
+	follower.b.SetFollower(strings.TrimPrefix(leader.srv.URL, "http://"))
+	m := follower.mutation("PUT", "/v1/zones/bg.example.com", zoneBody)
+	if m.Zone == nil || leader.b.State().Zone("bg.example.com.") == nil {
+		t.Fatalf("forwarded to host:port: %+v", m)
+	}
+}
+
+func TestMaxStaleStamped(t *testing.T) {
+	e := newEnv(t, Options{MaxStale: 3 * time.Second})
+	e.seed()
+	if got := e.b.Proposals()[1].MaxStale.D(); got != 3*time.Second {
+		t.Fatalf("max_stale %s", got)
 	}
 }

@@ -52,6 +52,7 @@ func (h *handler) commit(w http.ResponseWriter, r *http.Request, m mutation) {
 	cmd.Actor = actor(r)
 	cmd.Reason = m.meta.Reason
 	cmd.Force = m.meta.Force
+	cmd.MaxStale = control.Duration(h.opts.MaxStale)
 	cmd.Time = time.Now().UTC()
 	if e := cmd.Normalize(); e != nil {
 		h.writeError(w, r, e)

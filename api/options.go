@@ -28,6 +28,10 @@ type Options struct {
 	// MaxWaitTimeout caps a requested wait_timeout (default 50s, below the
 	// server's write timeout).
 	MaxWaitTimeout time.Duration
+	// MaxStale is the cluster's staleness bound, stamped on every command
+	// (it enters the retire watermark of switch and rollback); zero leaves
+	// control's default.
+	MaxStale time.Duration
 	// ForwardClient sends requests on to the leader. Default: a client
 	// with a timeout of MaxWaitTimeout plus 5s that does not follow
 	// redirects.
