@@ -53,6 +53,7 @@ func newSwitchCmd(cf *clientFlags) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&to, "to", "", "colour to switch to (default: the idle one)")
 	mf.register(cmd.Flags(), true)
+	registerForce(cmd.Flags(), &mf)
 	return cmd
 }
 
@@ -69,6 +70,9 @@ func newStepCmd(cf *clientFlags, verb, short string) *cobra.Command {
 		},
 	}
 	mf.register(cmd.Flags(), true)
+	if verb == "complete" {
+		registerForce(cmd.Flags(), &mf)
+	}
 	return cmd
 }
 

@@ -21,6 +21,7 @@ type mutFlags struct {
 	expectRevision uint64
 	wait           bool
 	waitTimeout    time.Duration
+	force          bool // switch and complete only (registerForce)
 }
 
 func (m *mutFlags) register(fs *pflag.FlagSet, withWait bool) {
@@ -34,7 +35,7 @@ func (m *mutFlags) register(fs *pflag.FlagSet, withWait bool) {
 }
 
 func (m *mutFlags) meta() api.RequestMeta {
-	return api.RequestMeta{ExpectRevision: m.expectRevision, RequestID: m.requestID, Reason: m.reason}
+	return api.RequestMeta{ExpectRevision: m.expectRevision, RequestID: m.requestID, Reason: m.reason, Force: m.force}
 }
 
 func (m *mutFlags) query() url.Values {

@@ -88,11 +88,16 @@ func printService(w io.Writer, s *api.Service) {
 		row(tw, c.name, role, poolVersion(c.p), strings.Join(addrs, ","))
 	}
 	tw.Flush()
+	printSafety(w, s)
 }
 
 // printServices writes the services summary table.
 func printServices(w io.Writer, svcs []*api.Service) {
 	tw := newTable(w)
+	if anyHealthCheck(svcs) {
+		printServicesHealth(w, svcs)
+		return
+	}
 	row(tw, "NAME", "ACTIVE", "VERSION", "STATE", "REVISION", "TTL", "BLUE", "GREEN")
 	for _, s := range svcs {
 		row(tw, s.Name, s.Active, activeVersion(s), s.State, s.Revision, s.TTL, poolVersion(s.Blue), poolVersion(s.Green))

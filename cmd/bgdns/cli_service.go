@@ -45,6 +45,7 @@ func newServicePutCmd(cf *clientFlags) *cobra.Command {
 		blueVersion, greenVersion string
 		active                    string
 		noTXT                     bool
+		sf                        safetyFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "put NAME",
@@ -71,6 +72,7 @@ func newServicePutCmd(cf *clientFlags) *cobra.Command {
 			}
 			in.Blue = poolFlags(in.Blue, f.Changed("blue"), blue, f.Changed("blue-version"), blueVersion)
 			in.Green = poolFlags(in.Green, f.Changed("green"), green, f.Changed("green-version"), greenVersion)
+			sf.apply(f, &in)
 			if in.Blue == nil && in.Green == nil {
 				return fmt.Errorf("service put needs a pool: --blue ADDRS --blue-version V (or -f FILE)")
 			}
@@ -88,6 +90,7 @@ func newServicePutCmd(cf *clientFlags) *cobra.Command {
 	fs.StringVar(&greenVersion, "green-version", "", "green version")
 	fs.StringVar(&active, "active", "", "active colour: blue (default) or green")
 	fs.BoolVar(&noTXT, "no-txt", false, "do not publish the _bgdns TXT record")
+	sf.register(fs)
 	mf.register(fs, true)
 	return cmd
 }

@@ -53,6 +53,8 @@ func addClientCommands(root *cobra.Command) {
 		newSwitchCmd(cf),
 		newStepCmd(cf, "rollback", "Switch back to the previous colour"),
 		newStepCmd(cf, "complete", "Finish the deployment and retire the old colour"),
+		newFreezeCmd(cf, "freeze", "Refuse switches of a service (or zone) until unfrozen"),
+		newFreezeCmd(cf, "unfreeze", "Lift the freeze of a service (or zone)"),
 		newHistoryCmd(cf),
 		newClusterCmd(cf),
 	)
