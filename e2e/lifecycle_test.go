@@ -31,6 +31,9 @@ func TestLifecycleCLI(t *testing.T) {
 	if apex.Status != "NOERROR" || !apex.HasFlag("aa") || len(apex.Values("NS")) == 0 {
 		t.Fatalf("apex NS: want authoritative NS records\n%s", apex.Raw)
 	}
+	if len(apex.AdditionalValues("A")) == 0 {
+		t.Errorf("apex NS: no glue A for the in-zone nameserver\n%s", apex.Raw)
+	}
 
 	// Initial: a service with a blue pool, blue active.
 	n.CLI("service", "put", svcName, "--ttl", "5", "--blue", strings.Join(blueV4, ","), "--blue-version", "1.0")
