@@ -17,6 +17,8 @@ const maxUDPRequest = 4096
 func (s *Server) serveUDP(pc net.PacketConn) {
 	buf := make([]byte, maxUDPRequest)
 	uc, _ := pc.(*net.UDPConn)
+	tuneUDP(pc)              // fast_sockopt_*.go
+	fast := s.newFastCache() // fast.go: prebuilt replies, else s.handle
 	for {
 		var (
 			n    int
@@ -36,7 +38,7 @@ func (s *Server) serveUDP(pc net.PacketConn) {
 			}
 			continue
 		}
-		reply, _ := s.handle(buf[:n], from, false)
+		reply := fast.reply(buf[:n], from)
 		if reply == nil {
 			continue
 		}

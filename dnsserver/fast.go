@@ -1,0 +1,225 @@
+package dnsserver
+
+import (
+	"bytes"
+	"net/netip"
+
+	"github.com/bgdns/bgdns/control"
+)
+
+// The fast path answers the common UDP query (one IN question, no EDNS or
+// a plain EDNS0 OPT, no TSIG) from wire-format replies the full handler
+// built earlier for the same State, patching only the id and the
+// question's case. Everything else, and every first query of a kind, goes
+// through the full handler, whose reply is then remembered. So every fast
+// answer is, by construction, what the full handler answers.
+//
+// Each UDP reader goroutine owns one fastCache: no locks and no allocation
+// on a hit. A cache is emptied when the State pointer changes; it is not
+// used at all while the node is not serving, or when response rate
+// limiting is on (the limiter must see every response).
+
+// Bounds of a fast-path cache.
+const (
+	maxFastEntries = 1 << 16 // entries before the cache starts over
+	maxFastReply   = 512     // larger replies depend on the client's size
+	maxFastKey     = 12 + 255 + 4 + 11
+)
+
+// Whether patching the question's case is enough for an entry: unknown
+// until a query spells the name in another case.
+const (
+	caseUnknown = iota
+	caseOK      // overwriting the question name gives the handler's reply
+	caseExact   // the reply depends on the case: only the lower-case query hits
+)
+
+// fastEntry is one remembered reply.
+type fastEntry struct {
+	reply []byte // the full handler's reply to the lower-case query, id 0
+	cases int
+}
+
+// fastCache is one UDP reader's set of remembered replies.
+type fastCache struct {
+	s       *Server
+	st      *control.State
+	entries map[string]*fastEntry
+	key     [maxFastKey]byte
+	out     [maxFastReply]byte
+}
+
+func (s *Server) newFastCache() *fastCache {
+	return &fastCache{s: s, entries: make(map[string]*fastEntry)}
+}
+
+// reply answers raw (a UDP request from client) like s.handle does.
+// The returned slice is only valid until the next call.
+func (c *fastCache) reply(raw []byte, from netip.AddrPort) []byte {
+	s := c.s
+	qlen, ok := plainQuery(raw)
+	if !ok || s.rrl != nil || !s.src.Serving() {
+		reply, _ := s.handle(raw, from, false)
+		return reply
+	}
+	st := s.src.State() // loaded before the handler's own load: see fill
+	if st != c.st {
+		c.st = st
+		clear(c.entries)
+	}
+	key := c.key[:len(raw)-2]
+	copy(key, raw[2:])
+	lower(key[headerLen-2 : headerLen-2+qlen])
+	name := raw[headerLen : headerLen+qlen]
+	isLower := bytes.Equal(name, key[headerLen-2:headerLen-2+qlen])
+	e := c.entries[string(key)]
+	switch {
+	case e == nil:
+		reply, _ := s.handle(raw, from, false)
+		if isLower {
+			c.fill(raw, key, qlen, reply)
+		}
+		return reply
+	case isLower || e.cases == caseOK:
+		return c.serve(e, raw, name)
+	case e.cases == caseExact:
+		// This spelling has its own entry, keyed by the query as sent
+		// (which has upper case, so it never collides with a lower-case key).
+		exact := raw[2:]
+		if x := c.entries[string(exact)]; x != nil {
+			return c.serve(x, raw, name)
+		}
+		reply, _ := s.handle(raw, from, false)
+		c.fill(raw, exact, qlen, reply)
+		return reply
+	default:
+		reply, _ := s.handle(raw, from, false)
+		e.cases = c.checkCase(raw, from, qlen, e)
+		return reply
+	}
+}
+
+// serve builds the reply to raw from e: id and question name patched.
+func (c *fastCache) serve(e *fastEntry, raw, name []byte) []byte {
+	out := c.out[:len(e.reply)]
+	copy(out, e.reply)
+	out[0], out[1] = raw[0], raw[1]
+	copy(out[headerLen:], name)
+	return out
+}
+
+// fill remembers reply (the handler's answer to raw) under key when it is of the kind the fast path may repeat. The State was
+// loaded before the handler ran, so a reply built from a newer State is at
+// worst stored under the older pointer and dropped at the next query,
+// never served for it.
+func (c *fastCache) fill(raw, key []byte, qlen int, reply []byte) {
+	if len(reply) < headerLen+qlen || len(reply) > maxFastReply ||
+		reply[0] != raw[0] || reply[1] != raw[1] || reply[3]&0x0f == 2 /* SERVFAIL */ {
+		return
+	}
+	if !bytes.Equal(reply[headerLen:headerLen+qlen], raw[headerLen:headerLen+qlen]) {
+		return // the reply does not echo the question where we patch it
+	}
+	if len(c.entries) >= maxFastEntries {
+		clear(c.entries)
+	}
+	e := &fastEntry{reply: bytes.Clone(reply)}
+	e.reply[0], e.reply[1] = 0, 0
+	c.entries[string(key)] = e
+}
+
+// checkCase decides, the first time a name comes in another case, whether
+// patching the question is all it takes: the handler's replies to the name
+// with every letter's case flipped must equal the patched entry, and so
+// must its reply to raw itself.
+func (c *fastCache) checkCase(raw []byte, from netip.AddrPort, qlen int, e *fastEntry) int {
+	matches := func(q []byte) bool {
+		r, _ := c.s.handle(q, from, false)
+		if len(r) != len(e.reply) {
+			return false
+		}
+		p := bytes.Clone(e.reply)
+		p[0], p[1] = q[0], q[1]
+		copy(p[headerLen:], q[headerLen:headerLen+qlen])
+		return bytes.Equal(p, r)
+	}
+	variant := bytes.Clone(raw)
+	flipCase(variant[headerLen : headerLen+qlen])
+	if matches(raw) && matches(variant) {
+		return caseOK
+	}
+	return caseExact
+}
+
+// plainQuery reports whether raw is a query the fast path may answer: a
+// standard query (QR=0, opcode 0) with exactly one question of class IN
+// whose type is not a transfer or meta type, no answer or authority
+// records, and either no additional record or one EDNS0 OPT (root owner,
+// version 0, no options), with nothing after it. It returns the length of
+// the question name (uncompressed, labels under 64 bytes).
+func plainQuery(raw []byte) (qlen int, ok bool) {
+	if len(raw) < headerLen+5 || len(raw) > maxFastKey+2 || raw[2]&0xf8 != 0 {
+		return 0, false
+	}
+	if raw[4] != 0 || raw[5] != 1 || raw[6]|raw[7]|raw[8]|raw[9]|raw[10] != 0 || raw[11] > 1 {
+		return 0, false
+	}
+	i := headerLen
+	for {
+		if i >= len(raw) {
+			return 0, false
+		}
+		l := int(raw[i])
+		if l == 0 {
+			i++
+			break
+		}
+		if l >= 64 {
+			return 0, false // a compression pointer or an extended label type
+		}
+		i += 1 + l
+	}
+	qlen = i - headerLen
+	if qlen > 255 || i+4 > len(raw) {
+		return 0, false
+	}
+	qtype := uint16(raw[i])<<8 | uint16(raw[i+1])
+	qclass := uint16(raw[i+2])<<8 | uint16(raw[i+3])
+	if qclass != 1 || qtype == 0 || qtype == 41 || (qtype >= 249 && qtype <= 252) {
+		return 0, false // OPT, TKEY, TSIG, IXFR, AXFR
+	}
+	i += 4
+	if raw[11] == 0 {
+		return qlen, i == len(raw)
+	}
+	// One OPT: root name, type 41, class = payload size, TTL = extended
+	// rcode, version, flags; RDLENGTH 0.
+	if len(raw)-i != 11 || raw[i] != 0 || raw[i+1] != 0 || raw[i+2] != 41 {
+		return 0, false
+	}
+	if raw[i+5] != 0 || raw[i+6] != 0 || raw[i+9] != 0 || raw[i+10] != 0 {
+		return 0, false
+	}
+	return qlen, true
+}
+
+// lower folds ASCII upper case in b to lower case.
+func lower(b []byte) {
+	for i, ch := range b {
+		if ch >= 'A' && ch <= 'Z' {
+			b[i] = ch + ('a' - 'A')
+		}
+	}
+}
+
+// flipCase swaps the case of every ASCII letter in b.
+func flipCase(b []byte) {
+	for i, ch := range b {
+		switch {
+		case ch >= 'A' && ch <= 'Z':
+			b[i] = ch + ('a' - 'A')
+		case ch >= 'a' && ch <= 'z':
+			b[i] = ch - ('a' - 'A')
+		}
+	}
+}

@@ -1,0 +1,266 @@
+package dnsserver
+
+import (
+	"bytes"
+	"fmt"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/bgdns/bgdns/control"
+	"github.com/miekg/dns"
+)
+
+// fastZone builds a generated zone for the fast-path tests: services with
+// and without IPv6, a deployed green pool, a switched service and one with
+// TXT off, on top of newTestSource's zone.
+func fastZone(t testing.TB) *fakeSource {
+	src := newTestSource(t)
+	for i := range 20 {
+		name := fmt.Sprintf("svc%d.%s", i, testZone)
+		blue := addrs(t, fmt.Sprintf("10.2.0.%d", i+1))
+		if i%5 == 0 {
+			blue = append(blue, netip.MustParseAddr(fmt.Sprintf("2001:db8::b:%d", i+1)))
+		}
+		spec := &control.ServiceSpec{TTL: 5, NoTXT: i%7 == 3, Blue: &control.Pool{Version: "1.0", Addresses: blue}}
+		if i%2 == 0 {
+			spec.Green = &control.Pool{Version: "2.0", Addresses: addrs(t, fmt.Sprintf("10.3.0.%d", i+1))}
+		}
+		src.apply(t, control.Command{Op: control.OpServicePut, Name: name, Service: spec})
+		if i%4 == 0 {
+			src.apply(t, control.Command{Op: control.OpSwitch, Name: name})
+		}
+	}
+	return src
+}
+
+// fastNames are every name of the zone plus names that do not exist, out
+// of zone, and under a name that exists.
+func fastNames(st *control.State) []string {
+	names := []string{testZone, "ns1." + testZone, "nx." + testZone, "a.b.nx." + testZone,
+		"elsewhere.test.", "example.test.", "x.ns1." + testZone}
+	for _, svc := range st.Services() {
+		for _, p := range []string{"", "blue.", "green.", "preview.", "_bgdns.", "nothing."} {
+			names = append(names, p+svc.Name)
+		}
+	}
+	return names
+}
+
+var fastTypes = []uint16{dns.TypeA, dns.TypeAAAA, dns.TypeTXT, dns.TypeSOA, dns.TypeNS,
+	dns.TypeANY, dns.TypeMX, dns.TypeCNAME, dns.TypeSRV, dns.TypeHINFO}
+
+// spellings returns name in lower case, upper case and mixed case.
+func spellings(name string) []string {
+	mixed := []byte(name)
+	for i := range mixed {
+		if i%2 == 0 {
+			mixed[i] = byte(strings.ToUpper(string(mixed[i]))[0])
+		}
+	}
+	return []string{name, strings.ToUpper(name), string(mixed)}
+}
+
+// variants are the request shapes each question is sent in.
+func variants(name string, qtype uint16) []*dns.Msg {
+	var out []*dns.Msg
+	for _, edns := range []int{-1, 512, 1232, 4096} {
+		for _, do := range []bool{false, true} {
+			for _, rd := range []bool{false, true} {
+				if edns < 0 && do {
+					continue
+				}
+				m := query(name, qtype)
+				m.Id = 0x1234
+				m.RecursionDesired = rd
+				m.CheckingDisabled = do
+				if edns >= 0 {
+					m.SetEdns0(uint16(edns), do)
+				}
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}
+
+// checkAll sends every name, type, case and request shape through a fast
+// cache twice (the first fills it, the second hits) and compares each
+// reply byte for byte with the full handler's.
+func checkAll(t *testing.T, s *Server, c *fastCache, st *control.State) (hits int) {
+	t.Helper()
+	id := uint16(1)
+	for _, name := range fastNames(st) {
+		for _, qtype := range fastTypes {
+			for _, sp := range spellings(name) {
+				for _, m := range variants(sp, qtype) {
+					for range 2 {
+						id++
+						m.Id = id
+						raw, err := m.Pack()
+						if err != nil {
+							t.Fatal(err)
+						}
+						want, _ := s.handle(raw, testClient, false)
+						got := c.reply(raw, testClient)
+						if !bytes.Equal(got, want) {
+							t.Fatalf("%s %s (edns %v rd %v): fast reply differs\n got %x\nwant %x",
+								sp, dns.TypeToString[qtype], m.IsEdns0() != nil, m.RecursionDesired, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+	return len(c.entries)
+}
+
+func TestFastPathMatchesHandler(t *testing.T) {
+	src := fastZone(t)
+	s := newTestServer(t, Config{}, src)
+	c := s.newFastCache()
+	if n := checkAll(t, s, c, src.State()); n == 0 {
+		t.Fatal("nothing was cached")
+	}
+	// A change to the State must be visible at once.
+	src.apply(t, control.Command{Op: control.OpRollback, Name: "svc0." + testZone})
+	src.apply(t, control.Command{Op: control.OpSwitch, Name: "svc2." + testZone})
+	src.apply(t, control.Command{Op: control.OpServiceDelete, Name: "svc1." + testZone})
+	checkAll(t, s, c, src.State())
+	// Not serving: SERVFAIL, as the handler says.
+	src.serving.Store(false)
+	checkAll(t, s, c, src.State())
+	src.serving.Store(true)
+	checkAll(t, s, c, src.State())
+}
+
+func TestFastPathCachesCommonQueries(t *testing.T) {
+	src := fastZone(t)
+	s := newTestServer(t, Config{}, src)
+	c := s.newFastCache()
+	for _, name := range []string{"svc2." + testZone, "nx." + testZone} {
+		m := query(name, dns.TypeA)
+		raw, _ := m.Pack()
+		c.reply(raw, testClient)
+		key := append([]byte(nil), raw[2:]...)
+		if c.entries[string(key)] == nil {
+			t.Fatalf("%s A was not cached", name)
+		}
+		m.SetEdns0(1232, false)
+		raw, _ = m.Pack()
+		c.reply(raw, testClient)
+		if c.entries[string(raw[2:])] == nil {
+			t.Fatalf("%s A with EDNS was not cached", name)
+		}
+	}
+}
+
+func TestFastPathLeavesUnusualQueriesToTheHandler(t *testing.T) {
+	src := fastZone(t)
+	s := newTestServer(t, Config{}, src)
+	c := s.newFastCache()
+	nsid := query("svc2."+testZone, dns.TypeA)
+	nsid.SetEdns0(1232, false)
+	nsid.IsEdns0().Option = append(nsid.IsEdns0().Option, &dns.EDNS0_NSID{Code: dns.EDNS0NSID})
+	axfr := query(testZone, dns.TypeAXFR)
+	chaos := query("id.server.", dns.TypeTXT)
+	chaos.Question[0].Qclass = dns.ClassCHAOS
+	two := query("svc2."+testZone, dns.TypeA)
+	two.Question = append(two.Question, two.Question[0])
+	notify := query(testZone, dns.TypeSOA)
+	notify.Opcode = dns.OpcodeNotify
+	badVers := query("svc2."+testZone, dns.TypeA)
+	badVers.SetEdns0(1232, false)
+	badVers.IsEdns0().SetVersion(1)
+	for _, m := range []*dns.Msg{nsid, axfr, chaos, two, notify, badVers} {
+		raw, err := m.Pack()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := plainQuery(raw); ok {
+			t.Errorf("%v taken as a plain query", m.Question)
+		}
+		want, _ := s.handle(raw, testClient, false)
+		if got := c.reply(raw, testClient); !bytes.Equal(got, want) {
+			t.Errorf("%v: reply differs from the handler's", m.Question)
+		}
+	}
+	if len(c.entries) != 0 {
+		t.Fatalf("%d unusual replies cached", len(c.entries))
+	}
+	// Garbage and truncated packets are the handler's too.
+	raw, _ := query("svc2."+testZone, dns.TypeA).Pack()
+	for i := range raw {
+		if _, ok := plainQuery(raw[:i]); ok {
+			t.Fatalf("truncated packet of %d bytes taken as plain", i)
+		}
+	}
+	if _, ok := plainQuery(append(raw, 0)); ok {
+		t.Fatal("trailing byte accepted")
+	}
+}
+
+func TestFastPathOffWithRateLimiting(t *testing.T) {
+	src := fastZone(t)
+	s := newTestServer(t, Config{RRLRate: 5}, src)
+	c := s.newFastCache()
+	raw, _ := query("svc2."+testZone, dns.TypeA).Pack()
+	for range 20 {
+		c.reply(raw, testClient)
+	}
+	if len(c.entries) != 0 {
+		t.Fatal("replies cached while rate limiting is on")
+	}
+}
+
+func BenchmarkFastPathHit(b *testing.B) {
+	src := fastZone(b)
+	s := newTestServer(b, Config{}, src)
+	c := s.newFastCache()
+	m := query("svc2."+testZone, dns.TypeA)
+	m.SetEdns0(1232, false)
+	raw, _ := m.Pack()
+	c.reply(raw, testClient)
+	b.ReportAllocs()
+	for b.Loop() {
+		c.reply(raw, testClient)
+	}
+}
+
+func BenchmarkFullHandler(b *testing.B) {
+	src := fastZone(b)
+	s := newTestServer(b, Config{}, src)
+	m := query("svc2."+testZone, dns.TypeA)
+	m.SetEdns0(1232, false)
+	raw, _ := m.Pack()
+	b.ReportAllocs()
+	for b.Loop() {
+		s.handle(raw, testClient, false)
+	}
+}
+
+func TestFastPathPatchesCase(t *testing.T) {
+	src := fastZone(t)
+	s := newTestServer(t, Config{}, src)
+	c := s.newFastCache()
+	for _, name := range []string{"svc2." + testZone, "nx." + testZone, "preview.svc2." + testZone} {
+		lowerRaw, _ := query(name, dns.TypeA).Pack()
+		c.reply(lowerRaw, testClient)
+		upperRaw, _ := query(strings.ToUpper(name), dns.TypeA).Pack()
+		c.reply(upperRaw, testClient)
+		e := c.entries[string(lowerRaw[2:])]
+		if e == nil || e.cases == caseUnknown {
+			t.Fatalf("%s: entry %+v, want the case decided", name, e)
+		}
+		// Either the lower-case entry is patched, or (when compression
+		// makes the reply depend on the case) the spelling gets its own.
+		c.reply(upperRaw, testClient)
+		if e.cases == caseExact && c.entries[string(upperRaw[2:])] == nil {
+			t.Fatalf("%s: no entry for the upper-case spelling", name)
+		}
+		want, _ := s.handle(upperRaw, testClient, false)
+		if got := c.reply(upperRaw, testClient); !bytes.Equal(got, want) {
+			t.Fatalf("%s: reply differs", name)
+		}
+	}
+}
