@@ -43,6 +43,10 @@ func (tn *tnode) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(n.Self())
 }
 
+func newSelfServer(tn *tnode) *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(tn.serveHTTP))
+}
+
 func (c *testCluster) config(tn *tnode, bootstrap bool) Config {
 	cfg := Config{
 		NodeID: tn.id, HTTPAddr: tn.http.URL, DNSAddr: "127.0.0.1:53", Bootstrap: bootstrap,
@@ -65,7 +69,7 @@ func newTestCluster(t *testing.T, size int, opts ...func(*Config)) *testCluster 
 	for i := 0; i < size; i++ {
 		tn := &tnode{closed: true, id: string(rune('a'+i)) + "1", logs: raft.NewInmemStore(), snaps: raft.NewInmemSnapshotStore()}
 		tn.addr, tn.trans = raft.NewInmemTransport("")
-		tn.http = httptest.NewServer(http.HandlerFunc(tn.serveHTTP))
+		tn.http = newSelfServer(tn)
 		c.nodes = append(c.nodes, tn)
 	}
 	t.Cleanup(c.close)

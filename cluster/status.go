@@ -72,22 +72,29 @@ func (n *Node) Status(ctx context.Context) control.ClusterStatus {
 // caller tells the user which nodes lag.
 func (n *Node) WaitApplied(ctx context.Context, index uint64) ([]control.NodeStatus, error) {
 	wait := waitPollMin
+	seen := map[string]control.NodeStatus{} // last successful answer per node
 	for {
 		sts := n.memberStatuses(ctx, true)
 		all := true
-		for _, s := range sts {
-			if s.Applied < index {
+		for i, s := range sts {
+			if s.Reachable {
+				seen[s.ID] = s
+			} else if prev, ok := seen[s.ID]; ok && ctx.Err() != nil {
+				// The deadline cut this round short: report what the
+				// node said last rather than a cancelled request.
+				sts[i] = prev
+			}
+			if sts[i].Applied < index {
 				all = false
 			}
 		}
-		if all {
+		if all || ctx.Err() != nil {
 			return sts, nil
 		}
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return sts, nil
 		case <-t.C:
 		}
 		wait = min(2*wait, waitPollMax)

@@ -1,0 +1,320 @@
+package cluster
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/bgdns/bgdns/control"
+	"github.com/hashicorp/raft"
+)
+
+// setupService creates the zone and a service with blue active and green
+// deployed, on the leader.
+func setupService(t *testing.T, c *testCluster) *tnode {
+	t.Helper()
+	l := c.leader()
+	mustApply(t, l.n, zonePut())
+	mustApply(t, l.n, servicePut())
+	mustApply(t, l.n, deploy("2.0", "10.0.0.21"))
+	return l
+}
+
+func waitActive(t *testing.T, tn *tnode, want control.Colour) {
+	t.Helper()
+	eventually(t, 5*time.Second, tn.id+" active "+string(want), func() bool { return activeOf(tn.n.State()) == want })
+}
+
+func TestSwitchAppliedEverywhere(t *testing.T) {
+	c := newTestCluster(t, 3)
+	l := setupService(t, c)
+	res := mustApply(t, l.n, lifecycle(control.OpSwitch))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	sts, err := l.n.WaitApplied(ctx, res.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sts) != 3 {
+		t.Fatalf("WaitApplied returned %d voters, want 3: %+v", len(sts), sts)
+	}
+	for _, s := range sts {
+		if s.Applied < res.Index || !s.Reachable {
+			t.Errorf("%s: applied %d of %d, reachable %v (%s)", s.ID, s.Applied, res.Index, s.Reachable, s.Error)
+		}
+	}
+	// WaitApplied returned, so every FSM has it now: no polling.
+	for _, tn := range c.nodes {
+		if got := activeOf(tn.n.State()); got != control.Green {
+			t.Errorf("%s serves %q after wait=all, want green", tn.id, got)
+		}
+	}
+	st := c.nodes[2].n.Status(ctx)
+	if st.LeaderID != l.id || st.LeaderHTTP != l.http.URL || len(st.Members) != 3 {
+		t.Fatalf("status from a follower: %+v", st)
+	}
+	leaders := 0
+	for _, m := range st.Members {
+		if m.Leader {
+			leaders++
+		}
+		if !m.Voter || !m.Reachable || m.HTTPAddr == "" || m.Applied < res.Index || !m.Serving {
+			t.Errorf("member %+v", m)
+		}
+	}
+	if leaders != 1 {
+		t.Errorf("%d leaders in status", leaders)
+	}
+}
+
+func TestWaitAppliedReportsLaggingNode(t *testing.T) {
+	c := newTestCluster(t, 3)
+	l := setupService(t, c)
+	lag := c.others(l)[0]
+	c.isolate(lag)
+	res := mustApply(t, l.n, lifecycle(control.OpSwitch))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	sts, err := l.n.WaitApplied(ctx, res.Index)
+	if err != nil {
+		t.Fatalf("a timeout is not an error: %v", err)
+	}
+	behind := 0
+	for _, s := range sts {
+		if s.Applied < res.Index {
+			behind++
+			if s.ID != lag.id {
+				t.Errorf("%s reported behind", s.ID)
+			}
+		}
+	}
+	if behind != 1 {
+		t.Errorf("%d nodes behind, want 1: %+v", behind, sts)
+	}
+	c.heal(lag)
+	waitActive(t, lag, control.Green)
+}
+
+func TestLeaderLossThenRollback(t *testing.T) {
+	c := newTestCluster(t, 3)
+	old := setupService(t, c)
+	mustApply(t, old.n, lifecycle(control.OpSwitch))
+	for _, tn := range c.nodes {
+		waitActive(t, tn, control.Green)
+	}
+	c.crash(old)
+	l := c.leader()
+	if l == old {
+		t.Fatal("the crashed node still leads")
+	}
+	res := mustApply(t, l.n, lifecycle(control.OpRollback))
+	// The crashed node is still a voter: WaitApplied runs into its deadline
+	// and reports it.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	sts, _ := l.n.WaitApplied(ctx, res.Index)
+	for _, s := range sts {
+		if s.ID == old.id {
+			if s.Reachable {
+				t.Errorf("crashed node reported reachable")
+			}
+			continue
+		}
+		if s.Applied < res.Index {
+			t.Errorf("%s: applied %d of %d", s.ID, s.Applied, res.Index)
+		}
+	}
+	for _, tn := range c.others(old) {
+		if got := activeOf(tn.n.State()); got != control.Blue {
+			t.Errorf("%s active %q after rollback", tn.id, got)
+		}
+	}
+	// The old leader comes back and never serves green again.
+	c.restart(old)
+	deadline := time.Now().Add(5 * time.Second)
+	for !old.n.Serving() || old.n.Applied() < res.Index {
+		if old.n.Serving() && activeOf(old.n.State()) != control.Blue {
+			t.Fatalf("restarted old leader serves %q", activeOf(old.n.State()))
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("old leader did not catch up")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	waitActive(t, old, control.Blue)
+}
+
+func TestPartitionedFollowerStopsServing(t *testing.T) {
+	c := newTestCluster(t, 3)
+	l := setupService(t, c)
+	f := c.others(l)[0]
+	c.isolate(f)
+	cut := time.Now()
+	eventually(t, 5*time.Second, f.id+" not serving", func() bool { return !f.n.Serving() })
+	if since := time.Since(cut); since < f.n.cfg.MaxStale/2 {
+		t.Errorf("stopped serving %s after the partition, before max stale %s", since, f.n.cfg.MaxStale)
+	}
+	if err := f.n.Ready(); err == nil {
+		t.Error("Ready() nil while not serving")
+	}
+	// The majority goes on.
+	res := mustApply(t, c.leader().n, lifecycle(control.OpSwitch))
+	c.heal(f)
+	eventually(t, 5*time.Second, f.id+" serving again", f.n.Serving)
+	eventually(t, 5*time.Second, f.id+" caught up", func() bool { return f.n.Applied() >= res.Index })
+	waitActive(t, f, control.Green)
+}
+
+func TestCatchUpFromSnapshot(t *testing.T) {
+	c := newTestCluster(t, 3, func(cfg *Config) {
+		cfg.SnapshotThreshold = 8
+		cfg.TrailingLogs = 4
+		cfg.SnapshotInterval = 50 * time.Millisecond
+	})
+	l := setupService(t, c)
+	lag := c.others(l)[0]
+	c.stop(lag)
+	var last control.Result
+	for i := 0; i < 10; i++ {
+		last = mustApply(t, l.n, lifecycle(control.OpSwitch))
+		last = mustApply(t, l.n, lifecycle(control.OpComplete))
+		mustApply(t, l.n, deploy("3.0", "10.0.0.31"))
+	}
+	// Make sure the log the lagging node needs is gone from the leader.
+	if err := l.n.raft.Snapshot().Error(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "log compaction", func() bool {
+		first, _ := l.logs.FirstIndex()
+		return first > lag.n.Applied()+1
+	})
+	c.restart(lag)
+	eventually(t, 10*time.Second, "lagging node caught up", func() bool { return lag.n.Applied() >= last.Index })
+	c.waitServing(lag)
+	snaps, err := lag.snaps.List()
+	if err != nil || len(snaps) == 0 {
+		t.Fatalf("no snapshot installed on the lagging node (%v)", err)
+	}
+	want, _ := control.MarshalState(l.n.State())
+	eventually(t, 5*time.Second, "same state", func() bool {
+		got, _ := control.MarshalState(lag.n.State())
+		return string(got) == string(want)
+	})
+	if m := lag.n.fsm.Members(); len(m) != 3 {
+		t.Errorf("members after snapshot install: %+v", m)
+	}
+}
+
+func TestNewNodeJoinsFromSnapshot(t *testing.T) {
+	c := newTestCluster(t, 2, func(cfg *Config) {
+		cfg.SnapshotThreshold = 4
+		cfg.TrailingLogs = 2
+	})
+	l := setupService(t, c)
+	res := mustApply(t, l.n, lifecycle(control.OpSwitch))
+	if err := l.n.raft.Snapshot().Error(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "log compaction", func() bool { first, _ := l.logs.FirstIndex(); return first > 2 })
+	tn := &tnode{closed: true, id: "z1", logs: raft.NewInmemStore(), snaps: raft.NewInmemSnapshotStore()}
+	tn.addr, tn.trans = raft.NewInmemTransport("")
+	tn.http = newSelfServer(tn)
+	c.nodes = append(c.nodes, tn)
+	c.heal(tn)
+	c.open(tn, false)
+	if tn.n.Serving() {
+		t.Fatal("a node that has not joined serves")
+	}
+	c.join(tn)
+	c.waitServing(tn)
+	if tn.n.Applied() < res.Index || activeOf(tn.n.State()) != control.Green {
+		t.Errorf("serving at applied %d (switch at %d), active %q", tn.n.Applied(), res.Index, activeOf(tn.n.State()))
+	}
+}
+
+func TestPreconditionAfterFailover(t *testing.T) {
+	c := newTestCluster(t, 3)
+	old := setupService(t, c)
+	rev := old.n.State().Service(testSvc).Revision
+	sw := lifecycle(control.OpSwitch)
+	sw.ExpectRevision = rev
+	res := mustApply(t, old.n, sw)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	old.n.WaitApplied(ctx, res.Index)
+	c.crash(old)
+	l := c.leader()
+	// A client that read the revision before the switch retries its own
+	// stale precondition against the new leader: refused.
+	rb := lifecycle(control.OpRollback)
+	rb.ExpectRevision = rev
+	got, err := l.n.Propose(ctx, rb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Err == nil || got.Err.Code != control.CodeConflict || got.Err.Service == nil || got.Err.Service.Revision != res.Index {
+		t.Fatalf("stale expect_revision on the new leader: %+v (err %v)", got, got.Err)
+	}
+	// The current revision is accepted.
+	rb.ExpectRevision = res.Index
+	if r := mustApply(t, l.n, rb); r.Service.Active != control.Blue {
+		t.Errorf("rollback: %+v", r.Service)
+	}
+}
+
+func TestRequestIDAcrossFailover(t *testing.T) {
+	c := newTestCluster(t, 3)
+	old := setupService(t, c)
+	sw := lifecycle(control.OpSwitch)
+	sw.RequestID = "deploy-42-switch"
+	first := mustApply(t, old.n, sw)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	old.n.WaitApplied(ctx, first.Index)
+	c.crash(old)
+	again := mustApply(t, c.leader().n, sw)
+	if !again.Duplicate || again.Index != first.Index {
+		t.Errorf("retry on the new leader: %+v, first %+v", again, first)
+	}
+}
+
+func TestRemoveStopsServing(t *testing.T) {
+	c := newTestCluster(t, 3)
+	l := setupService(t, c)
+	gone := c.others(l)[0]
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := l.n.Remove(ctx, gone.id); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "removed node not serving", func() bool { return !gone.n.Serving() })
+	if _, ok := l.n.fsm.Members()[gone.id]; ok {
+		t.Error("metadata of the removed node kept")
+	}
+	if err := l.n.Remove(ctx, gone.id); control.CodeOf(err) != control.CodeNotFound {
+		t.Errorf("second remove: %v", err)
+	}
+	st := l.n.Status(ctx)
+	if len(st.Members) != 2 {
+		t.Errorf("members after remove: %+v", st.Members)
+	}
+	// The two left still commit.
+	mustApply(t, l.n, lifecycle(control.OpSwitch))
+}
+
+func TestLeaderHandsOverOnShutdown(t *testing.T) {
+	c := newTestCluster(t, 3)
+	old := setupService(t, c)
+	c.stop(old)
+	var next *tnode
+	eventually(t, 5*time.Second, "a new leader", func() bool {
+		for _, tn := range c.others(old) {
+			if tn.n.IsLeader() {
+				next = tn
+				return true
+			}
+		}
+		return false
+	})
+	mustApply(t, next.n, lifecycle(control.OpSwitch))
+}
