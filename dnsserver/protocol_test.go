@@ -142,6 +142,14 @@ func TestOpcodesAndMalformed(t *testing.T) {
 		t.Errorf("qdcount 2: rcode %s", dns.RcodeToString[m.Rcode])
 	}
 
+	// with EDNS, error replies carry an OPT too
+	for _, r := range []*dns.Msg{upd.Copy(), none.Copy()} {
+		r.SetEdns0(1232, false)
+		if m, _ := exchange(t, s, r, false); m.IsEdns0() == nil || m.Rcode == dns.RcodeSuccess {
+			t.Errorf("opcode %d with %d questions and EDNS: rcode %s, OPT %v", r.Opcode, len(r.Question), dns.RcodeToString[m.Rcode], m.IsEdns0())
+		}
+	}
+
 	// a header claiming a question that is not there
 	raw := []byte{0xab, 0xcd, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 3, 'a', 'b'}
 	b, _ := s.handle(raw, testClient, false)

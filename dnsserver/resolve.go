@@ -34,8 +34,16 @@ func Resolve(st *control.State, req *dns.Msg, o Options) *dns.Msg {
 	m.CheckingDisabled = req.CheckingDisabled
 	m.Compress = true
 
+	// EDNS first: every reply to a query with a valid OPT carries one,
+	// and the version is checked before anything else (RFC 6891 §6.1.3).
+	if rc := ednsReply(req, m, o); rc != dns.RcodeSuccess {
+		m.Rcode = rc
+		return m
+	}
 	if req.Opcode != dns.OpcodeQuery {
-		m.Question = req.Question
+		if len(req.Question) == 1 {
+			m.Question = req.Question[:1:1]
+		}
 		m.Rcode = dns.RcodeNotImplemented
 		return m
 	}
@@ -44,13 +52,6 @@ func Resolve(st *control.State, req *dns.Msg, o Options) *dns.Msg {
 		return m
 	}
 	m.Question = req.Question[:1:1]
-	if rc := ednsReply(req, m, o); rc != dns.RcodeSuccess {
-		m.Rcode = rc
-		if rc == dns.RcodeBadVers {
-			m.Question = nil
-		}
-		return m
-	}
 	q := req.Question[0]
 	switch q.Qclass {
 	case dns.ClassINET:
