@@ -7,4 +7,13 @@ import (
 
 // addDNSFlags registers the nameserver's own options.
 func addDNSFlags(f *pflag.FlagSet, c *dnsserver.Config) {
+	f.StringSliceVar(&c.XFRKeys, "xfr-key", nil, "TSIG key allowed to transfer zones, hmac-sha256:NAME:BASE64SECRET (repeatable; the first signs NOTIFY)")
+	f.StringSliceVar(&c.AllowTransfer, "allow-transfer", nil, "address or CIDR allowed to transfer zones without TSIG (repeatable)")
+	f.StringSliceVar(&c.Notify, "notify", nil, "ADDR:PORT sent a NOTIFY when a zone changes, by the leader (repeatable)")
+	f.IntVar(&c.RRLRate, "rrl-rate", 0, "response rate limit per /24 or /56 in responses per second (0: off)")
+	f.IntVar(&c.RRLSlip, "rrl-slip", 2, "every Nth response over the limit goes out truncated, the others are dropped (0: drop all)")
+	f.BoolVar(&c.NoTXT, "no-txt", false, "do not publish the _bgdns TXT record of any service")
+	f.Uint16Var(&c.UDPSize, "udp-size", 1232, "EDNS0 UDP payload size advertised and the largest UDP reply")
+	f.IntVar(&c.MaxTCPConns, "max-tcp-conns", 256, "concurrent DNS TCP connections")
+	f.DurationVar(&c.TCPIdleTimeout, "tcp-idle-timeout", 0, "close DNS TCP connections idle this long (0: the server's default)")
 }

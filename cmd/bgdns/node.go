@@ -12,6 +12,7 @@ import (
 
 	"github.com/bgdns/bgdns/api"
 	"github.com/bgdns/bgdns/cluster"
+	"github.com/bgdns/bgdns/cluster/prober"
 	"github.com/bgdns/bgdns/control"
 	"github.com/bgdns/bgdns/dnsserver"
 )
@@ -91,7 +92,7 @@ func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningN
 		_ = node.Shutdown(context.Background())
 		return nil, fmt.Errorf("http: %w", err)
 	}
-	h := api.NewHandler(node, api.Options{Token: cfg.APIToken, Logger: log.With("component", "api")})
+	h := api.NewHandler(node, api.Options{Token: cfg.APIToken, MaxStale: cfg.MaxStale, Logger: log.With("component", "api")})
 	rn.http = api.NewServer(cfg.HTTPAddr, h)
 	go func() {
 		if err := rn.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -123,7 +124,7 @@ func (rn *runningNode) background(ctx context.Context, advertise string) {
 			rn.log.Error("creating bootstrap zones", "err", err)
 		}
 	}
-	runProber(ctx, rn)
+	prober.New(rn.node, prober.Options{MaxStale: rn.cfg.MaxStale, Logger: rn.log}).Run(ctx)
 }
 
 // ensureZones creates each --zone that does not exist yet, with this node
@@ -169,12 +170,15 @@ func glueAddr(hostport string) netip.Addr {
 	return ap.Addr().Unmap()
 }
 
-// Shutdown stops the node in order: API, DNS, then Raft (which hands
-// leadership over first when this node leads).
+// Shutdown stops the node in order: leave readiness and hand leadership
+// over, stop the prober, the API, DNS, then Raft and the bolt store.
 func (rn *runningNode) Shutdown(ctx context.Context) error {
+	var errs []error
+	if err := rn.node.StepDown(ctx); err != nil {
+		rn.log.Warn("stepping down", "err", err)
+	}
 	rn.stop()
 	<-rn.done
-	var errs []error
 	if err := rn.http.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("http: %w", err))
 	}
