@@ -32,6 +32,9 @@ type Config struct {
 	HTTPAddr string
 	// DNSAddr is informational, shown in status.
 	DNSAddr string
+	// APIToken, when set, is sent as a bearer token on requests to the
+	// other members' APIs (their /v1/cluster/self).
+	APIToken string
 	// Bootstrap creates a new single-voter cluster when there is no
 	// existing Raft state. It is ignored when there is.
 	Bootstrap bool

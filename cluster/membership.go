@@ -131,15 +131,31 @@ func waitFuture(ctx context.Context, f raft.Future) error {
 // the leader and retries with backoff (no leader, unreachable member) until
 // it succeeds, the member refuses for good (a 4xx answer), or ctx ends.
 func JoinCluster(ctx context.Context, memberHTTP string, req control.JoinRequest) error {
+	return JoinClusterAuth(ctx, memberHTTP, "", req)
+}
+
+// JoinClusterAuth is JoinCluster against an API that requires a bearer
+// token (sent again on the redirect to the leader).
+func JoinClusterAuth(ctx context.Context, memberHTTP, token string, req control.JoinRequest) error {
 	body, err := json.Marshal(req)
 	if err != nil {
 		return err
 	}
 	url := strings.TrimRight(memberHTTP, "/") + JoinPath
-	client := &http.Client{Timeout: 30 * time.Second}
+	client := &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(r *http.Request, via []*http.Request) error {
+		if len(via) >= 5 {
+			return errors.New("too many redirects")
+		}
+		// net/http drops the token on a redirect to another host; the
+		// leader is another host of the same cluster.
+		if token != "" {
+			r.Header.Set("Authorization", "Bearer "+token)
+		}
+		return nil
+	}}
 	backoff := 100 * time.Millisecond
 	for {
-		err := postJoin(ctx, client, url, body)
+		err := postJoin(ctx, client, url, token, body)
 		var perm *permanentError
 		if err == nil || errors.As(err, &perm) {
 			return err
@@ -159,12 +175,15 @@ type permanentError struct{ msg string }
 
 func (e *permanentError) Error() string { return e.msg }
 
-func postJoin(ctx context.Context, client *http.Client, url string, body []byte) error {
+func postJoin(ctx context.Context, client *http.Client, url, token string, body []byte) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return &permanentError{err.Error()}
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
 	resp, err := client.Do(req)
 	if err != nil {
 		return err

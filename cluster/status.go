@@ -165,6 +165,9 @@ func (n *Node) fetchSelf(ctx context.Context, base string) (control.NodeStatus, 
 	if err != nil {
 		return st, err
 	}
+	if n.cfg.APIToken != "" {
+		req.Header.Set("Authorization", "Bearer "+n.cfg.APIToken)
+	}
 	resp, err := n.client.Do(req)
 	if err != nil {
 		return st, err
