@@ -1,6 +1,7 @@
 package dnsserver
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -182,5 +183,25 @@ func TestSwitchIsSeenByTheNextQuery(t *testing.T) {
 	}
 	if after := soaSerial(); !serialLess(before, after) {
 		t.Fatalf("serial did not increase: %d -> %d", before, after)
+	}
+}
+
+func TestEmptyNonTerminalAboveAnNSHost(t *testing.T) {
+	src := newSource(control.Empty())
+	src.apply(t, control.Command{Op: control.OpZonePut, Name: "z.test.", Zone: &control.ZoneSpec{
+		NS:   []string{"ns1.dns.z.test."},
+		Glue: map[string][]netip.Addr{"ns1.dns.z.test.": addrs(t, "192.0.2.1")},
+	}})
+	s := newTestServer(t, Config{}, src)
+	neg := "z.test. 30 IN SOA ns1.z.test. hostmaster.z.test. 1 3600 600 604800 30"
+	for _, tc := range []lookupCase{
+		{qname: "dns.z.test.", qtype: dns.TypeA, aa: true, ns: []string{neg}},
+		{qname: "ns1.dns.z.test.", qtype: dns.TypeA, aa: true, answer: []string{"ns1.dns.z.test. 3600 IN A 192.0.2.1"}},
+		{qname: "ns.z.test.", qtype: dns.TypeA, rcode: dns.RcodeNameError, aa: true, ns: []string{neg}},
+		{qname: "s1.dns.z.test.", qtype: dns.TypeA, rcode: dns.RcodeNameError, aa: true, ns: []string{neg}},
+	} {
+		req := query(tc.qname, tc.qtype)
+		m, _ := exchange(t, s, req, false)
+		checkReply(t, tc.qname, req, m, tc)
 	}
 }
