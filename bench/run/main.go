@@ -31,6 +31,7 @@ type config struct {
 	switchRate  int
 	servers     []string
 	bin         string
+	baseBin     string
 	out         string
 	serverCPU   int
 	clientCPU   int
@@ -67,6 +68,7 @@ func parseConfig() config {
 	flag.IntVar(&c.switchRate, "switch-rate", envInt("BENCH_SWITCH_RATE", 50), "switches per second during the storm")
 	flag.StringVar(&servers, "servers", envStr("BENCH_SERVERS", "bgdns,nsd,knot"), "servers to compare (BENCH_SERVERS)")
 	flag.StringVar(&c.bin, "bgdns", envStr("BGDNS_BIN", "bin/bgdns"), "bgdns binary")
+	flag.StringVar(&c.baseBin, "bgdns-base", envStr("BENCH_BGDNS_BASE", ""), "a second bgdns binary measured as \"bgdns-base\" in the same rounds, for before/after comparisons (BENCH_BGDNS_BASE)")
 	flag.StringVar(&c.out, "out", envStr("BENCH_OUT", "bench/out"), "output directory")
 	flag.IntVar(&c.serverCPU, "server-cpu", envInt("BENCH_SERVER_CPU", 1), "CPU the servers are pinned to")
 	flag.IntVar(&c.clientCPU, "client-cpu", envInt("BENCH_CLIENT_CPU", 0), "CPU dnsperf is pinned to")
@@ -77,6 +79,9 @@ func parseConfig() config {
 		if s = strings.TrimSpace(s); s != "" {
 			c.servers = append(c.servers, s)
 		}
+	}
+	if c.baseBin != "" && !contains(c.servers, "bgdns-base") {
+		c.servers = append([]string{"bgdns-base"}, c.servers...)
 	}
 	return c
 }

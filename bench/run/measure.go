@@ -50,12 +50,19 @@ func startOne(ctx context.Context, c config, tmp, name string, set *dataset.Set,
 		s, err = startNSD(dir, set.Zone, zoneFile, c.serverCPU)
 	case "knot":
 		s, err = startKnot(dir, set.Zone, zoneFile, c.serverCPU)
-	case "bgdns":
+	case "bgdns", "bgdns-base":
 		ports, perr := newBgdnsPorts()
 		if perr != nil {
 			return nil, perr
 		}
-		s, err = startBgdns(c.bin, filepath.Join(dir, "data"), filepath.Join(dir, "bgdns.log"), set.Zone, ports, c.serverCPU)
+		bin := c.bin
+		if name == "bgdns-base" {
+			bin = c.baseBin
+		}
+		s, err = startBgdns(bin, filepath.Join(dir, "data"), filepath.Join(dir, "bgdns.log"), set.Zone, ports, c.serverCPU)
+		if s != nil {
+			s.name = name
+		}
 		if err == nil {
 			if err = waitFor(wctx, "bgdns /readyz", func() bool { return s.proc.exited() || ready(s.httpURL) }); err == nil && s.proc.exited() {
 				err = fmt.Errorf("bgdns exited: %v\n%s", s.proc.err, s.proc.tail())
@@ -63,7 +70,7 @@ func startOne(ctx context.Context, c config, tmp, name string, set *dataset.Set,
 			if err == nil {
 				t0 := time.Now()
 				err = loadSet(wctx, s.httpURL, set, 8)
-				logf("bgdns: loaded %d services through the API in %s", len(set.Services), time.Since(t0).Round(time.Millisecond))
+				logf("%s: loaded %d services through the API in %s", name, len(set.Services), time.Since(t0).Round(time.Millisecond))
 			}
 		}
 	default:
@@ -96,6 +103,7 @@ func measureRounds(ctx context.Context, c config, tmp, queryFile string, set *da
 		_, _ = runPerf(ctx, perfRun{port: s.port, queries: queryFile, seconds: 2, cpu: c.clientCPU,
 			extra: []string{"-c", "4", "-q", "100"}, outPath: filepath.Join(tmp, s.name+"-warmup.txt")})
 	}
+	flips := 0 // the switch storm's round robin position
 	for round := 1; round <= c.rounds && ctx.Err() == nil; round++ {
 		for _, s := range servers {
 			if ctx.Err() != nil {
@@ -123,7 +131,7 @@ func measureRounds(ctx context.Context, c config, tmp, queryFile string, set *da
 			if s.name == "bgdns" && c.switchRate > 0 {
 				sctx, cancel := context.WithCancel(ctx)
 				done := make(chan stormResult, 1)
-				go func() { done <- switchStorm(sctx, s.httpURL, set, c.switchRate) }()
+				go func() { done <- switchStorm(sctx, s.httpURL, set, c.switchRate, &flips) }()
 				st, err := fixedRun(ctx, c, s, queryFile, base+"-storm.txt")
 				cancel()
 				storm := <-done

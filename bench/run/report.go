@@ -65,6 +65,9 @@ func newReport(c config) *report {
 		"switch_rate": c.switchRate, "big_services": c.bigServices,
 	}
 	r.Versions = versions(c.bin)
+	if c.baseBin != "" {
+		r.Versions["bgdns-base"] = c.baseBin
+	}
 	for _, n := range c.servers {
 		r.server(n)
 	}
@@ -104,7 +107,7 @@ func (r *report) finish() {
 		}
 	}
 	b := r.byName["bgdns"]
-	for _, other := range []string{"nsd", "knot"} {
+	for _, other := range []string{"nsd", "knot", "bgdns-base"} {
 		o := r.byName[other]
 		if b == nil || o == nil || len(b.Max) == 0 || len(o.Max) == 0 {
 			continue
@@ -139,24 +142,24 @@ func (r *report) table() string {
 	fmt.Fprintf(&b, "\nbgdns benchmark %s — %d services (%d with AAAA), mix %s; server on CPU %v, dnsperf on CPU %v; %v rounds of %vs; medians\n\n",
 		r.Time.Format(time.RFC3339), r.Config["services"], r.Config["aaaa_services"], r.Config["mix"],
 		r.Config["server_cpu"], r.Config["client_cpu"], r.Config["rounds"], r.Config["seconds"])
-	fmt.Fprintf(&b, "%-6s %10s %8s | %8s %8s %8s %10s %7s | %8s %7s\n",
+	fmt.Fprintf(&b, "%-10s %10s %8s | %8s %8s %8s %10s %7s | %8s %7s\n",
 		"server", "max qps", "lost", "p50 us", "p99 us", "p99.9 us", "CPU us/q", "lost", "RSS MiB", "other")
-	fmt.Fprintf(&b, "%-6s %19s | %-54s | %8s %7s\n", "", fmt.Sprintf("-c %v -q %v", r.Config["max_clients"], r.Config["max_outstanding"]),
+	fmt.Fprintf(&b, "%-10s %19s | %-54s | %8s %7s\n", "", fmt.Sprintf("-c %v -q %v", r.Config["max_clients"], r.Config["max_outstanding"]),
 		fmt.Sprintf("at %v qps", r.Config["fixed_rate_qps"]), "", "load")
 	for _, s := range r.Servers {
 		if s.Error != "" && len(s.Max) == 0 {
-			fmt.Fprintf(&b, "%-6s not measured: %s\n", s.Name, firstLine(s.Error))
+			fmt.Fprintf(&b, "%-10s not measured: %s\n", s.Name, firstLine(s.Error))
 			continue
 		}
 		m := s.Median
-		fmt.Fprintf(&b, "%-6s %10.0f %8.0f | %8.0f %8.0f %8.0f %10.2f %7.0f | %8.1f %6.0f%%\n",
+		fmt.Fprintf(&b, "%-10s %10.0f %8.0f | %8.0f %8.0f %8.0f %10.2f %7.0f | %8.1f %6.0f%%\n",
 			s.Name, m.QPS, m.LostMax, m.P50, m.P99, m.P999, m.CPUPerQueryUS, m.LostFixed, s.RSSMiB, 100*m.OtherLoad)
 	}
 	if len(r.Ratios) > 0 {
 		b.WriteString("\nratios (bgdns / other, same run, of medians):\n")
-		for _, other := range []string{"nsd", "knot"} {
+		for _, other := range []string{"nsd", "knot", "bgdns-base"} {
 			if q, ok := r.Ratios["qps_bgdns_over_"+other]; ok {
-				fmt.Fprintf(&b, "  vs %-5s qps %.2fx   p99 %.2fx   CPU/query %.2fx\n", other, q,
+				fmt.Fprintf(&b, "  vs %-10s qps %.2fx   p99 %.2fx   CPU/query %.2fx\n", other, q,
 					r.Ratios["p99_bgdns_over_"+other], r.Ratios["cpu_bgdns_over_"+other])
 			}
 		}

@@ -98,9 +98,13 @@ type stormResult struct {
 	P99MS      float64 `json:"switch_call_p99_ms"`
 }
 
-// switchStorm posts switches at rate per second, round robin over the
-// services, until ctx ends. Each switch flips the service to its idle colour.
-func switchStorm(ctx context.Context, base string, set *dataset.Set, rate int) stormResult {
+// switchStorm posts flips at rate per second, round robin over the
+// services, until ctx ends: a switch to the idle colour on a service's
+// first visit, a rollback on its second (a service validating a switch
+// takes no second switch), and so on. *next is where the round robin
+// goes on from, across calls. Both are one Raft entry that flips the
+// service's answers.
+func switchStorm(ctx context.Context, base string, set *dataset.Set, rate int, next *int) stormResult {
 	res := stormResult{Rate: rate}
 	var (
 		mu   sync.Mutex
@@ -112,7 +116,7 @@ func switchStorm(ctx context.Context, base string, set *dataset.Set, rate int) s
 	)
 	t := time.NewTicker(time.Second / time.Duration(rate))
 	defer t.Stop()
-	for i := 0; ; i++ {
+	for ; ; *next++ {
 		select {
 		case <-ctx.Done():
 			wg.Wait()
@@ -125,14 +129,19 @@ func switchStorm(ctx context.Context, base string, set *dataset.Set, rate int) s
 			return res
 		case <-t.C:
 		}
+		i := *next
 		svc := set.Services[i%len(set.Services)]
+		action := "/switch"
+		if (i/len(set.Services))%2 == 1 {
+			action = "/rollback"
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
 			start := time.Now()
-			err := do(cctx, http.MethodPost, base+"/v1/services/"+trimDot(svc.Name)+"/switch", []byte("{}"))
+			err := do(cctx, http.MethodPost, base+"/v1/services/"+trimDot(svc.Name)+action, []byte("{}"))
 			d := time.Since(start)
 			if err != nil {
 				bad.Add(1)
