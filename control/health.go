@@ -9,7 +9,7 @@ import (
 // of a service. Zero fields take defaults in Normalize.
 type HealthCheck struct {
 	Type     string   `json:"type"` // "http" (2xx, or ExpectStatus, is up) or "tcp" (connect)
-	Port     uint16   `json:"port"`
+	Port     int      `json:"port"`
 	Path     string   `json:"path,omitempty"` // http: request path, default "/"
 	Host     string   `json:"host,omitempty"` // http: Host header, default the address
 	Interval Duration `json:"interval"`       // time between probes of one address

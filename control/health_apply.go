@@ -34,6 +34,12 @@ func (s *State) applyHealth(cmd Command) (Result, *Error) {
 		}
 		return false
 	}
+	// A transition committed after a switch took effect after it, even when
+	// the prober stamped it a moment before the switch was stamped.
+	since := cmd.Time
+	if since.Before(svc.LastSwitchAt) {
+		since = svc.LastSwitchAt
+	}
 	var applied []string
 	var health map[netip.Addr]AddrHealth
 	for _, ch := range cmd.Health.Changes {
@@ -46,7 +52,7 @@ func (s *State) applyHealth(cmd Command) (Result, *Error) {
 				health[k] = v
 			}
 		}
-		health[ch.Addr] = AddrHealth{Status: ch.Status, Since: cmd.Time, Detail: ch.Detail}
+		health[ch.Addr] = AddrHealth{Status: ch.Status, Since: since, Detail: ch.Detail}
 		d := ch.Addr.String() + " " + string(ch.Status)
 		if ch.Detail != "" {
 			d += " (" + ch.Detail + ")"

@@ -48,8 +48,8 @@ func (h *HealthCheck) normalize() *Error {
 	default:
 		return Invalid("health_check.type %q is unknown (want http or tcp)", h.Type)
 	}
-	if h.Port == 0 {
-		return Invalid("health_check.port is required (1..65535)")
+	if h.Port < 1 || h.Port > 65535 {
+		return Invalid("health_check.port %d is out of range (1..65535)", h.Port)
 	}
 	if h.Interval == 0 {
 		h.Interval = Duration(DefaultCheckInterval)

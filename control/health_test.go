@@ -217,3 +217,14 @@ func TestSnapshotKeepsSafetyFields(t *testing.T) {
 		t.Fatalf("json: %s", a)
 	}
 }
+
+func TestHealthCheckPortRange(t *testing.T) {
+	for _, port := range []int{0, -1, 65536} {
+		c := newChain(t)
+		r := c.apply(Command{Op: OpServicePut, Name: api, Service: &ServiceSpec{
+			HealthCheck: &HealthCheck{Type: "tcp", Port: port}, Blue: &Pool{Version: "1", Addresses: addrs("10.0.0.1")}}})
+		if r.Err == nil || r.Err.Code != CodeInvalid || !strings.Contains(r.Err.Message, "port") {
+			t.Fatalf("port %d: %+v", port, r.Err)
+		}
+	}
+}

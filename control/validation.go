@@ -67,7 +67,7 @@ func describeAddr(hc *HealthCheck, a netip.Addr, h AddrHealth) string {
 	if st == "" {
 		st = "unknown"
 	}
-	target := hc.Type + " " + netip.AddrPortFrom(a, hc.Port).String()
+	target := hc.Type + " " + netip.AddrPortFrom(a, uint16(hc.Port)).String()
 	if hc.Type == CheckHTTP {
 		target += hc.Path
 	}

@@ -97,3 +97,17 @@ func TestForcedSwitchToDownColourIsNotRolledBackAtOnce(t *testing.T) {
 		t.Fatal("up then down in the window must fail")
 	}
 }
+
+// A transition the prober stamped just before the switch was stamped, but
+// committed after it, still counts as a fall inside the window.
+func TestTransitionCommittedAfterSwitchCounts(t *testing.T) {
+	c, ts := validatingService(t, true)
+	c.must(Command{Op: OpHealth, Name: api, Time: ts.Add(-time.Millisecond), Health: health("10.0.0.21", "down", "10.0.0.22", "down")})
+	svc := c.s.Service(api)
+	if h := svc.AddrStatus(addrs("10.0.0.21")[0]); !h.Since.Equal(ts) {
+		t.Fatalf("since %v, want the switch time %v", h.Since, ts)
+	}
+	if _, failed := svc.ValidationFailed(); !failed {
+		t.Fatal("a fall committed after the switch did not fail the validation")
+	}
+}

@@ -143,9 +143,9 @@ type backend struct {
 
 // newBackends listens on ips[0]:0, then on the same port on the other
 // addresses of 127.0.0.0/8, and returns the port.
-func newBackends(t *testing.T, isHTTP bool, ips ...string) (uint16, []*backend) {
+func newBackends(t *testing.T, isHTTP bool, ips ...string) (int, []*backend) {
 	t.Helper()
-	var port uint16
+	var port int
 	var out []*backend
 	for i, ip := range ips {
 		b := &backend{t: t, http: isHTTP}
@@ -156,7 +156,7 @@ func newBackends(t *testing.T, isHTTP bool, ips ...string) (uint16, []*backend) 
 		}
 		b.up()
 		if i == 0 {
-			port = uint16(b.ln.Addr().(*net.TCPAddr).Port)
+			port = b.ln.Addr().(*net.TCPAddr).Port
 			b.addr = b.ln.Addr().String()
 		}
 		out = append(out, b)
@@ -234,7 +234,7 @@ func statusOf(c *fakeCluster, a string) control.AddrHealth {
 	return c.service().AddrStatus(netip.MustParseAddr(a))
 }
 
-func fastHTTPCheck(port uint16) *control.HealthCheck {
+func fastHTTPCheck(port int) *control.HealthCheck {
 	return &control.HealthCheck{Type: "http", Port: port, Path: "/healthz",
 		Interval: control.Duration(100 * time.Millisecond), Timeout: control.Duration(80 * time.Millisecond), Rise: 2, Fall: 2}
 }

@@ -37,7 +37,7 @@ func newHTTPClient() *http.Client {
 // probe runs one check of address a; ctx carries the check's timeout. It
 // returns whether the address is up and a short description.
 func probe(ctx context.Context, c *http.Client, hc control.HealthCheck, a netip.Addr) (bool, string) {
-	target := netip.AddrPortFrom(a, hc.Port).String()
+	target := netip.AddrPortFrom(a, uint16(hc.Port)).String()
 	switch hc.Type {
 	case control.CheckTCP:
 		conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", target)

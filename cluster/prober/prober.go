@@ -248,8 +248,10 @@ func (p *Prober) launch(ctx context.Context, now time.Time) {
 			pctx, cancel := context.WithTimeout(ctx, hc.Timeout.D())
 			ok, detail := probe(pctx, p.client, hc, k.addr)
 			cancel()
-			<-p.sem
+			// the token is held until the result is queued, so at most
+			// Concurrency results wait and the send never blocks
 			p.results <- result{key: k, gen: gen, ok: ok, detail: detail}
+			<-p.sem
 		}(k, t.hc, p.gen)
 	}
 }

@@ -18,7 +18,7 @@ import (
 // service put. Only the flags given change what a -f file says.
 type safetyFlags struct {
 	hcType, hcPath, hcHost    string
-	hcPort                    uint16
+	hcPort                    int
 	hcInterval, hcTimeout     time.Duration
 	hcRise, hcFall, hcExpect  int
 	window, minSwitchInterval time.Duration
@@ -29,7 +29,7 @@ type safetyFlags struct {
 
 func (s *safetyFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&s.hcType, "health-type", "", "health check: http, tcp, or none to remove it")
-	fs.Uint16Var(&s.hcPort, "health-port", 0, "port probed on every address")
+	fs.IntVar(&s.hcPort, "health-port", 0, "port probed on every address (1..65535)")
 	fs.StringVar(&s.hcPath, "health-path", "", "http check path (default /)")
 	fs.StringVar(&s.hcHost, "health-host", "", "http check Host header")
 	fs.IntVar(&s.hcExpect, "health-expect-status", 0, "http status that counts as up (default any 2xx)")
