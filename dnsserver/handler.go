@@ -55,22 +55,28 @@ func (s *Server) handle(raw []byte, from netip.AddrPort, tcp bool) ([]byte, *tra
 	return s.pack(req, reply, t, tcp, raw), nil
 }
 
-// pack puts reply on the wire: TSIG-signed when the request was, otherwise
-// truncated to what the client accepts (TC=1 when records are left out).
+// pack puts reply on the wire, truncated to what the client accepts (TC=1
+// when records are left out) and TSIG-signed when the request was.
 func (s *Server) pack(req, reply *dns.Msg, t *tsigState, tcp bool, raw []byte) []byte {
-	if t.valid() {
-		b, _, err := t.sign(reply, t.reqMAC, false)
-		if err != nil {
-			return formErr(raw)
-		}
-		return b
-	}
 	limit := dns.MaxMsgSize
 	if !tcp {
 		limit = dns.MinMsgSize
 		if reply.IsEdns0() != nil {
 			limit = replyLimit(req, s.cfg.UDPSize)
 		}
+	}
+	if t.valid() {
+		room := limit - t.reserve()
+		reply.Truncate(room) // which never goes below 512
+		reply.Compress = true
+		if reply.Len() > room {
+			slip(reply) // empty with TC=1: the client retries over TCP
+		}
+		b, _, err := t.sign(reply, t.reqMAC, false)
+		if err != nil || len(b) > limit {
+			return formErr(raw)
+		}
+		return b
 	}
 	reply.Truncate(limit)
 	reply.Compress = true
@@ -91,7 +97,8 @@ func isTransfer(req *dns.Msg) bool {
 }
 
 // slip turns reply into an empty truncated answer, so that a real client
-// retries over TCP while a spoofed victim receives almost nothing.
+// retries over TCP (and a spoofed victim of rate limiting receives almost
+// nothing).
 func slip(reply *dns.Msg) {
 	reply.Truncated = true
 	reply.Answer = nil

@@ -62,6 +62,13 @@ func (t *tsigState) sign(m *dns.Msg, prevMAC string, timersOnly bool) ([]byte, s
 	return dns.TsigGenerate(m, t.key.Secret, prevMAC, timersOnly)
 }
 
+// reserve is room enough for the TSIG record added to a reply: owner and
+// algorithm names, the fixed fields, the largest MAC (SHA-512) and the
+// other-data of a BADTIME answer.
+func (t *tsigState) reserve() int {
+	return len(t.rr.Hdr.Name) + len(t.rr.Algorithm) + 2 + 10 + 16 + 64 + 6
+}
+
 // tsigErrorReply is the NOTAUTH reply to a request whose TSIG failed.
 func tsigErrorReply(req *dns.Msg, t *tsigState) ([]byte, error) {
 	m := new(dns.Msg)

@@ -203,3 +203,26 @@ func TestZoneRecordsFollowTheLifecycle(t *testing.T) {
 		t.Error("records for a zone we do not have")
 	}
 }
+
+func TestSignedUDPReplyFitsTheClient(t *testing.T) {
+	src := newTestSource(t)
+	name := bigService(t, src)
+	s := newTestServer(t, Config{XFRKeys: []string{testKey}}, src)
+	m := query(name, dns.TypeAAAA)
+	m.SetTsig(testKeyName, dns.HmacSHA256, 300, time.Now().Unix())
+	raw, mac, err := dns.TsigGenerate(m, testKeySecret, "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := s.handle(raw, testClient, false)
+	if len(b) == 0 || len(b) > 512 {
+		t.Fatalf("signed reply of %d bytes to a client without EDNS", len(b))
+	}
+	if err := dns.TsigVerify(b, testKeySecret, mac, false); err != nil {
+		t.Fatalf("signed reply does not verify: %v", err)
+	}
+	r := new(dns.Msg)
+	if err := r.Unpack(b); err != nil || !r.Truncated {
+		t.Fatalf("want TC=1: %v %v", r, err)
+	}
+}
