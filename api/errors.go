@@ -81,7 +81,11 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	if e.Service != nil && status == http.StatusConflict {
 		body.Error.Service = toService(e.Service)
 	}
-	if status >= 500 {
+	switch {
+	case code == control.CodeNoLeader:
+		// expected while a cluster elects or a node joins; not a fault here
+		h.log.Warn("api request refused", "method", r.Method, "path", r.URL.Path, "status", status, "err", e.Message)
+	case status >= 500:
 		h.log.Error("api request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", e.Message)
 	}
 	if status == http.StatusUnauthorized {

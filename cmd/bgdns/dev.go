@@ -99,6 +99,15 @@ func runDev(ctx context.Context, o devOptions, out io.Writer) error {
 			return err
 		}
 		nodes = append(nodes, rn)
+		if i == 0 {
+			// the others join through the first node: let it lead first
+			wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			err := rn.node.WaitLeader(wctx)
+			cancel()
+			if err != nil {
+				return fmt.Errorf("first node: %w", err)
+			}
+		}
 	}
 	if err := seedDemo(ctx, nodes); err != nil {
 		return fmt.Errorf("demo data: %w", err)
