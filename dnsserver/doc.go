@@ -15,6 +15,7 @@
 //	server.go   Server: Start, Addr, Shutdown, StateChanged
 //	listen.go   binding UDP and TCP on the same port
 //	udp.go      the UDP read loop (one net.PacketConn)
+//	fast*.go    the UDP fast path: the handler's own earlier replies, reused
 //	tcp.go      the TCP accept loop and RFC 7766 connection handling
 //	handler.go  one packet in, reply out: header checks, EDNS, TSIG, RRL, packing
 //	resolve.go  Resolve: the pure answer for one query from one State
