@@ -201,3 +201,20 @@ func TestStartFailsOnBadConfig(t *testing.T) {
 		}
 	}
 }
+
+func TestServeOnIPv6Loopback(t *testing.T) {
+	if l, err := net.Listen("tcp", "[::1]:0"); err != nil {
+		t.Skip("no IPv6 loopback on this machine")
+	} else {
+		l.Close()
+	}
+	src := newTestSource(t)
+	s := startServer(t, Config{Addr: "[::1]:0"}, src)
+	for _, netw := range []string{"udp", "tcp"} {
+		c := &dns.Client{Net: netw, Timeout: 2 * time.Second}
+		m, _, err := c.Exchange(query("api."+testZone, dns.TypeA), s.Addr())
+		if err != nil || len(m.Answer) != 1 {
+			t.Fatalf("%s over ::1: %v %v", netw, m, err)
+		}
+	}
+}

@@ -211,3 +211,27 @@ func TestProtocolRulesWithDigAndKdig(t *testing.T) {
 		}
 	})
 }
+
+// TestRateLimitWithDig: with a limit of one response per second and slip 1,
+// a burst of queries from one address gets truncated replies beyond the
+// first (dig retries them over TCP, which is never limited).
+func TestRateLimitWithDig(t *testing.T) {
+	_, addr, _ := startBGDNS(t, dnsserver.Config{RRLRate: 1, RRLSlip: 1})
+	answered, truncated := 0, 0
+	for range 10 {
+		out := dig(t, addr, "+ignore", svc, "A")
+		switch {
+		case flags(out)["tc"]:
+			truncated++
+		case strings.Contains(out, "10.0.0.11"):
+			answered++
+		}
+	}
+	// ten runs of dig span at most a couple of seconds
+	if answered < 1 || truncated < 1 || answered > 3 {
+		t.Fatalf("10 queries at 1/s: %d answered, %d truncated", answered, truncated)
+	}
+	if out := dig(t, addr, svc, "A"); !strings.Contains(out, "10.0.0.11") {
+		t.Fatalf("a limited client retrying over TCP still gets the answer:\n%s", out)
+	}
+}
