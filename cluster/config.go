@@ -18,7 +18,18 @@ const (
 	DefaultTrailingLogs      = 10240
 	DefaultSnapshotInterval  = 2 * time.Minute
 	DefaultApplyTimeout      = 10 * time.Second
-	snapshotsRetained        = 2
+	// Raft timing. raft's defaults (1s heartbeat and election timeouts,
+	// 50ms commit timeout) are tuned for WANs; a bgdns cluster sits on one
+	// LAN and must elect a new leader well inside MaxStale. A follower only
+	// learns that an entry is committed from the next AppendEntries, which
+	// an idle leader sends every CommitTimeout: 5ms keeps the time from a
+	// commit to every node answering the new colour within a few
+	// milliseconds, for a few hundred small RPCs a second when idle.
+	DefaultHeartbeatTimeout   = 500 * time.Millisecond
+	DefaultElectionTimeout    = 500 * time.Millisecond
+	DefaultLeaderLeaseTimeout = 250 * time.Millisecond
+	DefaultCommitTimeout      = 5 * time.Millisecond
+	snapshotsRetained         = 2
 )
 
 // Config describes one node.
@@ -59,7 +70,7 @@ type Config struct {
 	StableStore   raft.StableStore
 	SnapshotStore raft.SnapshotStore
 
-	// Timeouts override raft's defaults when non-zero (tests use short ones).
+	// Raft timing; zero takes the Default* values above.
 	HeartbeatTimeout   time.Duration
 	ElectionTimeout    time.Duration
 	LeaderLeaseTimeout time.Duration
@@ -99,6 +110,15 @@ func (c *Config) setDefaults() error {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	def := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&c.HeartbeatTimeout, DefaultHeartbeatTimeout)
+	def(&c.ElectionTimeout, DefaultElectionTimeout)
+	def(&c.LeaderLeaseTimeout, DefaultLeaderLeaseTimeout)
+	def(&c.CommitTimeout, DefaultCommitTimeout)
 	return nil
 }
 
@@ -110,18 +130,10 @@ func (c *Config) raftConfig() *raft.Config {
 	rc.TrailingLogs = c.TrailingLogs
 	rc.SnapshotInterval = c.SnapshotInterval
 	rc.Logger = newHCLogger(c.Logger.With("component", "raft"), "raft")
-	if c.HeartbeatTimeout > 0 {
-		rc.HeartbeatTimeout = c.HeartbeatTimeout
-	}
-	if c.ElectionTimeout > 0 {
-		rc.ElectionTimeout = c.ElectionTimeout
-	}
-	if c.LeaderLeaseTimeout > 0 {
-		rc.LeaderLeaseTimeout = c.LeaderLeaseTimeout
-	}
-	if c.CommitTimeout > 0 {
-		rc.CommitTimeout = c.CommitTimeout
-	}
+	rc.HeartbeatTimeout = c.HeartbeatTimeout
+	rc.ElectionTimeout = c.ElectionTimeout
+	rc.LeaderLeaseTimeout = c.LeaderLeaseTimeout
+	rc.CommitTimeout = c.CommitTimeout
 	if rc.LeaderLeaseTimeout > rc.HeartbeatTimeout {
 		rc.LeaderLeaseTimeout = rc.HeartbeatTimeout
 	}

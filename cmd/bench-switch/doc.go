@@ -1,0 +1,13 @@
+// Command bench-switch measures how fast a colour flip travels through a
+// 3-node bgdns cluster of real processes on loopback, with fsync on:
+//
+//   - for N sequential switches (each followed by an unmeasured-for-switch
+//     rollback, itself measured apart), the time from the REST call to the
+//     commit (the leader's answer) and to every node answering the new
+//     colour over DNS;
+//   - the time from kill -9 of the leader to the first write the cluster
+//     accepts again.
+//
+// Run it with `make bench-switch` (it builds bin/bgdns first) or
+// `go run ./cmd/bench-switch -bin bin/bgdns`.
+package main

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// node is one bgdns serve process.
+type node struct {
+	id                          string
+	dataDir, logPath            string
+	dnsAddr, httpAddr, raftAddr string
+	args                        []string
+	cmd                         *exec.Cmd
+	done                        chan struct{}
+}
+
+func (n *node) url() string { return "http://" + n.httpAddr }
+
+func newNode(dir, id string) (*node, error) {
+	n := &node{id: id, dataDir: filepath.Join(dir, id), logPath: filepath.Join(dir, id+".log")}
+	var err error
+	if n.dnsAddr, err = freePort(true); err != nil {
+		return nil, err
+	}
+	if n.httpAddr, err = freePort(false); err != nil {
+		return nil, err
+	}
+	if n.raftAddr, err = freePort(false); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// freePort finds a loopback port free for TCP (and UDP when udp).
+func freePort(udp bool) (string, error) {
+	for i := 0; i < 100; i++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return "", err
+		}
+		addr := l.Addr().String()
+		if !udp {
+			l.Close()
+			return addr, nil
+		}
+		pc, err := net.ListenPacket("udp", addr)
+		l.Close()
+		if err == nil {
+			pc.Close()
+			return addr, nil
+		}
+	}
+	return "", errors.New("no free loopback port")
+}
+
+func (n *node) start(bin string, extra ...string) error {
+	logf, err := os.OpenFile(n.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	args := append([]string{"serve", "--node-id", n.id, "--data-dir", n.dataDir,
+		"--dns-addr", n.dnsAddr, "--http-addr", n.httpAddr, "--raft-addr", n.raftAddr,
+		"--log-level", "warn"}, extra...)
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return err
+	}
+	n.cmd, n.done = cmd, make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		logf.Close()
+		close(n.done)
+	}()
+	return nil
+}
+
+func (n *node) running() bool {
+	if n.cmd == nil {
+		return false
+	}
+	select {
+	case <-n.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// kill9 sends SIGKILL and waits until the process is gone.
+func (n *node) kill9() {
+	if !n.running() {
+		return
+	}
+	_ = n.cmd.Process.Kill()
+	<-n.done
+}
+
+// stop sends SIGTERM, then SIGKILL after timeout.
+func (n *node) stop(timeout time.Duration) {
+	if !n.running() {
+		return
+	}
+	_ = n.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-n.done:
+	case <-time.After(timeout):
+		n.kill9()
+	}
+}
+
+var httpClient = &http.Client{Timeout: 10 * time.Second}
+
+func (n *node) ready() bool {
+	resp, err := httpClient.Get(n.url() + "/readyz")
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+func (n *node) waitReady(ctx context.Context) error {
+	for !n.ready() {
+		if !n.running() {
+			return fmt.Errorf("%s exited:\n%s", n.id, n.logTail(20))
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s not ready: %w\n%s", n.id, ctx.Err(), n.logTail(20))
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+func (n *node) logTail(lines int) string {
+	b, _ := os.ReadFile(n.logPath)
+	all := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(all) > lines {
+		all = all[len(all)-lines:]
+	}
+	return strings.Join(all, "\n")
+}
