@@ -305,6 +305,19 @@ func TestRemoveStopsServing(t *testing.T) {
 func TestLeaderHandsOverOnShutdown(t *testing.T) {
 	c := newTestCluster(t, 3)
 	old := setupService(t, c)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := old.n.StepDown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if old.n.Serving() || old.n.IsLeader() {
+		t.Fatal("still serving or leading after StepDown")
+	}
+	// Writes that still reach the old leader's API are sent to the new one.
+	eventually(t, 5*time.Second, "a write on the old leader names the new one", func() bool {
+		_, err := old.n.Propose(ctx, lifecycle(control.OpSwitch))
+		return control.CodeOf(err) == control.CodeNotLeader
+	})
 	c.stop(old)
 	var next *tnode
 	eventually(t, 5*time.Second, "a new leader", func() bool {

@@ -57,13 +57,14 @@ func (n *Node) proposeMember(ctx context.Context, op memberOp) error {
 
 // checkLeader is nil on the leader, else the error a write gets here.
 func (n *Node) checkLeader() error {
+	if !n.IsLeader() {
+		// Also after StepDown: the API can still forward to the new leader.
+		return n.notLeaderError()
+	}
 	if n.leaving.Load() {
 		return &control.Error{Code: control.CodeNoLeader, Message: "this node is shutting down"}
 	}
-	if n.IsLeader() {
-		return nil
-	}
-	return n.notLeaderError()
+	return nil
 }
 
 func (n *Node) notLeaderError() error {

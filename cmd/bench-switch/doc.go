@@ -1,10 +1,11 @@
 // Command bench-switch measures how fast a colour flip travels through a
 // 3-node bgdns cluster of real processes on loopback, with fsync on:
 //
-//   - for N sequential switches (each followed by an unmeasured-for-switch
-//     rollback, itself measured apart), the time from the REST call to the
-//     commit (the leader's answer) and to every node answering the new
-//     colour over DNS;
+//   - for N sequential switches, the time from the REST call to the commit
+//     (the leader's answer) and to every node answering the new colour over
+//     DNS; each switch is followed by a rollback, measured the same way and
+//     reported apart (a switch is only allowed once the previous one is
+//     rolled back or completed);
 //   - the time from kill -9 of the leader to the first write the cluster
 //     accepts again.
 //
