@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -189,6 +190,7 @@ func (c *Cluster) WaitReady(nodes ...*Node) {
 		if err != nil {
 			c.t.Fatalf("%s not ready: %v\n%s", nodes[i].ID, err, nodes[i].LogTail(60))
 		}
+		nodes[i].wasReady = true
 	}
 }
 
@@ -203,6 +205,6 @@ func (c *Cluster) EveryNode(timeout time.Duration, what string, check func(n *No
 				errs = append(errs, fmt.Errorf("%s: %w", n.ID, err))
 			}
 		}
-		return errorsJoin(errs...)
+		return errors.Join(errs...)
 	})
 }

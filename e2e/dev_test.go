@@ -58,7 +58,7 @@ func TestDevCluster(t *testing.T) {
 		select {
 		case err := <-done:
 			stopped = true
-			return fmt.Errorf("bgdns dev exited: %v", err)
+			return permanent{fmt.Errorf("bgdns dev exited: %v", err)}
 		default:
 		}
 		b, _ := os.ReadFile(logPath)

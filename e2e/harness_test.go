@@ -100,7 +100,14 @@ func eventually(t testing.TB, timeout time.Duration, what string, f func() error
 	}
 }
 
-// poll is eventually without the test: it returns f's last error on timeout.
+// permanent marks an error that no amount of waiting will change (the
+// process exited): poll returns it at once.
+type permanent struct{ error }
+
+func (p permanent) Unwrap() error { return p.error }
+
+// poll is eventually without the test: it returns f's last error on timeout,
+// or at once when f returns a permanent error.
 func poll(timeout time.Duration, f func() error) error {
 	deadline := time.Now().Add(timeout * slow)
 	for {
@@ -108,7 +115,8 @@ func poll(timeout time.Duration, f func() error) error {
 		if err == nil {
 			return nil
 		}
-		if time.Now().After(deadline) {
+		var p permanent
+		if errors.As(err, &p) || time.Now().After(deadline) {
 			return err
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -197,7 +205,3 @@ func portOf(t testing.TB, addr string) int {
 	}
 	return n
 }
-
-// errorsJoin is errors.Join, kept short for the many polls that collect
-// several mismatches.
-var errorsJoin = errors.Join

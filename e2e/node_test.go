@@ -48,11 +48,13 @@ type Node struct {
 	RaftAddr string // host:port
 	LogPath  string // stdout and stderr of every run, appended
 
-	mu     sync.Mutex
-	cmd    *exec.Cmd
-	done   chan struct{} // closed when the current process has exited
-	runs   int
-	exited error
+	mu        sync.Mutex
+	cmd       *exec.Cmd
+	done      chan struct{} // closed when the current process has exited
+	runs      int
+	exited    error
+	wasReady  bool // ready at least once: its ports are in its Raft state
+	portTries int
 }
 
 // NewNode allocates ports and a data directory for a node and registers its
@@ -190,12 +192,41 @@ func (n *Node) Start() {
 }
 
 // WaitReady waits until GET /readyz answers 200, failing the test (with the
-// node's log) if the process exits first or the deadline passes.
+// node's log) if the process exits first or the deadline passes. A node
+// that never was ready and exited because one of its ports was taken in the
+// meantime (the ports are probed, then released) is started again on new
+// ports with an empty data directory.
 func (n *Node) WaitReady() {
 	n.t.Helper()
-	if err := n.waitReady(20 * time.Second); err != nil {
+	for {
+		err := n.waitReady(20 * time.Second)
+		if err == nil {
+			n.wasReady = true
+			return
+		}
+		if !n.wasReady && n.portTries < 3 && !n.Running() && strings.Contains(n.lastRunLog(), "address already in use") {
+			n.portTries++
+			n.t.Logf("%s: a port was taken before bgdns bound it; starting again on new ports", n.ID)
+			if err := os.RemoveAll(n.DataDir); err != nil {
+				n.t.Fatal(err)
+			}
+			n.DNSAddr = freeDNSAddr(n.t, n.Opts.Host)
+			n.HTTPAddr = freeTCPAddr(n.t, n.Opts.Host)
+			n.RaftAddr = freeTCPAddr(n.t, n.Opts.Host)
+			n.Start()
+			continue
+		}
 		n.t.Fatalf("%s not ready: %v\n%s", n.ID, err, n.LogTail(60))
 	}
+}
+
+// lastRunLog is what the latest run of the process printed.
+func (n *Node) lastRunLog() string {
+	l := n.Log()
+	if i := strings.LastIndex(l, "=== run "); i >= 0 {
+		return l[i:]
+	}
+	return l
 }
 
 func (n *Node) waitReady(timeout time.Duration) error {
@@ -203,7 +234,7 @@ func (n *Node) waitReady(timeout time.Duration) error {
 	return poll(timeout, func() error {
 		select {
 		case <-done:
-			return fmt.Errorf("process exited: %v", n.ExitErr())
+			return permanent{fmt.Errorf("process exited: %v", n.ExitErr())}
 		default:
 		}
 		code, _, err := httpGet(n.URL() + "/readyz")
