@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -236,7 +237,17 @@ func statusOf(c *fakeCluster, a string) control.AddrHealth {
 
 func fastHTTPCheck(port int) *control.HealthCheck {
 	return &control.HealthCheck{Type: "http", Port: port, Path: "/healthz",
-		Interval: control.Duration(100 * time.Millisecond), Timeout: control.Duration(80 * time.Millisecond), Rise: 2, Fall: 2}
+		Interval: control.Duration(100 * time.Millisecond), Timeout: control.Duration(90 * time.Millisecond), Rise: 2, Fall: 3}
+}
+
+// transitions counts the address transitions committed (a health record
+// lists one or more, separated by "; ").
+func transitions(c *fakeCluster) int {
+	n := 0
+	for _, r := range historyOf(c, control.OpHealth) {
+		n += strings.Count(r.Reason, ";") + 1
+	}
+	return n
 }
 
 func historyOf(c *fakeCluster, op control.Op) []control.Record {

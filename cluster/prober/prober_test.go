@@ -48,8 +48,9 @@ func TestSwitchRefusedThenAcceptedOnceHealthy(t *testing.T) {
 			t.Errorf("health record by %q", rec.Actor)
 		}
 	}
-	if n := len(historyOf(c, control.OpHealth)); n > 3 {
-		t.Errorf("%d health records for 4 transitions at most in 3 proposals", n)
+	// blue up, green .2 and .3 down, .2 up
+	if n := transitions(c); n != 4 {
+		t.Errorf("%d transitions committed, want 4: %+v", n, historyOf(c, control.OpHealth))
 	}
 }
 
@@ -193,11 +194,7 @@ func TestLeaderChangeRollsBackOnce(t *testing.T) {
 		t.Fatalf("the rollback did not stay: %+v", svc)
 	}
 	// green: up, down, up, down -> 4 transitions; blue: 1
-	var n int
-	for _, r := range historyOf(c, control.OpHealth) {
-		n += strings.Count(r.Reason, ";") + 1
-	}
-	if n != 5 {
+	if n := transitions(c); n != 5 {
 		t.Fatalf("%d transitions committed, want 5: %+v", n, historyOf(c, control.OpHealth))
 	}
 }
