@@ -208,3 +208,40 @@ func TestClusterKillAllRestart(t *testing.T) {
 		}
 	}
 }
+
+func TestClusterRemoveMember(t *testing.T) {
+	c, _ := startBlueGreen(t)
+	l := c.Leader()
+	gone := c.Followers()[0]
+	c.EveryNode(10*time.Second, "blue everywhere", func(n *Node) error { return checkColour(n, blueV4) })
+	// Removed through the other follower's API, which sends it to the leader.
+	var via *Node
+	for _, n := range c.Nodes {
+		if n != l && n != gone {
+			via = n
+		}
+	}
+	via.CLI("cluster", "remove", gone.ID)
+	eventually(t, 10*time.Second, "the removed node answers SERVFAIL", func() error {
+		a, err := DigE(gone.DNSAddr, svcName, "A", "+tries=1", "+time=1")
+		if err != nil {
+			return err
+		}
+		if a.Status != "SERVFAIL" {
+			return fmt.Errorf("status %s", a.Status)
+		}
+		return nil
+	})
+	if gone.Ready() {
+		t.Error("/readyz still 200 on the removed node")
+	}
+	if members := l.CLI("cluster", "members"); strings.Contains(members, gone.ID) {
+		t.Errorf("removed node still listed:\n%s", members)
+	}
+	// The two left still commit and wait for each other only.
+	var sw waitJSON
+	CLIJSON(t, l.URL(), &sw, "switch", svcName, "--wait")
+	if sw.Wait == nil || !sw.Wait.Complete || len(sw.Wait.Nodes) != 2 {
+		t.Fatalf("switch --wait after remove: %+v", sw)
+	}
+}
