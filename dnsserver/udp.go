@@ -17,8 +17,11 @@ const maxUDPRequest = 4096
 func (s *Server) serveUDP(pc net.PacketConn) {
 	buf := make([]byte, maxUDPRequest)
 	uc, _ := pc.(*net.UDPConn)
-	tuneUDP(pc)              // fast_sockopt_*.go
-	fast := s.newFastCache() // fast.go: prebuilt replies, else s.handle
+	tuneUDP(pc)                                 // fast_sockopt_*.go
+	fast := s.newFastCache()                    // fast.go: prebuilt replies, else s.handle
+	if uc != nil && s.serveUDPBatch(uc, fast) { // fast_batch_*.go
+		return
+	}
 	for {
 		var (
 			n    int
