@@ -31,6 +31,7 @@ func TestCLIHealthFlagsGateAndFreeze(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantLines(t, e.cli("service", "list"), "HEALTHY", "1/1")
+	wantLines(t, e.cli("status"), "HEALTHY", "1/1")
 	out = e.cli("switch", "api.bg.example.com", "--force", "--reason", "checks not deployed yet")
 	wantLines(t, out, "ACTIVE", "green", "SAFE TO RETIRE")
 	wantLines(t, e.cli("history", "api.bg.example.com"), "[override: green has 0 of 2")
