@@ -111,9 +111,11 @@ func (s *Service) withPool(c Colour, p *Pool) *Service {
 	return n
 }
 
-// AnswerAddrs returns the addresses to answer for colour c: the pool's
-// addresses, or nil when the colour has no pool. The DNS server calls this
-// and nothing else, so serving rules (such as health filtering) live here.
+// AnswerAddrs returns the addresses to answer for colour c, or nil when the
+// colour has no pool. With a health check, addresses committed as down are
+// left out; when all are down, all are served (fail open) or none
+// (fail_closed: NODATA). An address not yet probed is served. The DNS
+// server calls this and nothing else, so serving rules live here.
 func (s *Service) AnswerAddrs(c Colour) []netip.Addr {
 	p := s.Pool(c)
 	if p == nil {
