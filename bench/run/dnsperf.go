@@ -63,7 +63,11 @@ func runPerf(ctx context.Context, r perfRun) (perfResult, error) {
 	args := r.args()
 	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
 	cmd.Stdout, cmd.Stderr = f, f
-	err = cmd.Run()
+	cmd.SysProcAttr = sysProcAttr()
+	if err = cmd.Start(); err == nil {
+		prioritize(cmd.Process.Pid)
+		err = cmd.Wait()
+	}
 	f.Close()
 	if err != nil {
 		return perfResult{}, fmt.Errorf("dnsperf %v: %w (see %s)", args, err, r.outPath)

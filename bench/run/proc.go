@@ -32,6 +32,20 @@ type proc struct {
 // that other work on the machine disturbs the measurement less.
 var niceness = 0
 
+// sysProcAttr puts a child in a session of its own: with scheduler
+// autogroups on (the Debian default), a session is also the unit the CPU
+// is shared between, and nice only counts inside it. prioritize then gives
+// that group the nice level. The child dies with the harness.
+func sysProcAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.SIGKILL}
+}
+
+// prioritize sets the nice level of pid's autogroup (when autogroups are
+// on; nice itself covers the other case).
+func prioritize(pid int) {
+	_ = os.WriteFile(fmt.Sprintf("/proc/%d/autogroup", pid), []byte(strconv.Itoa(niceness)), 0)
+}
+
 // pinned returns the command line that runs argv on cpu at niceness
 // (nice and taskset both exec the program in place: the pid is the same).
 func pinned(cpu int, argv ...string) []string {
@@ -47,11 +61,12 @@ func startProc(name string, cpu int, logPath string, argv ...string) (*proc, err
 	args := pinned(cpu, argv...)
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stdout, cmd.Stderr = f, f
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = sysProcAttr()
 	if err := cmd.Start(); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
+	prioritize(cmd.Process.Pid)
 	p := &proc{name: name, cmd: cmd, log: logPath, done: make(chan struct{})}
 	go func() {
 		p.err = cmd.Wait()

@@ -23,7 +23,11 @@ type serverReport struct {
 
 // medians across rounds.
 type medians struct {
-	QPS           float64 `json:"qps"`
+	QPS float64 `json:"qps"`
+	// QPSPerCore is queries answered per second of server CPU time at
+	// maximum load: qps per core, independent of how much CPU other
+	// processes took.
+	QPSPerCore    float64 `json:"qps_per_core"`
 	LostMax       float64 `json:"lost_at_max"`
 	LostFixed     float64 `json:"lost_at_fixed_rate"`
 	P50           float64 `json:"p50_us"`
@@ -96,7 +100,13 @@ func collect(runs []perfResult, f func(perfResult) float64) float64 {
 func (r *report) finish() {
 	for _, s := range r.Servers {
 		s.Median = medians{
-			QPS:           collect(s.Max, func(p perfResult) float64 { return p.QPS }),
+			QPS: collect(s.Max, func(p perfResult) float64 { return p.QPS }),
+			QPSPerCore: collect(s.Max, func(p perfResult) float64 {
+				if p.CPUPerQueryUS == 0 {
+					return 0
+				}
+				return 1e6 / p.CPUPerQueryUS
+			}),
 			LostMax:       collect(s.Max, func(p perfResult) float64 { return float64(p.Lost) }),
 			LostFixed:     collect(s.Fixed, func(p perfResult) float64 { return float64(p.Lost) }),
 			P50:           collect(s.Fixed, func(p perfResult) float64 { return p.P50 }),
@@ -113,6 +123,7 @@ func (r *report) finish() {
 			continue
 		}
 		r.Ratios["qps_bgdns_over_"+other] = ratio(b.Median.QPS, o.Median.QPS)
+		r.Ratios["qps_per_core_bgdns_over_"+other] = ratio(b.Median.QPSPerCore, o.Median.QPSPerCore)
 		r.Ratios["p99_bgdns_over_"+other] = ratio(b.Median.P99, o.Median.P99)
 		r.Ratios["cpu_bgdns_over_"+other] = ratio(b.Median.CPUPerQueryUS, o.Median.CPUPerQueryUS)
 	}
@@ -142,25 +153,25 @@ func (r *report) table() string {
 	fmt.Fprintf(&b, "\nbgdns benchmark %s — %d services (%d with AAAA), mix %s; server on CPU %v, dnsperf on CPU %v; %v rounds of %vs; medians\n\n",
 		r.Time.Format(time.RFC3339), r.Config["services"], r.Config["aaaa_services"], r.Config["mix"],
 		r.Config["server_cpu"], r.Config["client_cpu"], r.Config["rounds"], r.Config["seconds"])
-	fmt.Fprintf(&b, "%-10s %10s %8s | %8s %8s %8s %10s %7s | %8s %7s\n",
-		"server", "max qps", "lost", "p50 us", "p99 us", "p99.9 us", "CPU us/q", "lost", "RSS MiB", "other")
-	fmt.Fprintf(&b, "%-10s %19s | %-54s | %8s %7s\n", "", fmt.Sprintf("-c %v -q %v", r.Config["max_clients"], r.Config["max_outstanding"]),
-		fmt.Sprintf("at %v qps", r.Config["fixed_rate_qps"]), "", "load")
+	fmt.Fprintf(&b, "%-10s %9s %9s %6s | %8s %8s %8s %9s %5s | %7s %6s\n",
+		"server", "max qps", "qps/core", "lost", "p50 us", "p99 us", "p99.9 us", "CPU us/q", "lost", "RSS MiB", "other")
+	fmt.Fprintf(&b, "%-10s %-26s | %-46s | %7s %6s\n", "", fmt.Sprintf("dnsperf -c %v -q %v", r.Config["max_clients"], r.Config["max_outstanding"]),
+		fmt.Sprintf("dnsperf -Q %v", r.Config["fixed_rate_qps"]), "", "load")
 	for _, s := range r.Servers {
 		if s.Error != "" && len(s.Max) == 0 {
 			fmt.Fprintf(&b, "%-10s not measured: %s\n", s.Name, firstLine(s.Error))
 			continue
 		}
 		m := s.Median
-		fmt.Fprintf(&b, "%-10s %10.0f %8.0f | %8.0f %8.0f %8.0f %10.2f %7.0f | %8.1f %6.0f%%\n",
-			s.Name, m.QPS, m.LostMax, m.P50, m.P99, m.P999, m.CPUPerQueryUS, m.LostFixed, s.RSSMiB, 100*m.OtherLoad)
+		fmt.Fprintf(&b, "%-10s %9.0f %9.0f %6.0f | %8.0f %8.0f %8.0f %9.2f %5.0f | %7.1f %5.0f%%\n",
+			s.Name, m.QPS, m.QPSPerCore, m.LostMax, m.P50, m.P99, m.P999, m.CPUPerQueryUS, m.LostFixed, s.RSSMiB, 100*m.OtherLoad)
 	}
 	if len(r.Ratios) > 0 {
 		b.WriteString("\nratios (bgdns / other, same run, of medians):\n")
 		for _, other := range []string{"nsd", "knot", "bgdns-base"} {
 			if q, ok := r.Ratios["qps_bgdns_over_"+other]; ok {
-				fmt.Fprintf(&b, "  vs %-10s qps %.2fx   p99 %.2fx   CPU/query %.2fx\n", other, q,
-					r.Ratios["p99_bgdns_over_"+other], r.Ratios["cpu_bgdns_over_"+other])
+				fmt.Fprintf(&b, "  vs %-10s max qps %.2fx   qps/core %.2fx   p99 %.2fx   CPU/query at fixed rate %.2fx\n", other, q,
+					r.Ratios["qps_per_core_bgdns_over_"+other], r.Ratios["p99_bgdns_over_"+other], r.Ratios["cpu_bgdns_over_"+other])
 			}
 		}
 	}
@@ -175,7 +186,8 @@ func (r *report) table() string {
 			fmt.Fprintf(&b, "  error: %s\n", firstLine(g.Error))
 		}
 	}
-	b.WriteString("\n\"other load\": median share of the server's CPU taken by other processes during the runs; high values mean the figures are disturbed.\n")
+	b.WriteString("\nqps/core: queries answered per second of the server's own CPU time at maximum load.\n")
+	b.WriteString("other load: median share of the server's CPU taken by other processes during the runs; high values mean qps and latency are disturbed.\n")
 	b.WriteString("\nversions:\n")
 	for _, k := range []string{"bgdns", "nsd", "knot", "dnsperf", "go", "kernel"} {
 		fmt.Fprintf(&b, "  %-8s %s\n", k, r.Versions[k])
