@@ -16,7 +16,8 @@ import (
 // node has one logging setup. raft's Debug maps to slog's Debug and its
 // Trace below it.
 type hcLogger struct {
-	l     *slog.Logger
+	base  *slog.Logger // without the name
+	l     *slog.Logger // base with logger=name
 	name  string
 	args  []any
 	level *atomic.Int32 // hclog.Level; shared by derived loggers
@@ -27,7 +28,7 @@ const slogTrace = slog.LevelDebug - 4
 func newHCLogger(l *slog.Logger, name string) hclog.Logger {
 	lv := &atomic.Int32{}
 	lv.Store(int32(hclog.NoLevel))
-	return &hcLogger{l: l, name: name, level: lv}
+	return &hcLogger{base: l, l: l.With("logger", name), name: name, level: lv}
 }
 
 func toSlogLevel(l hclog.Level) slog.Level {
@@ -92,7 +93,7 @@ func (h *hcLogger) Named(name string) hclog.Logger {
 func (h *hcLogger) ResetNamed(name string) hclog.Logger {
 	c := *h
 	c.name = name
-	c.l = h.l.With("logger", name)
+	c.l = h.base.With("logger", name)
 	return &c
 }
 

@@ -78,6 +78,9 @@ func (n *Node) Remove(ctx context.Context, id string) error {
 		return control.NotFound("member %s not found", id)
 	}
 	// Metadata first: once this leader removes itself it cannot commit.
+	if id == n.cfg.NodeID {
+		n.selfRemoved.Store(true)
+	}
 	if inMeta {
 		if err := n.proposeMember(ctx, memberOp{Op: memberDelete, Member: Member{ID: id}}); err != nil {
 			return err

@@ -34,6 +34,7 @@ type Node struct {
 	notReady          atomic.Pointer[string]
 	lastLeaderContact atomic.Int64 // unix nanoseconds
 	registering       atomic.Bool
+	selfRemoved       atomic.Bool // Remove was asked to remove this node
 
 	stop     chan struct{}
 	wg       sync.WaitGroup
@@ -55,8 +56,8 @@ func Open(cfg Config) (*Node, error) {
 	}
 	n := &Node{
 		cfg:    cfg,
-		log:    cfg.Logger.With("component", "cluster", "node", cfg.NodeID),
-		fsm:    newFSM(cfg.OnChange, cfg.Logger.With("component", "fsm")),
+		log:    cfg.Logger,
+		fsm:    newFSM(cfg.OnChange, cfg.Logger),
 		stores: st,
 		client: &http.Client{Timeout: peerTimeout},
 		stop:   make(chan struct{}),

@@ -151,3 +151,21 @@ func TestProposeOnFollower(t *testing.T) {
 		}
 	}
 }
+
+// A data dir held by a running node cannot be opened a second time: Open
+// fails instead of waiting for the lock forever.
+func TestOpenLockedDataDir(t *testing.T) {
+	dir := t.TempDir()
+	cfg := Config{NodeID: "n1", DataDir: dir, RaftAddr: freeAddr(t), Bootstrap: true, Logger: testLogger()}
+	fastTimeouts(&cfg)
+	n, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Shutdown(context.Background())
+	cfg.RaftAddr = freeAddr(t)
+	if n2, err := Open(cfg); err == nil {
+		n2.Shutdown(context.Background())
+		t.Fatal("opened a data dir in use")
+	}
+}

@@ -128,6 +128,9 @@ func (n *Node) selfMember() Member {
 // registerSelf proposes this node's metadata when the replicated copy is
 // missing or differs (a new cluster, or a restart with new addresses).
 func (n *Node) registerSelf() {
+	if n.selfRemoved.Load() {
+		return
+	}
 	want := n.selfMember()
 	if have, ok := n.fsm.Members()[want.ID]; ok && have == want {
 		return

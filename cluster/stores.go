@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+	"go.etcd.io/bbolt"
 )
 
 const (
@@ -20,6 +21,7 @@ const (
 	tcpMaxPool       = 3
 	tcpTimeout       = 10 * time.Second
 	maxBootScanSteps = 1024
+	boltLockTimeout  = 2 * time.Second
 )
 
 // stores is what Open builds (or takes from Config) for raft.
@@ -39,7 +41,11 @@ func openStores(cfg *Config, hl hclog.Logger) (*stores, error) {
 		}
 	}
 	if s.logs == nil {
-		bolt, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(cfg.DataDir, boltFile), NoSync: false})
+		bolt, err := raftboltdb.New(raftboltdb.Options{
+			Path:        filepath.Join(cfg.DataDir, boltFile),
+			BoltOptions: &bbolt.Options{Timeout: boltLockTimeout}, // another process holding it: fail, not hang
+			NoSync:      false,                                    // fsync every append
+		})
 		if err != nil {
 			return nil, fmt.Errorf("cluster: open bolt store: %w", err)
 		}
