@@ -48,6 +48,17 @@ func TestLifecycleREST(t *testing.T) {
 	if !zoneListed(t, base, otherZone) {
 		t.Fatalf("GET /v1/zones does not list %s after PUT", otherZone)
 	}
+	var zj struct {
+		Name   string              `json:"name"`
+		Serial uint32              `json:"serial"`
+		NS     []string            `json:"ns"`
+		Glue   map[string][]string `json:"glue"`
+	}
+	Expect(t, http.StatusOK, "GET", base+"/v1/zones/"+strings.TrimSuffix(otherZone, "."), nil).Decode(t, &zj)
+	if strings.TrimSuffix(zj.Name, ".") != strings.TrimSuffix(otherZone, ".") || zj.Serial == 0 ||
+		len(zj.NS) != 2 || len(zj.Glue) != 2 {
+		t.Fatalf("GET /v1/zones/%s: %+v", otherZone, zj)
+	}
 	soa := n.Dig(otherZone, "SOA")
 	if soa.Status != "NOERROR" || !soa.HasFlag("aa") || len(soa.Values("SOA")) != 1 ||
 		!strings.HasPrefix(soa.Values("SOA")[0], "ns1."+otherZone+" hostmaster."+otherZone) ||
@@ -73,6 +84,7 @@ func TestLifecycleREST(t *testing.T) {
 	web := map[string]any{
 		"ttl":    30,
 		"active": "green",
+		"no_txt": true,
 		"blue":   map[string]any{"version": "1.0", "addresses": []string{"192.0.2.10"}},
 		"green":  map[string]any{"version": "1.1", "addresses": []string{"192.0.2.20", "2001:db8::20"}},
 	}
@@ -80,6 +92,22 @@ func TestLifecycleREST(t *testing.T) {
 	wantAddrs(t, "web A (green active)", n.Dig(webName, "A"), "A", 30, "192.0.2.20")
 	wantAddrs(t, "web AAAA (green active)", n.Dig(webName, "AAAA"), "AAAA", 30, "2001:db8::20")
 	wantAddrs(t, "web preview (blue idle)", n.Dig("preview."+webName, "A"), "A", 30, "192.0.2.10")
+	if a := n.Dig("_bgdns."+webName, "TXT"); len(a.TXT()) != 0 || (a.Status != "NOERROR" && a.Status != "NXDOMAIN") {
+		t.Errorf("TXT of a service with no_txt: want none\n%s", a.Raw)
+	}
+	var cl struct {
+		Leader struct {
+			ID string `json:"id"`
+		} `json:"leader"`
+		Members []struct {
+			ID      string `json:"id"`
+			Applied uint64 `json:"applied_index"`
+		} `json:"members"`
+	}
+	Expect(t, http.StatusOK, "GET", base+"/v1/cluster", nil).Decode(t, &cl)
+	if cl.Leader.ID != "r1" || len(cl.Members) != 1 || cl.Members[0].ID != "r1" || cl.Members[0].Applied == 0 {
+		t.Errorf("GET /v1/cluster on a single node: %+v", cl)
+	}
 
 	var list []ServiceJSON
 	lr := Expect(t, http.StatusOK, "GET", base+"/v1/services", nil)
@@ -214,6 +242,9 @@ func TestLifecycleREST(t *testing.T) {
 	}
 	if zoneListed(t, base, otherZone) {
 		t.Fatalf("GET /v1/zones still lists %s after DELETE", otherZone)
+	}
+	if r := Call(t, "GET", base+"/v1/zones/"+strings.TrimSuffix(otherZone, "."), nil); r.Status != http.StatusNotFound {
+		t.Fatalf("%s (want 404 after DELETE)", r)
 	}
 	if a := n.Dig(otherZone, "SOA"); a.Status != "REFUSED" {
 		t.Fatalf("deleted zone: want REFUSED\n%s", a.Raw)
