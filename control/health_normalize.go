@@ -17,7 +17,7 @@ const (
 	MaxHealthDetailLen   = 256
 	MaxValidationWindow  = 24 * time.Hour
 	MaxSwitchInterval    = 24 * time.Hour
-	MaxMaxStale          = time.Hour
+	MaxMaxStale          = 24 * time.Hour
 )
 
 // normalize checks a health check and fills in its defaults: interval 1s,
