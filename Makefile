@@ -22,6 +22,14 @@ vet:
 test: build vet
 	$(GO) test -race -count=1 -timeout 12m $(PKGS)
 
+# Everything but the end-to-end tests (-short skips e2e/).
+test-unit: vet
+	$(GO) test -race -count=1 -short -timeout 10m $(PKGS)
+
+# Only the end-to-end tests: the real binary, dig, kill -9 and restart.
+test-e2e: build
+	$(GO) test -race -count=1 -timeout 10m ./e2e/
+
 # Real peers (NSD, Knot, unbound, dig) against bgdns; needs scripts/install-test-deps.sh.
 test-interop: build
 	$(GO) test -count=1 -timeout 10m -tags interop ./dnsserver/interop/...
