@@ -11,12 +11,35 @@ import (
 // safety settings, as PUT takes them and GET shows them. Durations are Go
 // duration strings ("1s", "5m").
 type ServiceSafety struct {
-	HealthCheck       *control.HealthCheck `json:"health_check,omitempty"`
-	Validation        *control.Validation  `json:"validation,omitempty"`
-	MinHealthy        int                  `json:"min_healthy,omitempty"`
-	FailClosed        bool                 `json:"fail_closed,omitempty"`
-	MinSwitchInterval control.Duration     `json:"min_switch_interval,omitempty"`
-	Frozen            bool                 `json:"frozen,omitempty"`
+	HealthCheck       *HealthCheck     `json:"health_check,omitempty"`
+	Validation        *Validation      `json:"validation,omitempty"`
+	MinHealthy        int              `json:"min_healthy,omitempty"`
+	FailClosed        bool             `json:"fail_closed,omitempty"`
+	MinSwitchInterval control.Duration `json:"min_switch_interval,omitempty"`
+	Frozen            bool             `json:"frozen,omitempty"`
+}
+
+// HealthCheck is how every address of both colours is probed: type http
+// (2xx, or expect_status, is up; optional Host header) or tcp (connect).
+// Zero fields take defaults: interval 1s, timeout half of it (at most 1s),
+// rise and fall 2, path "/".
+type HealthCheck struct {
+	Type         string           `json:"type"`
+	Port         int              `json:"port"`
+	Path         string           `json:"path,omitempty"`
+	Host         string           `json:"host,omitempty"`
+	Interval     control.Duration `json:"interval,omitempty"`
+	Timeout      control.Duration `json:"timeout,omitempty"`
+	Rise         int              `json:"rise,omitempty"`
+	Fall         int              `json:"fall,omitempty"`
+	ExpectStatus int              `json:"expect_status,omitempty"`
+}
+
+// Validation is the window after a switch in which a failing new colour
+// is rolled back by bgdns (with auto_rollback).
+type Validation struct {
+	Window       control.Duration `json:"window"`
+	AutoRollback bool             `json:"auto_rollback"`
 }
 
 // ServiceStatus is what a service shows about its health and its last
@@ -51,7 +74,10 @@ type HealthView struct {
 
 // ColourHealth counts the healthy addresses of one colour and lists each.
 type ColourHealth struct {
-	control.HealthCounts
+	Healthy   int          `json:"healthy"`
+	Down      int          `json:"down"`
+	Unknown   int          `json:"unknown"`
+	Total     int          `json:"total"`
 	Addresses []AddrHealth `json:"addresses"`
 }
 
@@ -65,10 +91,18 @@ type AddrHealth struct {
 }
 
 func safetyOf(s *control.Service) ServiceSafety {
-	return ServiceSafety{
-		HealthCheck: s.HealthCheck, Validation: s.Validation, MinHealthy: s.MinHealthy,
-		FailClosed: s.FailClosed, MinSwitchInterval: s.MinSwitchInterval, Frozen: s.Frozen,
+	out := ServiceSafety{
+		MinHealthy: s.MinHealthy, FailClosed: s.FailClosed,
+		MinSwitchInterval: s.MinSwitchInterval, Frozen: s.Frozen,
 	}
+	if h := s.HealthCheck; h != nil {
+		out.HealthCheck = &HealthCheck{Type: h.Type, Port: h.Port, Path: h.Path, Host: h.Host,
+			Interval: h.Interval, Timeout: h.Timeout, Rise: h.Rise, Fall: h.Fall, ExpectStatus: h.ExpectStatus}
+	}
+	if v := s.Validation; v != nil {
+		out.Validation = &Validation{Window: v.Window, AutoRollback: v.AutoRollback}
+	}
+	return out
 }
 
 func statusOf(s *control.Service) ServiceStatus {
@@ -87,7 +121,9 @@ func colourHealth(s *control.Service, c control.Colour) *ColourHealth {
 	if p == nil {
 		return nil
 	}
-	out := &ColourHealth{HealthCounts: s.HealthOf(c), Addresses: make([]AddrHealth, len(p.Addresses))}
+	n := s.HealthOf(c)
+	out := &ColourHealth{Healthy: n.Healthy, Down: n.Down, Unknown: n.Unknown, Total: n.Total,
+		Addresses: make([]AddrHealth, len(p.Addresses))}
 	for i, a := range p.Addresses {
 		h := s.AddrStatus(a)
 		st := string(h.Status)
@@ -102,8 +138,13 @@ func colourHealth(s *control.Service, c control.Colour) *ColourHealth {
 // applyTo copies the safety settings of a PUT body onto spec; control
 // validates them.
 func (in ServiceSafety) applyTo(spec *control.ServiceSpec) {
-	spec.HealthCheck = in.HealthCheck
-	spec.Validation = in.Validation
+	if h := in.HealthCheck; h != nil {
+		spec.HealthCheck = &control.HealthCheck{Type: h.Type, Port: h.Port, Path: h.Path, Host: h.Host,
+			Interval: h.Interval, Timeout: h.Timeout, Rise: h.Rise, Fall: h.Fall, ExpectStatus: h.ExpectStatus}
+	}
+	if v := in.Validation; v != nil {
+		spec.Validation = &control.Validation{Window: v.Window, AutoRollback: v.AutoRollback}
+	}
 	spec.MinHealthy = in.MinHealthy
 	spec.FailClosed = in.FailClosed
 	spec.MinSwitchInterval = in.MinSwitchInterval

@@ -53,7 +53,7 @@ func (s *safetyFlags) apply(f *pflag.FlagSet, in *api.ServicePut) {
 		hcSet = hcSet || f.Changed(n)
 	}
 	if hcSet {
-		hc := &control.HealthCheck{}
+		hc := &api.HealthCheck{}
 		if in.HealthCheck != nil {
 			*hc = *in.HealthCheck
 		}
@@ -77,7 +77,7 @@ func (s *safetyFlags) apply(f *pflag.FlagSet, in *api.ServicePut) {
 		}
 	}
 	if f.Changed("validation-window") || f.Changed("auto-rollback") {
-		v := &control.Validation{}
+		v := &api.Validation{}
 		if in.Validation != nil {
 			*v = *in.Validation
 		}
