@@ -35,6 +35,18 @@ type testCluster struct {
 
 func (tn *tnode) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	n := tn.cur.Load()
+	if n != nil && r.Method == http.MethodPost && r.URL.Path == JoinPath {
+		var req control.JoinRequest
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		if err := n.Join(r.Context(), req); err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		return
+	}
 	if n == nil || r.URL.Path != SelfPath {
 		http.Error(w, "not here", http.StatusServiceUnavailable)
 		return

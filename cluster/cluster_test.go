@@ -331,3 +331,25 @@ func TestLeaderHandsOverOnShutdown(t *testing.T) {
 	})
 	mustApply(t, next.n, lifecycle(control.OpSwitch))
 }
+
+func TestRestartWithNewAPIAddress(t *testing.T) {
+	c := newTestCluster(t, 3)
+	l := c.leader()
+	f := c.others(l)[0]
+	c.stop(f)
+	f.http.Close()
+	f.http = newSelfServer(f)
+	c.restart(f)
+	eventually(t, 10*time.Second, "the leader learns the new API address", func() bool {
+		return l.n.fsm.Members()[f.id].HTTPAddr == f.http.URL
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	res := mustApply(t, l.n, zonePut())
+	sts, _ := l.n.WaitApplied(ctx, res.Index)
+	for _, s := range sts {
+		if s.Applied < res.Index || !s.Reachable {
+			t.Errorf("%+v", s)
+		}
+	}
+}

@@ -35,6 +35,7 @@ type Node struct {
 	lastLeaderContact atomic.Int64 // unix nanoseconds
 	registering       atomic.Bool
 	selfRemoved       atomic.Bool // Remove was asked to remove this node
+	lastRefresh       atomic.Int64
 
 	stop     chan struct{}
 	wg       sync.WaitGroup

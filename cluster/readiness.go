@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/bgdns/bgdns/control"
 	"github.com/hashicorp/raft"
 )
 
@@ -46,6 +47,8 @@ func (n *Node) tick(now time.Time) {
 	}
 	if n.IsLeader() {
 		n.registerSelf()
+	} else if ok {
+		n.refreshSelf(now)
 	}
 }
 
@@ -147,5 +150,45 @@ func (n *Node) registerSelf() {
 		if err := n.proposeMember(ctx, memberOp{Op: memberSet, Member: want}); err != nil {
 			n.log.Warn("could not record this node's addresses", "err", err)
 		}
+	}()
+}
+
+// refreshInterval spaces a follower's attempts to correct its metadata.
+const refreshInterval = 5 * time.Second
+
+// refreshSelf asks the leader to correct this follower's replicated
+// addresses when they differ from its configuration (a restart with a new
+// API or DNS address). A missing entry is left alone: a join in flight
+// records it, and a removal deletes it on purpose.
+func (n *Node) refreshSelf(now time.Time) {
+	want := n.selfMember()
+	have, ok := n.fsm.Members()[want.ID]
+	if !ok || have == want || now.UnixNano()-n.lastRefresh.Load() < int64(refreshInterval) {
+		return
+	}
+	_, leaderHTTP := n.leader()
+	if leaderHTTP == "" || !n.registering.CompareAndSwap(false, true) {
+		return
+	}
+	n.lastRefresh.Store(now.UnixNano())
+	req := control.JoinRequest{ID: want.ID, RaftAddr: n.RaftAddr(), HTTPAddr: want.HTTPAddr, DNSAddr: want.DNSAddr}
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		defer n.registering.Store(false)
+		ctx, cancel := context.WithTimeout(context.Background(), refreshInterval)
+		defer cancel()
+		go func() {
+			select {
+			case <-n.stop:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		if err := JoinClusterAuth(ctx, leaderHTTP, n.cfg.APIToken, req); err != nil {
+			n.log.Warn("could not update this node's addresses on the leader", "err", err)
+			return
+		}
+		n.log.Info("updated this node's addresses", "http", want.HTTPAddr, "dns", want.DNSAddr)
 	}()
 }
