@@ -42,10 +42,14 @@ func TestDevCluster(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait(); logf.Close() }()
 	stopped := false
+	var dataDir []string
 	t.Cleanup(func() {
 		if !stopped {
 			_ = cmd.Process.Kill()
 			<-done
+			if dataDir != nil { // killed: it could not remove its data itself
+				os.RemoveAll(dataDir[1])
+			}
 		}
 		if t.Failed() {
 			b, _ := os.ReadFile(logPath)
@@ -72,7 +76,7 @@ func TestDevCluster(t *testing.T) {
 		t.Fatal("bgdns dev exited early")
 	}
 
-	dataDir := regexp.MustCompile(`data in (\S+)`).FindStringSubmatch(out)
+	dataDir = regexp.MustCompile(`data in (\S+)`).FindStringSubmatch(out)
 	if dataDir == nil {
 		t.Fatalf("bgdns dev does not say where its data is:\n%s", out)
 	}
