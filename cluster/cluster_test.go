@@ -173,6 +173,7 @@ func TestCatchUpFromSnapshot(t *testing.T) {
 	})
 	l := setupService(t, c)
 	lag := c.others(l)[0]
+	lagLast := lag.n.raft.LastIndex()
 	c.stop(lag)
 	var last control.Result
 	for i := 0; i < 10; i++ {
@@ -192,8 +193,8 @@ func TestCatchUpFromSnapshot(t *testing.T) {
 	eventually(t, 10*time.Second, "lagging node caught up", func() bool { return lag.n.Applied() >= last.Index })
 	c.waitServing(lag)
 	snaps, err := lag.snaps.List()
-	if err != nil || len(snaps) == 0 {
-		t.Fatalf("no snapshot installed on the lagging node (%v)", err)
+	if err != nil || len(snaps) == 0 || snaps[0].Index <= lagLast {
+		t.Fatalf("no snapshot from the leader installed on the lagging node (last index before the stop %d): %v %+v", lagLast, err, snaps)
 	}
 	want, _ := control.MarshalState(l.n.State())
 	eventually(t, 5*time.Second, "same state", func() bool {
