@@ -134,8 +134,9 @@ func (c *Config) raftConfig() *raft.Config {
 	rc.ElectionTimeout = c.ElectionTimeout
 	rc.LeaderLeaseTimeout = c.LeaderLeaseTimeout
 	rc.CommitTimeout = c.CommitTimeout
-	if rc.LeaderLeaseTimeout > rc.HeartbeatTimeout {
-		rc.LeaderLeaseTimeout = rc.HeartbeatTimeout
-	}
+	// raft refuses a lease longer than the heartbeat timeout and an
+	// election timeout shorter than it.
+	rc.LeaderLeaseTimeout = min(rc.LeaderLeaseTimeout, rc.HeartbeatTimeout)
+	rc.ElectionTimeout = max(rc.ElectionTimeout, rc.HeartbeatTimeout)
 	return rc
 }

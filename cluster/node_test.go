@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bgdns/bgdns/control"
+	"github.com/hashicorp/raft"
 )
 
 func freeAddr(t *testing.T) string {
@@ -167,5 +168,25 @@ func TestOpenLockedDataDir(t *testing.T) {
 	if n2, err := Open(cfg); err == nil {
 		n2.Shutdown(context.Background())
 		t.Fatal("opened a data dir in use")
+	}
+}
+
+func TestRaftConfigIsValid(t *testing.T) {
+	for _, c := range []Config{
+		{NodeID: "n1", RaftAddr: "127.0.0.1:1", DataDir: "x"},
+		{NodeID: "n1", RaftAddr: "127.0.0.1:1", DataDir: "x", HeartbeatTimeout: 2 * time.Second},
+		{NodeID: "n1", RaftAddr: "127.0.0.1:1", DataDir: "x", LeaderLeaseTimeout: time.Second, HeartbeatTimeout: 100 * time.Millisecond},
+	} {
+		if err := c.setDefaults(); err != nil {
+			t.Fatal(err)
+		}
+		if err := raft.ValidateConfig(c.raftConfig()); err != nil {
+			t.Errorf("%+v: %v", c, err)
+		}
+	}
+	for _, c := range []Config{{}, {NodeID: "n1"}, {NodeID: "n1", RaftAddr: "nope", DataDir: "x"}, {NodeID: "n1", RaftAddr: "127.0.0.1:1"}} {
+		if err := c.setDefaults(); err == nil {
+			t.Errorf("%+v accepted", c)
+		}
 	}
 }
