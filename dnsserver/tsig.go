@@ -36,7 +36,7 @@ func (s *Server) checkTSIG(raw []byte, req *dns.Msg) *tsigState {
 		return t
 	}
 	t.key = k
-	switch err := dns.TsigVerify(raw, k.Secret, "", false); {
+	switch err := dns.TsigVerify(append([]byte(nil), raw...), k.Secret, "", false); {
 	case err == nil:
 	case errors.Is(err, dns.ErrTime):
 		t.err = dns.RcodeBadTime
