@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -55,6 +56,20 @@ func (tn *tnode) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(n.Self())
 }
 
+// newTNode makes a node's in-memory log, transport and API server, and a
+// file snapshot store in a temporary directory (raft's in-memory snapshot
+// store lets a snapshot be opened while it is still being written).
+func newTNode(t *testing.T, id string) *tnode {
+	snaps, err := raft.NewFileSnapshotStoreWithLogger(t.TempDir(), 2, newHCLogger(testLogger(), "snapshots"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tn := &tnode{closed: true, id: id, logs: raft.NewInmemStore(), snaps: snaps}
+	tn.addr, tn.trans = raft.NewInmemTransport("")
+	tn.http = newSelfServer(tn)
+	return tn
+}
+
 func newSelfServer(tn *tnode) *httptest.Server {
 	return httptest.NewServer(http.HandlerFunc(tn.serveHTTP))
 }
@@ -62,10 +77,10 @@ func newSelfServer(tn *tnode) *httptest.Server {
 func (c *testCluster) config(tn *tnode, bootstrap bool) Config {
 	cfg := Config{
 		NodeID: tn.id, HTTPAddr: tn.http.URL, DNSAddr: "127.0.0.1:53", Bootstrap: bootstrap,
-		MaxStale: 600 * time.Millisecond, Logger: testLogger().With("node", tn.id),
+		MaxStale: time.Second, Logger: testLogger().With("node", tn.id),
 		Transport: tn.trans, LogStore: tn.logs, StableStore: tn.logs, SnapshotStore: tn.snaps,
-		HeartbeatTimeout: 200 * time.Millisecond, ElectionTimeout: 200 * time.Millisecond,
-		LeaderLeaseTimeout: 100 * time.Millisecond, CommitTimeout: 5 * time.Millisecond,
+		HeartbeatTimeout: 400 * time.Millisecond, ElectionTimeout: 400 * time.Millisecond,
+		LeaderLeaseTimeout: 200 * time.Millisecond, CommitTimeout: 5 * time.Millisecond,
 	}
 	for _, o := range c.opts {
 		o(&cfg)
@@ -79,10 +94,7 @@ func newTestCluster(t *testing.T, size int, opts ...func(*Config)) *testCluster 
 	t.Helper()
 	c := &testCluster{t: t, opts: opts}
 	for i := 0; i < size; i++ {
-		tn := &tnode{closed: true, id: string(rune('a'+i)) + "1", logs: raft.NewInmemStore(), snaps: raft.NewInmemSnapshotStore()}
-		tn.addr, tn.trans = raft.NewInmemTransport("")
-		tn.http = newSelfServer(tn)
-		c.nodes = append(c.nodes, tn)
+		c.nodes = append(c.nodes, newTNode(t, string(rune('a'+i))+"1"))
 	}
 	t.Cleanup(c.close)
 	c.connectAll()
@@ -224,4 +236,53 @@ func (c *testCluster) others(tn *tnode) []*tnode {
 		}
 	}
 	return out
+}
+
+var requestSeq atomic.Uint64
+
+// propose commits cmd through whichever node leads, retrying while a
+// leader change makes that impossible (a loaded machine can lose a leader
+// mid-test). A request id makes the retry of an ambiguous commit safe.
+func (c *testCluster) propose(cmd control.Command) control.Result {
+	c.t.Helper()
+	if cmd.RequestID == "" {
+		cmd.RequestID = fmt.Sprintf("test-%d", requestSeq.Add(1))
+	}
+	var res control.Result
+	c.retry(string(cmd.Op), func(n *Node) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		var err error
+		res, err = n.Propose(ctx, cmd)
+		return err
+	})
+	return res
+}
+
+// apply is propose that fails the test on a domain error too.
+func (c *testCluster) apply(cmd control.Command) control.Result {
+	c.t.Helper()
+	res := c.propose(cmd)
+	if res.Err != nil {
+		c.t.Fatalf("apply %s: %v", cmd.Op, res.Err)
+	}
+	return res
+}
+
+// retry runs f on the leader until it succeeds or fails for another
+// reason than a leader change.
+func (c *testCluster) retry(what string, f func(*Node) error) {
+	c.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := f(c.leader().n)
+		if err == nil {
+			return
+		}
+		code := control.CodeOf(err)
+		if (code != control.CodeNoLeader && code != control.CodeNotLeader) || time.Now().After(deadline) {
+			c.t.Fatalf("%s: %v", what, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/bgdns/bgdns/control"
-	"github.com/hashicorp/raft"
 )
 
 // setupService creates the zone and a service with blue active and green
@@ -14,9 +13,9 @@ import (
 func setupService(t *testing.T, c *testCluster) *tnode {
 	t.Helper()
 	l := c.leader()
-	mustApply(t, l.n, zonePut())
-	mustApply(t, l.n, servicePut())
-	mustApply(t, l.n, deploy("2.0", "10.0.0.21"))
+	c.apply(zonePut())
+	c.apply(servicePut())
+	c.apply(deploy("2.0", "10.0.0.21"))
 	return l
 }
 
@@ -28,7 +27,7 @@ func waitActive(t *testing.T, tn *tnode, want control.Colour) {
 func TestSwitchAppliedEverywhere(t *testing.T) {
 	c := newTestCluster(t, 3)
 	l := setupService(t, c)
-	res := mustApply(t, l.n, lifecycle(control.OpSwitch))
+	res := c.apply(lifecycle(control.OpSwitch))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	sts, err := l.n.WaitApplied(ctx, res.Index)
@@ -72,7 +71,7 @@ func TestWaitAppliedReportsLaggingNode(t *testing.T) {
 	l := setupService(t, c)
 	lag := c.others(l)[0]
 	c.isolate(lag)
-	res := mustApply(t, l.n, lifecycle(control.OpSwitch))
+	res := c.apply(lifecycle(control.OpSwitch))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	sts, err := l.n.WaitApplied(ctx, res.Index)
@@ -98,16 +97,17 @@ func TestWaitAppliedReportsLaggingNode(t *testing.T) {
 func TestLeaderLossThenRollback(t *testing.T) {
 	c := newTestCluster(t, 3)
 	old := setupService(t, c)
-	mustApply(t, old.n, lifecycle(control.OpSwitch))
+	c.apply(lifecycle(control.OpSwitch))
 	for _, tn := range c.nodes {
 		waitActive(t, tn, control.Green)
 	}
+	old = c.leader()
 	c.crash(old)
 	l := c.leader()
 	if l == old {
 		t.Fatal("the crashed node still leads")
 	}
-	res := mustApply(t, l.n, lifecycle(control.OpRollback))
+	res := c.apply(lifecycle(control.OpRollback))
 	// The crashed node is still a voter: WaitApplied runs into its deadline
 	// and reports it.
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
@@ -158,7 +158,7 @@ func TestPartitionedFollowerStopsServing(t *testing.T) {
 		t.Error("Ready() nil while not serving")
 	}
 	// The majority goes on.
-	res := mustApply(t, c.leader().n, lifecycle(control.OpSwitch))
+	res := c.apply(lifecycle(control.OpSwitch))
 	c.heal(f)
 	eventually(t, 5*time.Second, f.id+" serving again", f.n.Serving)
 	eventually(t, 5*time.Second, f.id+" caught up", func() bool { return f.n.Applied() >= res.Index })
@@ -177,9 +177,9 @@ func TestCatchUpFromSnapshot(t *testing.T) {
 	c.stop(lag)
 	var last control.Result
 	for i := 0; i < 10; i++ {
-		last = mustApply(t, l.n, lifecycle(control.OpSwitch))
-		last = mustApply(t, l.n, lifecycle(control.OpComplete))
-		mustApply(t, l.n, deploy("3.0", "10.0.0.31"))
+		last = c.apply(lifecycle(control.OpSwitch))
+		last = c.apply(lifecycle(control.OpComplete))
+		c.apply(deploy("3.0", "10.0.0.31"))
 	}
 	// Make sure the log the lagging node needs is gone from the leader.
 	if err := l.n.raft.Snapshot().Error(); err != nil {
@@ -212,14 +212,12 @@ func TestNewNodeJoinsFromSnapshot(t *testing.T) {
 		cfg.TrailingLogs = 2
 	})
 	l := setupService(t, c)
-	res := mustApply(t, l.n, lifecycle(control.OpSwitch))
+	res := c.apply(lifecycle(control.OpSwitch))
 	if err := l.n.raft.Snapshot().Error(); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 5*time.Second, "log compaction", func() bool { first, _ := l.logs.FirstIndex(); return first > 2 })
-	tn := &tnode{closed: true, id: "z1", logs: raft.NewInmemStore(), snaps: raft.NewInmemSnapshotStore()}
-	tn.addr, tn.trans = raft.NewInmemTransport("")
-	tn.http = newSelfServer(tn)
+	tn := newTNode(t, "z1")
 	c.nodes = append(c.nodes, tn)
 	c.heal(tn)
 	c.open(tn, false)
@@ -239,26 +237,26 @@ func TestPreconditionAfterFailover(t *testing.T) {
 	rev := old.n.State().Service(testSvc).Revision
 	sw := lifecycle(control.OpSwitch)
 	sw.ExpectRevision = rev
-	res := mustApply(t, old.n, sw)
+	res := c.apply(sw)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	old.n.WaitApplied(ctx, res.Index)
+	old = c.leader()
 	c.crash(old)
-	l := c.leader()
+	if c.leader() == old {
+		t.Fatal("the crashed node still leads")
+	}
 	// A client that read the revision before the switch retries its own
 	// stale precondition against the new leader: refused.
 	rb := lifecycle(control.OpRollback)
 	rb.ExpectRevision = rev
-	got, err := l.n.Propose(ctx, rb)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := c.propose(rb)
 	if got.Err == nil || got.Err.Code != control.CodeConflict || got.Err.Service == nil || got.Err.Service.Revision != res.Index {
 		t.Fatalf("stale expect_revision on the new leader: %+v (err %v)", got, got.Err)
 	}
 	// The current revision is accepted.
 	rb.ExpectRevision = res.Index
-	if r := mustApply(t, l.n, rb); r.Service.Active != control.Blue {
+	if r := c.apply(rb); r.Service.Active != control.Blue {
 		t.Errorf("rollback: %+v", r.Service)
 	}
 }
@@ -268,12 +266,13 @@ func TestRequestIDAcrossFailover(t *testing.T) {
 	old := setupService(t, c)
 	sw := lifecycle(control.OpSwitch)
 	sw.RequestID = "deploy-42-switch"
-	first := mustApply(t, old.n, sw)
+	first := c.apply(sw)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	old.n.WaitApplied(ctx, first.Index)
+	old = c.leader()
 	c.crash(old)
-	again := mustApply(t, c.leader().n, sw)
+	again := c.apply(sw)
 	if !again.Duplicate || again.Index != first.Index {
 		t.Errorf("retry on the new leader: %+v, first %+v", again, first)
 	}
@@ -285,14 +284,12 @@ func TestRemoveStopsServing(t *testing.T) {
 	gone := c.others(l)[0]
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := l.n.Remove(ctx, gone.id); err != nil {
-		t.Fatal(err)
-	}
+	c.retry("remove", func(n *Node) error { return n.Remove(ctx, gone.id) })
 	eventually(t, 5*time.Second, "removed node not serving", func() bool { return !gone.n.Serving() })
-	if _, ok := l.n.fsm.Members()[gone.id]; ok {
+	if _, ok := c.leader().n.fsm.Members()[gone.id]; ok {
 		t.Error("metadata of the removed node kept")
 	}
-	if err := l.n.Remove(ctx, gone.id); control.CodeOf(err) != control.CodeNotFound {
+	if err := c.leader().n.Remove(ctx, gone.id); control.CodeOf(err) != control.CodeNotFound {
 		t.Errorf("second remove: %v", err)
 	}
 	st := l.n.Status(ctx)
@@ -300,12 +297,13 @@ func TestRemoveStopsServing(t *testing.T) {
 		t.Errorf("members after remove: %+v", st.Members)
 	}
 	// The two left still commit.
-	mustApply(t, l.n, lifecycle(control.OpSwitch))
+	c.apply(lifecycle(control.OpSwitch))
 }
 
 func TestLeaderHandsOverOnShutdown(t *testing.T) {
 	c := newTestCluster(t, 3)
-	old := setupService(t, c)
+	setupService(t, c)
+	old := c.leader()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := old.n.StepDown(ctx); err != nil {
@@ -320,17 +318,10 @@ func TestLeaderHandsOverOnShutdown(t *testing.T) {
 		return control.CodeOf(err) == control.CodeNotLeader
 	})
 	c.stop(old)
-	var next *tnode
-	eventually(t, 5*time.Second, "a new leader", func() bool {
-		for _, tn := range c.others(old) {
-			if tn.n.IsLeader() {
-				next = tn
-				return true
-			}
-		}
-		return false
-	})
-	mustApply(t, next.n, lifecycle(control.OpSwitch))
+	if c.leader() == old {
+		t.Fatal("a stopped node leads")
+	}
+	c.apply(lifecycle(control.OpSwitch))
 }
 
 func TestRestartWithNewAPIAddress(t *testing.T) {
@@ -346,7 +337,7 @@ func TestRestartWithNewAPIAddress(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	res := mustApply(t, l.n, zonePut())
+	res := c.apply(zonePut())
 	sts, _ := l.n.WaitApplied(ctx, res.Index)
 	for _, s := range sts {
 		if s.Applied < res.Index || !s.Reachable {
