@@ -91,6 +91,13 @@ func (s *Server) serveUDPBatch(uc *net.UDPConn, fast *fastCache) bool {
 
 // recv reads at least one datagram, waiting in the poller when none is
 // queued.
+//
+// Both system calls here are made with MSG_DONTWAIT on a non-blocking
+// socket, so they never block; they go through RawSyscall6 so that the
+// runtime does not treat them as blocking calls. With Syscall6, the
+// runtime's monitor thread would poll every 20 µs and now and then hand
+// the processor to another thread in the middle of a call: at 20k queries
+// per second that cost about 6 µs of CPU per query.
 func (b *udpBatch) recv(rc syscall.RawConn) (int, error) {
 	for i := range b.in {
 		b.in[i].hdr.Namelen = uint32(unsafe.Sizeof(b.names[i]))
@@ -102,7 +109,7 @@ func (b *udpBatch) recv(rc syscall.RawConn) (int, error) {
 		errno syscall.Errno
 	)
 	err := rc.Read(func(fd uintptr) bool {
-		r, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&b.in[0])), batchSize,
+		r, _, e := unix.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&b.in[0])), batchSize,
 			unix.MSG_DONTWAIT, 0, 0)
 		if e == unix.EAGAIN || e == unix.EINTR {
 			return false
@@ -127,7 +134,7 @@ func (b *udpBatch) send(rc syscall.RawConn, n int) error {
 			errno syscall.Errno
 		)
 		err := rc.Write(func(fd uintptr) bool {
-			r, _, e := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&b.out[done])), uintptr(n-done),
+			r, _, e := unix.RawSyscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&b.out[done])), uintptr(n-done),
 				unix.MSG_DONTWAIT, 0, 0)
 			if e == unix.EAGAIN || e == unix.EINTR {
 				return false
