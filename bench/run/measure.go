@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/bgdns/bgdns/bench/dataset"
@@ -186,6 +187,13 @@ type bigResult struct {
 	Error          string  `json:"error,omitempty"`
 	FirstStartRSS  float64 `json:"rss_mib_empty"`
 	ServiceSampled string  `json:"service_checked"`
+	// After a Raft snapshot exists (waited for up to BENCH_BIG_SNAPSHOT_WAIT):
+	// a restart restores the snapshot instead of replaying the whole log.
+	SnapshotWaitS     float64 `json:"snapshot_wait_seconds,omitempty"`
+	SnapRestartReadyS float64 `json:"snapshot_restart_to_readyz_seconds,omitempty"`
+	SnapRestartDNSS   float64 `json:"snapshot_restart_to_dns_seconds,omitempty"`
+	SnapRestartRSSMiB float64 `json:"snapshot_restart_rss_mib,omitempty"`
+	SnapshotNote      string  `json:"snapshot_note,omitempty"`
 }
 
 // measureBig loads c.bigServices services into a fresh bgdns, reads its
@@ -233,29 +241,64 @@ func measureBig(ctx context.Context, c config, tmp string) *bigResult {
 	}
 	res.RSSMiB = float64(rssBytes(s.proc.pid())) / (1 << 20)
 	logf("big: %d services loaded in %.1fs, RSS %.0f MiB", res.Loaded, res.LoadSeconds, res.RSSMiB)
-	if err := s.proc.stop(30 * time.Second); err != nil {
+	dataDir := filepath.Join(dir, "data")
+	restart := func(logName string) (readyS, dnsS, rss float64, err error) {
+		if err := s.proc.stop(30 * time.Second); err != nil {
+			return 0, 0, 0, err
+		}
+		t0 := time.Now()
+		s, err = startBgdns(c.bin, dataDir, filepath.Join(tmp, logName), set.Zone, ports, c.serverCPU)
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		rctx, rcancel := context.WithTimeout(ctx, 120*time.Second)
+		defer rcancel()
+		if err := waitFor(rctx, "bgdns /readyz after restart", func() bool { return s.proc.exited() || ready(s.httpURL) }); err != nil || s.proc.exited() {
+			return 0, 0, 0, fmt.Errorf("restart: %v\n%s", err, s.proc.tail())
+		}
+		readyS = time.Since(t0).Seconds()
+		if err := waitFor(rctx, "bgdns answering after restart", func() bool { return answers(s.port, last, dns.TypeA) }); err != nil {
+			return 0, 0, 0, err
+		}
+		return readyS, time.Since(t0).Seconds(), float64(rssBytes(s.proc.pid())) / (1 << 20), nil
+	}
+	if res.RestartReadyS, res.RestartDNSS, res.RSSRestartMiB, err = restart("big-2.log"); err != nil {
 		res.Error = err.Error()
 		return res
 	}
-	t0 = time.Now()
-	s, err = startBgdns(c.bin, filepath.Join(dir, "data"), filepath.Join(tmp, "big-2.log"), set.Zone, ports, c.serverCPU)
-	if err != nil {
-		res.Error = err.Error()
-		return res
-	}
-	rctx, rcancel := context.WithTimeout(ctx, 60*time.Second)
-	defer rcancel()
-	if err := waitFor(rctx, "bgdns /readyz after restart", func() bool { return s.proc.exited() || ready(s.httpURL) }); err != nil || s.proc.exited() {
-		res.Error = fmt.Sprintf("restart: %v\n%s", err, s.proc.tail())
-		return res
-	}
-	res.RestartReadyS = time.Since(t0).Seconds()
-	if err := waitFor(rctx, "bgdns answering after restart", func() bool { return answers(s.port, last, dns.TypeA) }); err != nil {
-		res.Error = err.Error()
-		return res
-	}
-	res.RestartDNSS = time.Since(t0).Seconds()
-	res.RSSRestartMiB = float64(rssBytes(s.proc.pid())) / (1 << 20)
 	logf("big: restart to /readyz %.2fs, to DNS %.2fs, RSS %.0f MiB", res.RestartReadyS, res.RestartDNSS, res.RSSRestartMiB)
+	if c.bigSnapWait <= 0 {
+		return res
+	}
+	// Raft snapshots are taken on their own schedule; wait for one, then
+	// restart again.
+	logf("big: waiting up to %s for a Raft snapshot", c.bigSnapWait)
+	t0 = time.Now()
+	sctx, scancel := context.WithTimeout(ctx, c.bigSnapWait)
+	defer scancel()
+	if err := waitFor(sctx, "a snapshot", func() bool { return hasSnapshot(dataDir) }); err != nil {
+		res.SnapshotNote = fmt.Sprintf("no snapshot within %s", c.bigSnapWait)
+		return res
+	}
+	res.SnapshotWaitS = time.Since(t0).Seconds()
+	if res.SnapRestartReadyS, res.SnapRestartDNSS, res.SnapRestartRSSMiB, err = restart("big-3.log"); err != nil {
+		res.SnapshotNote = err.Error()
+		return res
+	}
+	logf("big: with a snapshot, restart to /readyz %.2fs, to DNS %.2fs, RSS %.0f MiB", res.SnapRestartReadyS, res.SnapRestartDNSS, res.SnapRestartRSSMiB)
 	return res
+}
+
+// hasSnapshot reports whether a completed Raft file snapshot (its
+// meta.json) exists under dir.
+func hasSnapshot(dir string) bool {
+	found := false
+	_ = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && d.Name() == "meta.json" && !strings.HasSuffix(filepath.Dir(path), ".tmp") {
+			found = true
+			return filepath.SkipAll
+		}
+		return nil
+	})
+	return found
 }

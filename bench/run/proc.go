@@ -160,15 +160,33 @@ func tree(pid int) []int {
 	return out
 }
 
-// cpuTime is the CPU time (user + system) used so far by pid's tree.
+// cpuTime is the CPU time used so far by every thread of pid's tree,
+// from /proc/PID/task/TID/schedstat (nanoseconds, exact). utime and stime
+// in /proc/PID/stat are sampled at the timer tick, and a server that wakes
+// for a few microseconds per packet on an otherwise idle CPU can dodge
+// almost every tick; they are the fallback only.
 func cpuTime(pid int) time.Duration {
-	var ticks uint64
+	var total time.Duration
 	for _, p := range tree(pid) {
-		if st, err := readStat(p); err == nil {
-			ticks += st.ticks
+		tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", p))
+		if len(tasks) == 0 {
+			if st, err := readStat(p); err == nil {
+				total += time.Duration(st.ticks) * time.Second / clockTicks
+			}
+			continue
+		}
+		for _, t := range tasks {
+			b, err := os.ReadFile(t)
+			if err != nil {
+				continue
+			}
+			if f := strings.Fields(string(b)); len(f) > 0 {
+				ns, _ := strconv.ParseInt(f[0], 10, 64)
+				total += time.Duration(ns)
+			}
 		}
 	}
-	return time.Duration(ticks) * time.Second / clockTicks
+	return total
 }
 
 // rssBytes is the summed VmRSS of pid's tree.

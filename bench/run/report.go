@@ -182,6 +182,12 @@ func (r *report) table() string {
 	if g := r.Big; g != nil {
 		fmt.Fprintf(&b, "\n%d services: loaded %d via REST in %.1fs (%.0f/s); RSS %.0f MiB after load (%.0f MiB empty); restart to /readyz %.2fs, to DNS %.2fs; RSS after restart %.0f MiB\n",
 			g.Services, g.Loaded, g.LoadSeconds, g.LoadPerSecond, g.RSSMiB, g.FirstStartRSS, g.RestartReadyS, g.RestartDNSS, g.RSSRestartMiB)
+		if g.SnapRestartReadyS > 0 {
+			fmt.Fprintf(&b, "  after a Raft snapshot (appeared after %.0fs): restart to /readyz %.2fs, to DNS %.2fs; RSS %.0f MiB\n",
+				g.SnapshotWaitS, g.SnapRestartReadyS, g.SnapRestartDNSS, g.SnapRestartRSSMiB)
+		} else if g.SnapshotNote != "" {
+			fmt.Fprintf(&b, "  second restart: %s\n", firstLine(g.SnapshotNote))
+		}
 		if g.Error != "" {
 			fmt.Fprintf(&b, "  error: %s\n", firstLine(g.Error))
 		}

@@ -56,6 +56,12 @@ func TestProcReading(t *testing.T) {
 	if tree(pid)[0] != pid {
 		t.Fatal("tree does not start at pid")
 	}
+	before := cpuTime(pid)
+	for i := 0; cpuTime(pid) == before && i < 1e6; i++ {
+	}
+	if cpuTime(pid) <= before {
+		t.Fatal("cpuTime does not move while this process runs")
+	}
 	if busy, total := cpuBusy(0); total == 0 || busy > total {
 		t.Fatalf("cpu0 busy %d total %d", busy, total)
 	}
