@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"sync/atomic"
 	"time"
 
 	"github.com/bgdns/bgdns/api"
@@ -62,15 +63,17 @@ func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningN
 
 	dcfg := cfg.DNS
 	dcfg.Addr, dcfg.NodeID, dcfg.Logger = cfg.DNSAddr, cfg.NodeID, log.With("component", "dns")
-	var dnsSrv *dnsserver.Server
+	// The FSM goroutine calls OnChange as soon as Raft replays the log,
+	// before the DNS server exists: publish the server atomically.
+	var dnsSrv atomic.Pointer[dnsserver.Server]
 	node, err := cluster.Open(cluster.Config{
 		NodeID: cfg.NodeID, DataDir: cfg.DataDir, RaftAddr: cfg.RaftAddr,
 		HTTPAddr: advertise, DNSAddr: cfg.DNSAddr, Bootstrap: cfg.Bootstrap,
 		MaxStale: cfg.MaxStale, SnapshotThreshold: cfg.SnapshotThreshold,
 		Logger: log.With("component", "raft"),
 		OnChange: func(*control.State) {
-			if dnsSrv != nil {
-				dnsSrv.StateChanged()
+			if s := dnsSrv.Load(); s != nil {
+				s.StateChanged()
 			}
 		},
 	})
@@ -79,16 +82,17 @@ func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningN
 	}
 	rn.node = node
 	dcfg.ShouldNotify = node.IsLeader
-	dnsSrv = dnsserver.New(dcfg, node)
-	if err := dnsSrv.Start(); err != nil {
+	srv := dnsserver.New(dcfg, node)
+	dnsSrv.Store(srv)
+	if err := srv.Start(); err != nil {
 		_ = node.Shutdown(context.Background())
 		return nil, fmt.Errorf("dns: %w", err)
 	}
-	rn.dns = dnsSrv
+	rn.dns = srv
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
-		_ = dnsSrv.Shutdown(context.Background())
+		_ = srv.Shutdown(context.Background())
 		_ = node.Shutdown(context.Background())
 		return nil, fmt.Errorf("http: %w", err)
 	}
@@ -106,7 +110,7 @@ func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningN
 		defer close(rn.done)
 		rn.background(bg, advertise)
 	}()
-	log.Info("node started", "dns", dnsSrv.Addr(), "http", cfg.HTTPAddr, "raft", cfg.RaftAddr)
+	log.Info("node started", "dns", srv.Addr(), "http", cfg.HTTPAddr, "raft", cfg.RaftAddr)
 	return rn, nil
 }
 
