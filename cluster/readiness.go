@@ -38,7 +38,13 @@ func (n *Node) tick(now time.Time) {
 	} else {
 		n.setNotReady(why)
 	}
-	if was := n.serving.Swap(ok); was != ok {
+	was := n.serving.Swap(ok)
+	if n.leaving.Load() {
+		// StepDown ran while this tick evaluated: it wins.
+		n.serving.Store(false)
+		return
+	}
+	if was != ok {
 		if ok {
 			n.log.Info("serving", "applied", n.Applied())
 		} else {
