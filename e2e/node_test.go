@@ -370,8 +370,12 @@ func (n *Node) cleanup() {
 		return
 	}
 	log := n.Log()
-	if strings.Contains(log, "WARNING: DATA RACE") {
-		n.t.Errorf("%s: the race detector reported a data race in bgdns", n.ID)
+	if i := strings.Index(log, "WARNING: DATA RACE"); i >= 0 {
+		report := log[i:]
+		if j := strings.Index(report, "\n=================="); j >= 0 {
+			report = report[:j]
+		}
+		n.t.Errorf("%s: the race detector reported a data race in bgdns:\n%s", n.ID, report)
 	}
 	if strings.Contains(log, "panic: ") {
 		n.t.Errorf("%s: bgdns panicked", n.ID)
