@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -243,5 +244,75 @@ func TestClusterRemoveMember(t *testing.T) {
 	CLIJSON(t, l.URL(), &sw, "switch", svcName, "--wait")
 	if sw.Wait == nil || !sw.Wait.Complete || len(sw.Wait.Nodes) != 2 {
 		t.Fatalf("switch --wait after remove: %+v", sw)
+	}
+}
+
+// pause stops or continues a node's process (SIGSTOP/SIGCONT): to the
+// others it looks like a network partition, without losing any state.
+func pause(t *testing.T, n *Node, stop bool) {
+	t.Helper()
+	n.mu.Lock()
+	cmd := n.cmd
+	n.mu.Unlock()
+	sig := syscall.SIGCONT
+	if stop {
+		sig = syscall.SIGSTOP
+	}
+	if cmd == nil || cmd.Process.Signal(sig) != nil {
+		t.Fatalf("%s: cannot send %v", n.ID, sig)
+	}
+}
+
+func TestClusterCutOffNodeStopsAnswering(t *testing.T) {
+	c := StartCluster(t, 3, ClusterOptions{Hosts: clusterHosts, MaxStale: time.Second})
+	f := c.Followers()[0]
+	f.CLI("service", "put", svcName, "--ttl", "5", "--blue", strings.Join(blueV4, ","), "--blue-version", "1.0")
+	c.EveryNode(10*time.Second, "blue everywhere", func(n *Node) error { return checkColour(n, blueV4) })
+
+	// Freeze the two others: f hears from no leader and, after max-stale,
+	// answers SERVFAIL so resolvers ask another nameserver.
+	var others []*Node
+	for _, n := range c.Nodes {
+		if n != f {
+			others = append(others, n)
+		}
+	}
+	for _, n := range others {
+		pause(t, n, true)
+	}
+	t.Cleanup(func() {
+		for _, n := range others {
+			n.mu.Lock()
+			if n.cmd != nil {
+				_ = n.cmd.Process.Signal(syscall.SIGCONT)
+			}
+			n.mu.Unlock()
+		}
+	})
+	eventually(t, 10*time.Second, "SERVFAIL from the cut-off node", func() error {
+		a, err := DigE(f.DNSAddr, svcName, "A", "+tries=1", "+time=1")
+		if err != nil {
+			return err
+		}
+		if a.Status != "SERVFAIL" {
+			return fmt.Errorf("status %s", a.Status)
+		}
+		return nil
+	})
+	if f.Ready() {
+		t.Error("/readyz 200 on a node cut off from its leader")
+	}
+
+	for _, n := range others {
+		pause(t, n, false)
+	}
+	c.EveryNode(15*time.Second, "blue everywhere once the cluster is whole", func(n *Node) error { return checkColour(n, blueV4) })
+	// And it takes part in commits again.
+	f.CLI("deploy", svcName, "--version", "2.0", "--addr", greenV4[0])
+	f.CLI("switch", svcName, "--wait")
+	for _, n := range c.Nodes {
+		if err := checkColour(n, greenV4); err != nil {
+			t.Errorf("%s after switch --wait: %v", n.ID, err)
+		}
 	}
 }
