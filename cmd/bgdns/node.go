@@ -68,7 +68,7 @@ func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningN
 	var dnsSrv atomic.Pointer[dnsserver.Server]
 	node, err := cluster.Open(cluster.Config{
 		NodeID: cfg.NodeID, DataDir: cfg.DataDir, RaftAddr: cfg.RaftAddr,
-		HTTPAddr: advertise, DNSAddr: cfg.DNSAddr, Bootstrap: cfg.Bootstrap,
+		HTTPAddr: advertise, DNSAddr: cfg.DNSAddr, Bootstrap: cfg.Bootstrap, APIToken: cfg.APIToken,
 		MaxStale: cfg.MaxStale, SnapshotThreshold: cfg.SnapshotThreshold,
 		Logger: log.With("component", "raft"),
 		OnChange: func(*control.State) {
@@ -119,7 +119,7 @@ func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningN
 func (rn *runningNode) background(ctx context.Context, advertise string) {
 	if rn.cfg.Join != "" {
 		req := control.JoinRequest{ID: rn.cfg.NodeID, RaftAddr: rn.cfg.RaftAddr, HTTPAddr: advertise, DNSAddr: rn.cfg.DNSAddr}
-		if err := cluster.JoinCluster(ctx, rn.cfg.Join, req); err != nil && ctx.Err() == nil {
+		if err := cluster.JoinClusterAuth(ctx, rn.cfg.Join, rn.cfg.APIToken, req); err != nil && ctx.Err() == nil {
 			rn.log.Error("join failed", "via", rn.cfg.Join, "err", err)
 		}
 	}
