@@ -90,6 +90,20 @@ func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningN
 	}
 	rn.dns = srv
 
+	// A new cluster's zones exist before its API answers, so a client that
+	// waits for the API can create services at once. A node restarted into
+	// an existing cluster may wait for peers: it keeps trying in background.
+	zonesPending := cfg.Bootstrap && len(cfg.Zones) > 0
+	if zonesPending {
+		zctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		if err := rn.ensureZones(zctx); err != nil {
+			log.Warn("bootstrap zones not created yet; retrying in the background", "err", err)
+		} else {
+			zonesPending = false
+		}
+		cancel()
+	}
+
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		_ = srv.Shutdown(context.Background())
@@ -108,7 +122,7 @@ func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningN
 	rn.stop = stop
 	go func() {
 		defer close(rn.done)
-		rn.background(bg, advertise)
+		rn.background(bg, advertise, zonesPending)
 	}()
 	log.Info("node started", "dns", srv.Addr(), "http", cfg.HTTPAddr, "raft", cfg.RaftAddr)
 	return rn, nil
@@ -116,14 +130,14 @@ func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningN
 
 // background joins the cluster or creates the bootstrap zones, then runs
 // the node's periodic work until ctx ends.
-func (rn *runningNode) background(ctx context.Context, advertise string) {
+func (rn *runningNode) background(ctx context.Context, advertise string, zonesPending bool) {
 	if rn.cfg.Join != "" {
 		req := control.JoinRequest{ID: rn.cfg.NodeID, RaftAddr: rn.cfg.RaftAddr, HTTPAddr: advertise, DNSAddr: rn.cfg.DNSAddr}
 		if err := cluster.JoinClusterAuth(ctx, rn.cfg.Join, rn.cfg.APIToken, req); err != nil && ctx.Err() == nil {
 			rn.log.Error("join failed", "via", rn.cfg.Join, "err", err)
 		}
 	}
-	if rn.cfg.Bootstrap && len(rn.cfg.Zones) > 0 {
+	if zonesPending {
 		if err := rn.ensureZones(ctx); err != nil && ctx.Err() == nil {
 			rn.log.Error("creating bootstrap zones", "err", err)
 		}
