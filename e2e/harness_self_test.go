@@ -3,6 +3,7 @@ package e2e
 import (
 	"net"
 	"testing"
+	"time"
 )
 
 // TestHarnessPortTaken checks the harness itself: when a probed port is
@@ -22,5 +23,25 @@ func TestHarnessPortTaken(t *testing.T) {
 	}
 	if s := serialOf(t, n, testZone); s == 0 {
 		t.Fatal("serial 0")
+	}
+}
+
+// TestHarnessPause checks Pause and Resume: a paused node does not answer,
+// a resumed one does, and a paused node is still stopped cleanly.
+func TestHarnessPause(t *testing.T) {
+	n := StartNode(t, NodeOptions{ID: "z1", Bootstrap: true})
+	n.Pause()
+	if _, err := DigE(n.DNSAddr, testZone, "SOA"); err == nil {
+		t.Fatal("a paused node answered")
+	}
+	n.Resume()
+	eventually(t, 10*time.Second, "answers after Resume", func() error {
+		_, err := DigE(n.DNSAddr, testZone, "SOA")
+		return err
+	})
+	n.Pause()
+	n.Stop() // SIGTERM reaches it: the harness sends SIGCONT after it
+	if n.Running() {
+		t.Fatal("still running after Stop")
 	}
 }

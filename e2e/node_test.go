@@ -284,11 +284,40 @@ func (n *Node) signal(sig syscall.Signal, timeout time.Duration) bool {
 		return true
 	}
 	_ = cmd.Process.Signal(sig)
+	if sig != syscall.SIGKILL {
+		_ = cmd.Process.Signal(syscall.SIGCONT) // a paused process acts on it only once running
+	}
 	select {
 	case <-done:
 		return true
 	case <-time.After(timeout * slow):
 		return false
+	}
+}
+
+// Pause freezes the process with SIGSTOP: it neither answers nor sends
+// anything (a hung machine, or one cut off by a partition) until Resume.
+func (n *Node) Pause() {
+	n.t.Helper()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.cmd == nil || isClosed(n.done) {
+		n.t.Fatalf("%s: Pause while not running", n.ID)
+	}
+	if err := n.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		n.t.Fatalf("%s: SIGSTOP: %v", n.ID, err)
+	}
+}
+
+// Resume lets a paused process run again (SIGCONT).
+func (n *Node) Resume() {
+	n.t.Helper()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.cmd != nil && !isClosed(n.done) {
+		if err := n.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+			n.t.Fatalf("%s: SIGCONT: %v", n.ID, err)
+		}
 	}
 }
 
