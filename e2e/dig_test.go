@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os/exec"
@@ -121,9 +122,16 @@ func DigE(addr, name, qtype string, opts ...string) (*DNSAnswer, error) {
 	args := []string{"+norec", "+time=1", "+tries=1", "-p", port, "@" + host}
 	args = append(args, opts...)
 	args = append(args, name, qtype)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, "dig", args...).CombinedOutput()
+	var out []byte
+	for try := 1; ; try++ {
+		out, err = runDig(args)
+		// Exit 9 is "no reply": a datagram lost or late on a loaded
+		// machine is not an answer, so ask again (each try waits 1s).
+		var ee *exec.ExitError
+		if err == nil || !errors.As(err, &ee) || ee.ExitCode() != 9 || try == digTries {
+			break
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("dig %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
@@ -132,6 +140,15 @@ func DigE(addr, name, qtype string, opts ...string) (*DNSAnswer, error) {
 		return nil, fmt.Errorf("dig %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return a, nil
+}
+
+// digTries is how many times DigE asks when dig gets no reply at all.
+const digTries = 3
+
+func runDig(args []string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return exec.CommandContext(ctx, "dig", args...).CombinedOutput()
 }
 
 var (
