@@ -119,12 +119,20 @@ func TestLifecycleREST(t *testing.T) {
 		t.Fatalf("GET /v1/services: %s", lr.Body)
 	}
 
-	// Deploy onto the idle colour.
+	// Deploy onto the idle colour, naming the actor in a header.
 	before := GetService(t, base, svcName)
-	m = mutate(t, "POST", base+"/v1/services/"+svcName+"/deploy",
-		map[string]any{"version": "2.0", "addresses": append(append([]string{}, greenV4...), greenV6...)})
-	if m.Service.State != "deployed" || m.Service.Green == nil || m.Service.Green.Version != "2.0" {
-		t.Fatalf("deploy: %s", m.Raw)
+	dr, err := CallHeaders("POST", base+"/v1/services/"+svcName+"/deploy",
+		map[string]any{"version": "2.0", "addresses": append(append([]string{}, greenV4...), greenV6...)},
+		map[string]string{"X-Bgdns-Actor": "ci-pipeline"})
+	if err != nil || dr.Status != http.StatusOK {
+		t.Fatalf("deploy: %v %s", err, dr)
+	}
+	if m, err = decodeMutation(dr.Body); err != nil || m.Index == 0 || m.Service.State != "deployed" ||
+		m.Service.Green == nil || m.Service.Green.Version != "2.0" {
+		t.Fatalf("deploy: %v %s", err, dr)
+	}
+	if h := GetHistory(t, base, svcName); len(h) == 0 || h[0].Action != "deploy" || h[0].Actor != "ci-pipeline" {
+		t.Fatalf("deploy record: want actor ci-pipeline from X-Bgdns-Actor: %+v", h)
 	}
 	wantAddrs(t, "preview after REST deploy", n.Dig("preview."+svcName, "A"), "A", 5, greenV4...)
 	wantAddrs(t, "live after REST deploy", n.Dig(svcName, "A"), "A", 5, blueV4...)
