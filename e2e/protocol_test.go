@@ -7,8 +7,8 @@ import (
 
 // TestProtocolLimits checks with dig the wire rules of SPEC §2 that depend
 // on answer size: TC=1 over UDP when the answer does not fit (512 bytes
-// without EDNS, the server's 1232 with it), the whole answer over TCP, and
-// ANY answered minimally.
+// without EDNS, the server's 1232 with it), the whole answer over TCP, ANY
+// answered minimally, and zone transfers refused to strangers.
 func TestProtocolLimits(t *testing.T) {
 	n := StartNode(t, NodeOptions{ID: "w1", Bootstrap: true})
 	var v6 []string
@@ -31,6 +31,11 @@ func TestProtocolLimits(t *testing.T) {
 	wantAddrs(t, "TCP", n.Dig(svcName, "AAAA", "+tcp"), "AAAA", 5, v6...)
 	if a := n.Dig(svcName, "AAAA", "+tcp"); a.HasFlag("tc") {
 		t.Errorf("TC set over TCP\n%s", a.Raw)
+	}
+
+	// A zone transfer from a stranger (no TSIG key, not in an allow list).
+	if a := n.Dig(testZone, "AXFR", "+comments"); a.Status != "REFUSED" || len(a.Answer) != 0 {
+		t.Errorf("AXFR from a stranger: want REFUSED\n%s", a.Raw)
 	}
 
 	// ANY: minimal (RFC 8482), never the whole node.
