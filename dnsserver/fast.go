@@ -3,6 +3,7 @@ package dnsserver
 import (
 	"bytes"
 	"net/netip"
+	"strings"
 
 	"github.com/bgdns/bgdns/control"
 )
@@ -15,9 +16,14 @@ import (
 // answer is, by construction, what the full handler answers.
 //
 // Each UDP reader goroutine owns one fastCache: no locks and no allocation
-// on a hit. A cache is emptied when the State pointer changes; it is not
-// used at all while the node is not serving, or when response rate
-// limiting is on (the limiter must see every response).
+// on a hit. An entry is tied to the State it was built from. When the
+// State pointer changes, an entry whose reply is a positive answer about
+// one service (answer records only) stays valid while that service is the
+// same *control.Service (services are immutable: any change to one,
+// health included, replaces it); every other entry is rebuilt. So a switch
+// of one service leaves the cached answers of all the others in place. The
+// cache is not used at all while the node is not serving, or when
+// response rate limiting is on (the limiter must see every response).
 
 // Bounds of a fast-path cache.
 const (
@@ -38,12 +44,16 @@ const (
 type fastEntry struct {
 	reply []byte // the full handler's reply to the lower-case query, id 0
 	cases int
+	st    *control.State // the State the reply is known to hold for
+	// svc, when set, is the only part of the State the reply depends on:
+	// the service named svcName, as it was.
+	svc     *control.Service
+	svcName string
 }
 
 // fastCache is one UDP reader's set of remembered replies.
 type fastCache struct {
 	s       *Server
-	st      *control.State
 	entries map[string]*fastEntry
 	key     [maxFastKey]byte
 	out     [maxFastReply]byte
@@ -63,21 +73,20 @@ func (c *fastCache) reply(raw []byte, from netip.AddrPort) []byte {
 		return reply
 	}
 	st := s.src.State() // loaded before the handler's own load: see fill
-	if st != c.st {
-		c.st = st
-		clear(c.entries)
-	}
 	key := c.key[:len(raw)-2]
 	copy(key, raw[2:])
 	lower(key[headerLen-2 : headerLen-2+qlen])
 	name := raw[headerLen : headerLen+qlen]
 	isLower := bytes.Equal(name, key[headerLen-2:headerLen-2+qlen])
 	e := c.entries[string(key)]
+	if e != nil && !current(e, st) {
+		e = nil // rebuilt below
+	}
 	switch {
 	case e == nil:
 		reply, _ := s.handle(raw, from, false)
 		if isLower {
-			c.fill(raw, key, qlen, reply)
+			c.fill(st, raw, key, qlen, reply)
 		}
 		return reply
 	case isLower || e.cases == caseOK:
@@ -86,11 +95,11 @@ func (c *fastCache) reply(raw []byte, from netip.AddrPort) []byte {
 		// This spelling has its own entry, keyed by the query as sent
 		// (which has upper case, so it never collides with a lower-case key).
 		exact := raw[2:]
-		if x := c.entries[string(exact)]; x != nil {
+		if x := c.entries[string(exact)]; x != nil && current(x, st) {
 			return c.serve(x, raw, name)
 		}
 		reply, _ := s.handle(raw, from, false)
-		c.fill(raw, exact, qlen, reply)
+		c.fill(st, raw, exact, qlen, reply)
 		return reply
 	default:
 		reply, _ := s.handle(raw, from, false)
@@ -108,11 +117,25 @@ func (c *fastCache) serve(e *fastEntry, raw, name []byte) []byte {
 	return out
 }
 
-// fill remembers reply (the handler's answer to raw) under key when it is of the kind the fast path may repeat. The State was
-// loaded before the handler ran, so a reply built from a newer State is at
-// worst stored under the older pointer and dropped at the next query,
-// never served for it.
-func (c *fastCache) fill(raw, key []byte, qlen int, reply []byte) {
+// current reports whether e holds for st, moving it on to st when the
+// service it depends on is unchanged.
+func current(e *fastEntry, st *control.State) bool {
+	if e.st == st {
+		return true
+	}
+	if e.svc == nil || st.Service(e.svcName) != e.svc {
+		return false
+	}
+	e.st = st
+	return true
+}
+
+// fill remembers reply (the handler's answer to raw) under key when it is
+// of the kind the fast path may repeat. st was loaded before the handler
+// ran, so a reply built from a newer State is at worst tied to the older
+// one, and found stale at the next query under the newer one: the service
+// it depends on is taken from st too.
+func (c *fastCache) fill(st *control.State, raw, key []byte, qlen int, reply []byte) {
 	if len(reply) < headerLen+qlen || len(reply) > maxFastReply ||
 		reply[0] != raw[0] || reply[1] != raw[1] || reply[3]&0x0f == 2 /* SERVFAIL */ {
 		return
@@ -123,9 +146,65 @@ func (c *fastCache) fill(raw, key []byte, qlen int, reply []byte) {
 	if len(c.entries) >= maxFastEntries {
 		clear(c.entries)
 	}
-	e := &fastEntry{reply: bytes.Clone(reply)}
+	e := &fastEntry{reply: bytes.Clone(reply), st: st}
 	e.reply[0], e.reply[1] = 0, 0
+	if positiveOnly(raw, reply) {
+		if n, ok := presentation(raw[headerLen : headerLen+qlen]); ok {
+			for _, cand := range []string{n, parentName(n)} {
+				if svc := st.Service(cand); svc != nil {
+					e.svc, e.svcName = svc, cand
+					break
+				}
+			}
+		}
+	}
 	c.entries[string(key)] = e
+}
+
+// positiveOnly reports whether reply is an authoritative NOERROR answer
+// with answer records and nothing else (no authority section, and an
+// additional section of only the OPT record the query had, if any).
+func positiveOnly(raw, reply []byte) bool {
+	return reply[2]&0x04 != 0 && reply[3]&0x0f == 0 &&
+		reply[6]|reply[7] != 0 && reply[8]|reply[9] == 0 &&
+		reply[10] == 0 && reply[11] == raw[11]
+}
+
+// presentation returns the wire-format name as canonical text (lower
+// case, trailing dot), for names of letters, digits, '-' and '_' only.
+func presentation(wire []byte) (string, bool) {
+	var b []byte
+	for i := 0; i < len(wire) && wire[i] != 0; {
+		l := int(wire[i])
+		if i+1+l > len(wire) {
+			return "", false
+		}
+		for _, ch := range wire[i+1 : i+1+l] {
+			switch {
+			case ch >= 'A' && ch <= 'Z':
+				ch += 'a' - 'A'
+			case ch >= 'a' && ch <= 'z', ch >= '0' && ch <= '9', ch == '-', ch == '_':
+			default:
+				return "", false
+			}
+			b = append(b, ch)
+		}
+		b = append(b, '.')
+		i += 1 + l
+	}
+	if len(b) == 0 {
+		return "", false
+	}
+	return string(b), true
+}
+
+// parentName is n without its first label ("" when none is left).
+func parentName(n string) string {
+	i := strings.IndexByte(n, '.')
+	if i < 0 || i == len(n)-1 {
+		return ""
+	}
+	return n[i+1:]
 }
 
 // checkCase decides, the first time a name comes in another case, whether

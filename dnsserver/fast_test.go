@@ -127,6 +127,17 @@ func TestFastPathMatchesHandler(t *testing.T) {
 	src.apply(t, control.Command{Op: control.OpSwitch, Name: "svc2." + testZone})
 	src.apply(t, control.Command{Op: control.OpServiceDelete, Name: "svc1." + testZone})
 	checkAll(t, s, c, src.State())
+	// A deploy, a replaced service and a changed zone (SOA, NS) too.
+	src.apply(t, control.Command{Op: control.OpDeploy, Name: "svc3." + testZone, Deploy: &control.DeploySpec{
+		Version: "3.0", Addresses: addrs(t, "10.9.0.3", "2001:db8::9:3")}})
+	src.apply(t, control.Command{Op: control.OpServicePut, Name: "svc5." + testZone, Service: &control.ServiceSpec{
+		TTL: 60, Blue: &control.Pool{Version: "9", Addresses: addrs(t, "10.9.0.5")}}})
+	src.apply(t, control.Command{Op: control.OpZonePut, Name: testZone, Zone: &control.ZoneSpec{
+		SOA:  control.SOA{Minimum: 17, TTL: 120},
+		NS:   []string{"ns1.bg.example.test.", "ns3.elsewhere.test."},
+		Glue: map[string][]netip.Addr{"ns1.bg.example.test.": addrs(t, "192.0.2.54")},
+	}})
+	checkAll(t, s, c, src.State())
 	// Not serving: SERVFAIL, as the handler says.
 	src.serving.Store(false)
 	checkAll(t, s, c, src.State())
@@ -262,5 +273,40 @@ func TestFastPathPatchesCase(t *testing.T) {
 		if got := c.reply(upperRaw, testClient); !bytes.Equal(got, want) {
 			t.Fatalf("%s: reply differs", name)
 		}
+	}
+}
+
+func TestFastPathKeepsOtherServicesAcrossChanges(t *testing.T) {
+	src := fastZone(t)
+	s := newTestServer(t, Config{}, src)
+	c := s.newFastCache()
+	ask := func(name string) []byte {
+		raw, _ := query(name, dns.TypeA).Pack()
+		return bytes.Clone(c.reply(raw, testClient))
+	}
+	key := func(name string) string {
+		raw, _ := query(name, dns.TypeA).Pack()
+		return string(raw[2:])
+	}
+	a2, a4, nx := "svc2."+testZone, "svc4."+testZone, "nx."+testZone
+	ask(a2)
+	ask(a4)
+	ask(nx)
+	e4, eNX := c.entries[key(a4)], c.entries[key(nx)]
+	if e4 == nil || e4.svc == nil || eNX == nil || eNX.svc != nil {
+		t.Fatalf("dependencies: svc4 %+v, nx %+v", e4, eNX)
+	}
+	before := ask(a2)
+	src.apply(t, control.Command{Op: control.OpSwitch, Name: a2})
+	if after := ask(a2); bytes.Equal(after, before) {
+		t.Fatal("svc2 still answers its old colour after the switch")
+	}
+	ask(a4)
+	ask(nx)
+	if c.entries[key(a4)] != e4 || e4.st != src.State() {
+		t.Fatal("svc4's entry was rebuilt although svc4 did not change")
+	}
+	if c.entries[key(nx)] == eNX {
+		t.Fatal("the NXDOMAIN entry (SOA serial moved) was kept")
 	}
 }
