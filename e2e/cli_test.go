@@ -49,3 +49,32 @@ func TestCLIFailures(t *testing.T) {
 		t.Errorf("unreachable server: want a non-zero exit and a message:\n%s", r)
 	}
 }
+
+// TestAPIToken runs a node with --api-token: /v1 wants the bearer token
+// (from the CLI's --token or BGDNS_TOKEN), the health endpoints do not.
+func TestAPIToken(t *testing.T) {
+	const token = "e2e-token-5b1f"
+	n := StartNode(t, NodeOptions{ID: "t1", Bootstrap: true, Args: []string{"--api-token", token}})
+
+	if r := Call(t, "GET", n.URL()+"/v1/services", nil); r.Status != 401 && r.Status != 403 {
+		t.Errorf("%s (want 401 without the token)", r)
+	}
+	if r, err := CallHeaders("GET", n.URL()+"/v1/services", nil,
+		map[string]string{"Authorization": "Bearer wrong"}); err != nil || (r.Status != 401 && r.Status != 403) {
+		t.Errorf("%v %s (want 401 with a wrong token)", err, r)
+	}
+	if r, err := CallHeaders("GET", n.URL()+"/v1/services", nil,
+		map[string]string{"Authorization": "Bearer " + token}); err != nil || r.Status != 200 {
+		t.Errorf("%v %s (want 200 with the token)", err, r)
+	}
+	Expect(t, 200, "GET", n.URL()+"/readyz", nil)
+
+	if r := RunCLI(t, n.URL(), "service", "list"); r.Code == 0 {
+		t.Errorf("CLI without the token: want a non-zero exit\n%s", r)
+	}
+	n.CLI("--token", token, "service", "put", svcName, "--blue", blueV4[0], "--blue-version", "1.0")
+	r := RunCLIEnv(t, []string{"BGDNS_TOKEN=" + token}, n.URL(), "service", "list")
+	if r.Code != 0 || !strings.Contains(r.Stdout, svcName) {
+		t.Errorf("CLI with BGDNS_TOKEN:\n%s", r)
+	}
+}
