@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/netip"
 	"strings"
+	"weak"
 
 	"github.com/bgdns/bgdns/control"
 )
@@ -44,7 +45,9 @@ const (
 type fastEntry struct {
 	reply []byte // the full handler's reply to the lower-case query, id 0
 	cases int
-	st    *control.State // the State the reply is known to hold for
+	// st is the State the reply is known to hold for. It is weak, so that
+	// entries nobody asks for again do not keep old States alive.
+	st weak.Pointer[control.State]
 	// svc, when set, is the only part of the State the reply depends on:
 	// the service named svcName, as it was.
 	svc     *control.Service
@@ -55,6 +58,8 @@ type fastEntry struct {
 type fastCache struct {
 	s       *Server
 	entries map[string]*fastEntry
+	cur     *control.State              // the State of the last query
+	curW    weak.Pointer[control.State] // weak.Make(cur), made once per State
 	key     [maxFastKey]byte
 	out     [maxFastReply]byte
 }
@@ -73,13 +78,16 @@ func (c *fastCache) reply(raw []byte, from netip.AddrPort) []byte {
 		return reply
 	}
 	st := s.src.State() // loaded before the handler's own load: see fill
+	if st != c.cur {
+		c.cur, c.curW = st, weak.Make(st)
+	}
 	key := c.key[:len(raw)-2]
 	copy(key, raw[2:])
 	lower(key[headerLen-2 : headerLen-2+qlen])
 	name := raw[headerLen : headerLen+qlen]
 	isLower := bytes.Equal(name, key[headerLen-2:headerLen-2+qlen])
 	e := c.entries[string(key)]
-	if e != nil && !current(e, st) {
+	if e != nil && !c.current(e) {
 		e = nil // rebuilt below
 	}
 	switch {
@@ -95,7 +103,7 @@ func (c *fastCache) reply(raw []byte, from netip.AddrPort) []byte {
 		// This spelling has its own entry, keyed by the query as sent
 		// (which has upper case, so it never collides with a lower-case key).
 		exact := raw[2:]
-		if x := c.entries[string(exact)]; x != nil && current(x, st) {
+		if x := c.entries[string(exact)]; x != nil && c.current(x) {
 			return c.serve(x, raw, name)
 		}
 		reply, _ := s.handle(raw, from, false)
@@ -117,16 +125,16 @@ func (c *fastCache) serve(e *fastEntry, raw, name []byte) []byte {
 	return out
 }
 
-// current reports whether e holds for st, moving it on to st when the
-// service it depends on is unchanged.
-func current(e *fastEntry, st *control.State) bool {
-	if e.st == st {
+// current reports whether e holds for the current State, moving it on to
+// that State when the service it depends on is unchanged.
+func (c *fastCache) current(e *fastEntry) bool {
+	if e.st == c.curW {
 		return true
 	}
-	if e.svc == nil || st.Service(e.svcName) != e.svc {
+	if e.svc == nil || c.cur.Service(e.svcName) != e.svc {
 		return false
 	}
-	e.st = st
+	e.st = c.curW
 	return true
 }
 
@@ -146,7 +154,7 @@ func (c *fastCache) fill(st *control.State, raw, key []byte, qlen int, reply []b
 	if len(c.entries) >= maxFastEntries {
 		clear(c.entries)
 	}
-	e := &fastEntry{reply: bytes.Clone(reply), st: st}
+	e := &fastEntry{reply: bytes.Clone(reply), st: c.curW}
 	e.reply[0], e.reply[1] = 0, 0
 	if positiveOnly(raw, reply) {
 		if n, ok := presentation(raw[headerLen : headerLen+qlen]); ok {

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"net/netip"
+	"runtime"
 	"strings"
 	"testing"
+	"weak"
 
 	"github.com/bgdns/bgdns/control"
 	"github.com/miekg/dns"
@@ -303,10 +305,28 @@ func TestFastPathKeepsOtherServicesAcrossChanges(t *testing.T) {
 	}
 	ask(a4)
 	ask(nx)
-	if c.entries[key(a4)] != e4 || e4.st != src.State() {
+	if c.entries[key(a4)] != e4 || e4.st.Value() != src.State() {
 		t.Fatal("svc4's entry was rebuilt although svc4 did not change")
 	}
 	if c.entries[key(nx)] == eNX {
 		t.Fatal("the NXDOMAIN entry (SOA serial moved) was kept")
+	}
+}
+
+func TestFastPathDoesNotKeepOldStates(t *testing.T) {
+	src := fastZone(t)
+	s := newTestServer(t, Config{}, src)
+	c := s.newFastCache()
+	for _, n := range []string{"svc2.", "svc4.", "nx."} {
+		raw, _ := query(n+testZone, dns.TypeA).Pack()
+		c.reply(raw, testClient)
+	}
+	old := weak.Make(src.State())
+	src.apply(t, control.Command{Op: control.OpSwitch, Name: "svc2." + testZone})
+	raw, _ := query("svc6."+testZone, dns.TypeA).Pack()
+	c.reply(raw, testClient) // the cache moves on to the new State
+	runtime.GC()
+	if old.Value() != nil {
+		t.Fatal("the cache keeps the previous State alive")
 	}
 }
