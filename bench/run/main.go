@@ -66,7 +66,7 @@ func parseConfig() config {
 	flag.IntVar(&c.bigServices, "big", envInt("BENCH_BIG_SERVICES", 100000), "services for the memory and restart test; 0 skips it (BENCH_BIG_SERVICES)")
 	flag.IntVar(&c.bigWorkers, "big-workers", envInt("BENCH_BIG_WORKERS", 32), "REST requests in flight while loading")
 	bigTimeout := flag.Int("big-timeout", envInt("BENCH_BIG_TIMEOUT", 600), "seconds allowed to load the big data set")
-	snapWait := flag.Int("big-snapshot-wait", envInt("BENCH_BIG_SNAPSHOT_WAIT", 150), "seconds to wait for a Raft snapshot before a second restart; 0 skips it")
+	snapWait := flag.Int("big-snapshot-wait", envInt("BENCH_BIG_SNAPSHOT_WAIT", 260), "seconds to wait for a Raft snapshot before a second restart; 0 skips it")
 	flag.IntVar(&c.switchRate, "switch-rate", envInt("BENCH_SWITCH_RATE", 50), "switches per second during the storm")
 	flag.StringVar(&servers, "servers", envStr("BENCH_SERVERS", "bgdns,nsd,knot"), "servers to compare (BENCH_SERVERS)")
 	flag.StringVar(&c.bin, "bgdns", envStr("BGDNS_BIN", "bin/bgdns"), "bgdns binary")
