@@ -307,6 +307,7 @@ func TestClusterCutOffNodeStopsAnswering(t *testing.T) {
 		pause(t, n, false)
 	}
 	c.EveryNode(15*time.Second, "blue everywhere once the cluster is whole", func(n *Node) error { return checkColour(n, blueV4) })
+	c.Leader() // the election the cut-off node started may still be settling
 	// And it takes part in commits again.
 	f.CLI("deploy", svcName, "--version", "2.0", "--addr", greenV4[0])
 	f.CLI("switch", svcName, "--wait")
