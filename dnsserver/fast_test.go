@@ -330,3 +330,28 @@ func TestFastPathDoesNotKeepOldStates(t *testing.T) {
 		t.Fatal("the cache keeps the previous State alive")
 	}
 }
+
+// FuzzFastPath feeds arbitrary packets to a fast cache, each twice (the
+// second may be answered from what the first left behind), and requires
+// the handler's reply every time.
+func FuzzFastPath(f *testing.F) {
+	for _, m := range []*dns.Msg{query("svc2."+testZone, dns.TypeA), query("SVC4."+testZone, dns.TypeAAAA),
+		query("nx."+testZone, dns.TypeTXT), query(testZone, dns.TypeSOA)} {
+		raw, _ := m.Pack()
+		f.Add(raw)
+		m.SetEdns0(1232, true)
+		raw, _ = m.Pack()
+		f.Add(raw)
+	}
+	src := fastZone(f)
+	s := newTestServer(f, Config{}, src)
+	c := s.newFastCache()
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		for range 2 {
+			want, _ := s.handle(raw, testClient, false)
+			if got := c.reply(raw, testClient); !bytes.Equal(got, want) {
+				t.Fatalf("packet %x: fast reply %x, handler %x", raw, got, want)
+			}
+		}
+	})
+}
