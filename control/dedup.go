@@ -1,5 +1,7 @@
 package control
 
+import "sort"
+
 // DedupGeneration is the size of one generation of remembered request ids:
 // the last DedupGeneration to 2*DedupGeneration successful requests are
 // remembered.
@@ -12,22 +14,24 @@ type seenRequest struct {
 	Result Result `json:"result"`
 }
 
-// dedup remembers the results of recent requests by request id. Immutable:
-// add copies the current generation only (bounded), never the older one.
+// dedup remembers the results of recent requests by request id, in two
+// generations: when the current one is full it becomes the previous one
+// and the oldest generation is forgotten. Immutable: add copies one shard
+// of the current generation, so its cost does not grow with the number of
+// ids remembered.
 type dedup struct {
-	cur, prev map[string]*seenRequest
-	order     []string // ids of cur in the order they were added
-	prevOrder []string
+	cur, prev shardMap[*seenRequest]
 }
 
 func (d *dedup) get(id string) *seenRequest {
 	if d == nil || id == "" {
 		return nil
 	}
-	if r := d.cur[id]; r != nil {
+	if r, ok := d.cur.Get(id); ok {
 		return r
 	}
-	return d.prev[id]
+	r, _ := d.prev.Get(id)
+	return r
 }
 
 func (d *dedup) add(r *seenRequest) *dedup {
@@ -35,16 +39,20 @@ func (d *dedup) add(r *seenRequest) *dedup {
 	if d != nil {
 		*n = *d
 	}
-	if len(n.cur) >= DedupGeneration {
-		n.prev, n.prevOrder = n.cur, n.order
-		n.cur, n.order = nil, nil
+	if n.cur.Len() >= DedupGeneration {
+		n.prev, n.cur = n.cur, shardMap[*seenRequest]{}
 	}
-	cur := make(map[string]*seenRequest, len(n.cur)+1)
-	for k, v := range n.cur {
-		cur[k] = v
-	}
-	cur[r.ID] = r
-	n.cur = cur
-	n.order = append(n.order[:len(n.order):len(n.order)], r.ID)
+	n.cur = n.cur.With(r.ID, r)
 	return n
+}
+
+// byIndex lists a generation in the order its requests were applied.
+func byIndex(m shardMap[*seenRequest]) []*seenRequest {
+	out := make([]*seenRequest, 0, m.Len())
+	m.Range(func(_ string, r *seenRequest) bool {
+		out = append(out, r)
+		return true
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].Result.Index < out[j].Result.Index })
+	return out
 }

@@ -37,7 +37,7 @@ func TestRequestIDMemoryIsBounded(t *testing.T) {
 			Service: &ServiceSpec{Blue: &Pool{Version: "1", Addresses: addrs("10.0.0.1")}}})
 	}
 	d := c.s.requests
-	if total := len(d.cur) + len(d.prev); total > 2*DedupGeneration {
+	if total := d.cur.Len() + d.prev.Len(); total > 2*DedupGeneration {
 		t.Fatalf("remembers %d ids, bound is %d", total, 2*DedupGeneration)
 	}
 	if d.get(fmt.Sprintf("r%d", n-1)) == nil || d.get(fmt.Sprintf("r%d", n-DedupGeneration)) == nil {

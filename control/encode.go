@@ -37,12 +37,8 @@ func MarshalState(s *State) ([]byte, error) {
 		return true
 	})
 	if d := s.requests; d != nil {
-		for _, id := range d.prevOrder {
-			snap.Requests.Prev = append(snap.Requests.Prev, d.prev[id])
-		}
-		for _, id := range d.order {
-			snap.Requests.Cur = append(snap.Requests.Cur, d.cur[id])
-		}
+		snap.Requests.Prev = byIndex(d.prev)
+		snap.Requests.Cur = byIndex(d.cur)
 	}
 	return json.Marshal(snap)
 }
@@ -79,14 +75,12 @@ func decodeV1(b []byte) (*State, error) {
 	for name, recs := range snap.History {
 		s.history = s.history.With(name, fromRecords(recs))
 	}
-	d := &dedup{prev: map[string]*seenRequest{}, cur: map[string]*seenRequest{}}
+	d := &dedup{}
 	for _, r := range snap.Requests.Prev {
-		d.prev[r.ID] = r
-		d.prevOrder = append(d.prevOrder, r.ID)
+		d.prev = d.prev.With(r.ID, r)
 	}
 	for _, r := range snap.Requests.Cur {
-		d.cur[r.ID] = r
-		d.order = append(d.order, r.ID)
+		d.cur = d.cur.With(r.ID, r)
 	}
 	s.requests = d
 	return s, nil

@@ -1,6 +1,9 @@
 package control
 
-import "hash/maphash"
+import (
+	"hash/maphash"
+	"maps"
+)
 
 const shardCount = 256
 
@@ -37,11 +40,11 @@ func (m shardMap[V]) With(key string, v V) shardMap[V] {
 	}
 	i := shardOf(key)
 	old := table[i]
-	shard := make(map[string]V, len(old)+1)
-	for k, x := range old {
-		shard[k] = x
-	}
 	_, existed := old[key]
+	shard := maps.Clone(old) // copies the table as it is, without rehashing
+	if shard == nil {
+		shard = make(map[string]V, 1)
+	}
 	shard[key] = v
 	table[i] = shard
 	n := m.n
@@ -58,12 +61,8 @@ func (m shardMap[V]) Without(key string) shardMap[V] {
 	}
 	table := *m.shards
 	i := shardOf(key)
-	shard := make(map[string]V, len(table[i]))
-	for k, x := range table[i] {
-		if k != key {
-			shard[k] = x
-		}
-	}
+	shard := maps.Clone(table[i])
+	delete(shard, key)
 	table[i] = shard
 	return shardMap[V]{shards: &table, n: m.n - 1}
 }
