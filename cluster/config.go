@@ -16,7 +16,7 @@ const (
 	DefaultMaxStale          = 2 * time.Second
 	DefaultSnapshotThreshold = 8192
 	DefaultTrailingLogs      = 10240
-	DefaultSnapshotInterval  = 2 * time.Minute
+	DefaultSnapshotInterval  = 30 * time.Second
 	DefaultApplyTimeout      = 10 * time.Second
 	// Raft timing. raft's defaults (1s heartbeat and election timeouts,
 	// 50ms commit timeout) are tuned for WANs; a bgdns cluster sits on one
@@ -56,6 +56,9 @@ type Config struct {
 	SnapshotThreshold uint64
 	TrailingLogs      uint64
 	SnapshotInterval  time.Duration
+	// NoSnapshotOnShutdown leaves the log tail unsnapshotted at a clean
+	// shutdown, as a crash would (tests of the replay path use it).
+	NoSnapshotOnShutdown bool
 
 	Logger *slog.Logger
 	// OnChange is called from the FSM goroutine after each applied command

@@ -43,7 +43,8 @@ type applyRecord struct {
 func TestSingleNodeRestart(t *testing.T) {
 	dir, raftAddr := t.TempDir(), freeAddr(t)
 	cfg := Config{NodeID: "n1", DataDir: dir, RaftAddr: raftAddr, HTTPAddr: "http://127.0.0.1:1",
-		DNSAddr: "127.0.0.1:2", Bootstrap: true, Logger: testLogger(), MaxStale: time.Second}
+		DNSAddr: "127.0.0.1:2", Bootstrap: true, Logger: testLogger(), MaxStale: time.Second,
+		NoSnapshotOnShutdown: true}
 	fastTimeouts(&cfg)
 	n, err := Open(cfg)
 	if err != nil {

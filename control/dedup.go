@@ -48,6 +48,9 @@ func (d *dedup) add(r *seenRequest) *dedup {
 
 // byIndex lists a generation in the order its requests were applied.
 func byIndex(m shardMap[*seenRequest]) []*seenRequest {
+	if m.Len() == 0 {
+		return nil
+	}
 	out := make([]*seenRequest, 0, m.Len())
 	m.Range(func(_ string, r *seenRequest) bool {
 		out = append(out, r)
