@@ -12,15 +12,9 @@ import (
 // reason.
 func (h *handler) freezeHandler(op control.Op, param string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		name, err := nameParam(r, param)
-		if err != nil {
-			h.writeError(w, r, err)
-			return
-		}
 		var in ActionRequest
-		body, err := h.readJSON(r, &in, false)
-		if err != nil {
-			h.writeError(w, r, err)
+		name, body, ok := h.readWrite(w, r, param, &in, false)
+		if !ok {
 			return
 		}
 		st := h.b.State()

@@ -60,3 +60,18 @@ func (h *handler) readJSON(r *http.Request, v any, required bool) ([]byte, error
 	}
 	return b, decodeStrict(b, v, required)
 }
+
+// readWrite reads what every write starts with: the zone or service name
+// from the path parameter param, then the JSON body into in. When it fails
+// it has answered the error, and ok is false.
+func (h *handler) readWrite(w http.ResponseWriter, r *http.Request, param string, in any, required bool) (name string, body []byte, ok bool) {
+	name, err := nameParam(r, param)
+	if err == nil {
+		body, err = h.readJSON(r, in, required)
+	}
+	if err != nil {
+		h.writeError(w, r, err)
+		return "", nil, false
+	}
+	return name, body, true
+}

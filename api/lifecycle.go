@@ -11,15 +11,9 @@ import (
 type lifecycleResource struct{ h *handler }
 
 func (rs lifecycleResource) deploy(w http.ResponseWriter, r *http.Request) {
-	name, err := nameParam(r, "fqdn")
-	if err != nil {
-		rs.h.writeError(w, r, err)
-		return
-	}
 	var in DeployRequest
-	body, err := rs.h.readJSON(r, &in, true)
-	if err != nil {
-		rs.h.writeError(w, r, err)
+	name, body, ok := rs.h.readWrite(w, r, "fqdn", &in, true)
+	if !ok {
 		return
 	}
 	addrs, e := control.ParseAddrs(in.Addresses)
@@ -35,15 +29,9 @@ func (rs lifecycleResource) deploy(w http.ResponseWriter, r *http.Request) {
 }
 
 func (rs lifecycleResource) switchColour(w http.ResponseWriter, r *http.Request) {
-	name, err := nameParam(r, "fqdn")
-	if err != nil {
-		rs.h.writeError(w, r, err)
-		return
-	}
 	var in SwitchRequest
-	body, err := rs.h.readJSON(r, &in, false)
-	if err != nil {
-		rs.h.writeError(w, r, err)
+	name, body, ok := rs.h.readWrite(w, r, "fqdn", &in, false)
+	if !ok {
 		return
 	}
 	to, err := control.ParseColour(in.To)
@@ -67,15 +55,9 @@ func (rs lifecycleResource) complete(w http.ResponseWriter, r *http.Request) {
 
 // action runs a step whose body only carries the request fields.
 func (rs lifecycleResource) action(w http.ResponseWriter, r *http.Request, op control.Op) {
-	name, err := nameParam(r, "fqdn")
-	if err != nil {
-		rs.h.writeError(w, r, err)
-		return
-	}
 	var in ActionRequest
-	body, err := rs.h.readJSON(r, &in, false)
-	if err != nil {
-		rs.h.writeError(w, r, err)
+	name, body, ok := rs.h.readWrite(w, r, "fqdn", &in, false)
+	if !ok {
 		return
 	}
 	rs.h.commit(w, r, mutation{cmd: control.Command{Op: op, Name: name}, meta: in.RequestMeta, body: body})

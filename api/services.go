@@ -87,15 +87,9 @@ func (rs servicesResource) get(w http.ResponseWriter, r *http.Request) {
 
 // put is PUT /v1/services/{fqdn}: create or replace.
 func (rs servicesResource) put(w http.ResponseWriter, r *http.Request) {
-	name, err := nameParam(r, "fqdn")
-	if err != nil {
-		rs.h.writeError(w, r, err)
-		return
-	}
 	var in ServicePut
-	body, err := rs.h.readJSON(r, &in, true)
-	if err != nil {
-		rs.h.writeError(w, r, err)
+	name, body, ok := rs.h.readWrite(w, r, "fqdn", &in, true)
+	if !ok {
 		return
 	}
 	spec, err := serviceSpec(name, &in)
@@ -147,15 +141,9 @@ func pool(c control.Colour, p *Pool) (*control.Pool, error) {
 
 // delete is DELETE /v1/services/{fqdn}.
 func (rs servicesResource) delete(w http.ResponseWriter, r *http.Request) {
-	name, err := nameParam(r, "fqdn")
-	if err != nil {
-		rs.h.writeError(w, r, err)
-		return
-	}
 	var in ActionRequest
-	body, err := rs.h.readJSON(r, &in, false)
-	if err != nil {
-		rs.h.writeError(w, r, err)
+	name, body, ok := rs.h.readWrite(w, r, "fqdn", &in, false)
+	if !ok {
 		return
 	}
 	rs.h.commit(w, r, mutation{

@@ -51,15 +51,9 @@ func (rs zonesResource) get(w http.ResponseWriter, r *http.Request) {
 
 // put is PUT /v1/zones/{zone}: create or replace; every field defaults.
 func (rs zonesResource) put(w http.ResponseWriter, r *http.Request) {
-	name, err := nameParam(r, "zone")
-	if err != nil {
-		rs.h.writeError(w, r, err)
-		return
-	}
 	var in ZonePut
-	body, err := rs.h.readJSON(r, &in, false)
-	if err != nil {
-		rs.h.writeError(w, r, err)
+	name, body, ok := rs.h.readWrite(w, r, "zone", &in, false)
+	if !ok {
 		return
 	}
 	spec, err := zoneSpec(name, &in)
@@ -102,15 +96,9 @@ func zoneSpec(name string, in *ZonePut) (*control.ZoneSpec, error) {
 }
 
 func (rs zonesResource) delete(w http.ResponseWriter, r *http.Request) {
-	name, err := nameParam(r, "zone")
-	if err != nil {
-		rs.h.writeError(w, r, err)
-		return
-	}
 	var in ActionRequest
-	body, err := rs.h.readJSON(r, &in, false)
-	if err != nil {
-		rs.h.writeError(w, r, err)
+	name, body, ok := rs.h.readWrite(w, r, "zone", &in, false)
+	if !ok {
 		return
 	}
 	rs.h.commit(w, r, mutation{
