@@ -75,3 +75,19 @@ func (h *handler) readWrite(w http.ResponseWriter, r *http.Request, param string
 	}
 	return name, body, true
 }
+
+// matchBodyName checks that a name given in a PUT body (optional, since
+// the path names the object) is the one in the path.
+func matchBodyName(path, inBody string) error {
+	if inBody == "" {
+		return nil
+	}
+	n, err := control.CanonicalName(inBody)
+	if err != nil {
+		return err
+	}
+	if n != path {
+		return badRequest("name %q in the body does not match %q in the path", inBody, bare(path))
+	}
+	return nil
+}

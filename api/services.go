@@ -104,14 +104,8 @@ func (rs servicesResource) put(w http.ResponseWriter, r *http.Request) {
 }
 
 func serviceSpec(name string, in *ServicePut) (*control.ServiceSpec, error) {
-	if in.Name != "" {
-		n, err := control.CanonicalName(in.Name)
-		if err != nil {
-			return nil, err
-		}
-		if n != name {
-			return nil, badRequest("name %q in the body does not match %q in the path", in.Name, bare(name))
-		}
+	if err := matchBodyName(name, in.Name); err != nil {
+		return nil, err
 	}
 	active, err := control.ParseColour(in.Active)
 	if err != nil {

@@ -68,14 +68,8 @@ func (rs zonesResource) put(w http.ResponseWriter, r *http.Request) {
 }
 
 func zoneSpec(name string, in *ZonePut) (*control.ZoneSpec, error) {
-	if in.Name != "" {
-		n, err := control.CanonicalName(in.Name)
-		if err != nil {
-			return nil, err
-		}
-		if n != name {
-			return nil, badRequest("name %q in the body does not match %q in the path", in.Name, bare(name))
-		}
+	if err := matchBodyName(name, in.Name); err != nil {
+		return nil, err
 	}
 	spec := &control.ZoneSpec{NS: in.NS, Frozen: in.Frozen}
 	if s := in.SOA; s != nil {
