@@ -127,7 +127,11 @@ func (n *Node) raftError(err error) error {
 // AppendEntries, which an idle leader sends every CommitTimeout; a barrier
 // entry is replicated right away and carries the new commit index, so every
 // node applies (and answers DNS from) the change one round trip later.
-// Nobody waits for it.
+// Nobody waits for it. A node alone in the configuration has nobody to
+// tell: the barrier would only cost a second log write and fsync per change.
 func (n *Node) pushCommit() {
+	if len(n.configuration()) < 2 {
+		return
+	}
 	_ = n.raft.Barrier(50 * time.Millisecond) // bounds only the hand-over to raft
 }
