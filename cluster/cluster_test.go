@@ -96,12 +96,12 @@ func TestWaitAppliedReportsLaggingNode(t *testing.T) {
 
 func TestLeaderLossThenRollback(t *testing.T) {
 	c := newTestCluster(t, 3)
-	old := setupService(t, c)
+	setupService(t, c)
 	c.apply(lifecycle(control.OpSwitch))
 	for _, tn := range c.nodes {
 		waitActive(t, tn, control.Green)
 	}
-	old = c.leader()
+	old := c.leader()
 	c.crash(old)
 	l := c.leader()
 	if l == old {

@@ -87,10 +87,6 @@ func TestSwitchThenCompleteRetiresOldColour(t *testing.T) {
 }
 
 func TestLifecycleErrors(t *testing.T) {
-	type step struct {
-		cmd  Command
-		code Code
-	}
 	deploy2 := &DeploySpec{Version: "2.0", Addresses: addrs("10.0.0.21")}
 	cases := []struct {
 		name  string

@@ -19,7 +19,6 @@ type node struct {
 	id                          string
 	dataDir, logPath            string
 	dnsAddr, httpAddr, raftAddr string
-	args                        []string
 	cmd                         *exec.Cmd
 	done                        chan struct{}
 }
