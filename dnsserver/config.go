@@ -49,6 +49,13 @@ type Config struct {
 	ReadTimeout  time.Duration
 	WriteTimeout time.Duration
 
+	// UDPReaders is the number of UDP readers, each an OS thread of its
+	// own on Linux; 0 means one per processor the Go runtime runs on
+	// (GOMAXPROCS at Start). A reader needs a processor of its own when a
+	// packet wakes it: a program serving DNS should raise GOMAXPROCS by
+	// the number of readers (udp_thread_linux.go says why).
+	UDPReaders int
+
 	// NoTXT turns off the _bgdns TXT records of every service.
 	NoTXT bool
 

@@ -4,8 +4,6 @@ package dnsserver
 
 import (
 	"encoding/binary"
-	"errors"
-	"net"
 	"net/netip"
 	"syscall"
 	"unsafe"
@@ -49,108 +47,65 @@ func newUDPBatch() *udpBatch {
 	return b
 }
 
-// serveUDPBatch is the UDP loop with recvmmsg and sendmmsg: up to
-// batchSize queries read in one system call and their replies sent in one
-// more, through the runtime's poller (the socket stays non-blocking). It
-// returns false, having done nothing, when the connection does not allow
-// it; true when the connection was closed.
-func (s *Server) serveUDPBatch(uc *net.UDPConn, fast *fastCache) bool {
-	rc, err := uc.SyscallConn()
-	if err != nil {
-		return false
-	}
-	b := newUDPBatch()
-	for {
-		n, err := b.recv(rc)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) || errors.Is(err, syscall.EBADF) {
-				return true
-			}
+// fill prepares the replies to the n datagrams just read (fast path, else
+// the full handler) and returns how many there are to send.
+func (b *udpBatch) fill(n int, fast *fastCache) int {
+	out := 0
+	for i := range n {
+		pkt := b.bufs[i][:b.in[i].n]
+		reply := fast.reply(pkt, sockaddrPort(&b.names[i], b.in[i].hdr.Namelen))
+		if reply == nil {
 			continue
 		}
-		out := 0
-		for i := range n {
-			pkt := b.bufs[i][:b.in[i].n]
-			reply := fast.reply(pkt, sockaddrPort(&b.names[i], b.in[i].hdr.Namelen))
-			if reply == nil {
-				continue
-			}
-			b.replies[out] = append(b.replies[out][:0], reply...)
-			m := &b.out[out]
-			m.hdr.Name = (*byte)(unsafe.Pointer(&b.names[i]))
-			m.hdr.Namelen = b.in[i].hdr.Namelen
-			b.outiov[out].Base = &b.replies[out][0]
-			b.outiov[out].SetLen(len(b.replies[out]))
-			out++
-		}
-		if err := b.send(rc, out); errors.Is(err, net.ErrClosed) {
-			return true
-		}
+		b.replies[out] = append(b.replies[out][:0], reply...)
+		m := &b.out[out]
+		m.hdr.Name = (*byte)(unsafe.Pointer(&b.names[i]))
+		m.hdr.Namelen = b.in[i].hdr.Namelen
+		b.outiov[out].Base = &b.replies[out][0]
+		b.outiov[out].SetLen(len(b.replies[out]))
+		out++
 	}
+	return out
 }
 
-// recv reads at least one datagram, waiting in the poller when none is
-// queued.
+// recv reads what is queued on the socket fd, up to batchSize datagrams,
+// without waiting: EAGAIN when there is nothing.
 //
-// Both system calls here are made with MSG_DONTWAIT on a non-blocking
-// socket, so they never block; they go through RawSyscall6 so that the
-// runtime does not treat them as blocking calls. With Syscall6, the
+// The socket is non-blocking and both system calls here pass
+// MSG_DONTWAIT, so they never block; they go through RawSyscall6 so that
+// the runtime does not treat them as blocking calls. With Syscall6, the
 // runtime's monitor thread would poll every 20 µs and now and then hand
 // the processor to another thread in the middle of a call: at 20k queries
 // per second that cost about 6 µs of CPU per query.
-func (b *udpBatch) recv(rc syscall.RawConn) (int, error) {
+func (b *udpBatch) recv(fd int) (int, syscall.Errno) {
 	for i := range b.in {
 		b.in[i].hdr.Namelen = uint32(unsafe.Sizeof(b.names[i]))
 		b.iniov[i].SetLen(maxUDPRequest)
 		b.in[i].hdr.Flags = 0
 	}
-	var (
-		n     int
-		errno syscall.Errno
-	)
-	err := rc.Read(func(fd uintptr) bool {
-		r, _, e := unix.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&b.in[0])), batchSize,
-			unix.MSG_DONTWAIT, 0, 0)
-		if e == unix.EAGAIN || e == unix.EINTR {
-			return false
-		}
-		n, errno = int(r), e
-		return true
-	})
-	if err != nil {
-		return 0, err
-	}
-	if errno != 0 {
-		return 0, errno
-	}
-	return n, nil
+	r, _, e := unix.RawSyscall6(unix.SYS_RECVMMSG, uintptr(fd), uintptr(unsafe.Pointer(&b.in[0])), batchSize,
+		unix.MSG_DONTWAIT, 0, 0)
+	return int(r), e
 }
 
-// send writes the first n prepared replies, skipping one that fails.
-func (b *udpBatch) send(rc syscall.RawConn, n int) error {
-	for done := 0; done < n; {
-		var (
-			sent  int
-			errno syscall.Errno
-		)
-		err := rc.Write(func(fd uintptr) bool {
-			r, _, e := unix.RawSyscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&b.out[done])), uintptr(n-done),
-				unix.MSG_DONTWAIT, 0, 0)
-			if e == unix.EAGAIN || e == unix.EINTR {
-				return false
-			}
-			sent, errno = int(r), e
-			return true
-		})
-		if err != nil {
-			return err
+// send writes prepared replies from the first not yet sent (*done) to n,
+// skipping one that cannot be sent. It returns EAGAIN when the socket's
+// send buffer is full, with *done saying where to go on.
+func (b *udpBatch) send(fd int, done *int, n int) syscall.Errno {
+	for *done < n {
+		r, _, e := unix.RawSyscall6(unix.SYS_SENDMMSG, uintptr(fd), uintptr(unsafe.Pointer(&b.out[*done])), uintptr(n-*done),
+			unix.MSG_DONTWAIT, 0, 0)
+		switch e {
+		case 0:
+			*done += int(r)
+		case unix.EAGAIN:
+			return e
+		case unix.EINTR:
+		default:
+			*done++ // this datagram cannot be sent; go on with the next
 		}
-		if errno != 0 {
-			sent = 1 // this datagram cannot be sent; go on with the next
-		}
-		done += sent
 	}
-	return nil
+	return 0
 }
 
 // sockaddrPort converts a received source address.

@@ -35,8 +35,9 @@ type Server struct {
 	targets []netip.AddrPort
 	rrl     *rrl
 
-	pc net.PacketConn
-	ln net.Listener
+	pc  net.PacketConn
+	ln  net.Listener
+	udp udpSocket // the UDP socket as the reader threads hold it (Linux)
 
 	ctx      context.Context
 	cancel   context.CancelFunc
@@ -60,6 +61,7 @@ func New(cfg Config, src Source) *Server {
 		tcpSlots: make(chan struct{}, cfg.MaxTCPConns),
 		conns:    map[net.Conn]struct{}{},
 	}
+	s.udp.init()
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	// Parse errors are reported by Start; until then the server has no
 	// keys and no allow list, so it transfers to nobody.
@@ -90,10 +92,11 @@ func (s *Server) Start() error {
 	s.pc, s.ln = pc, ln
 	s.mu.Unlock()
 
-	readers := max(1, runtime.GOMAXPROCS(0))
-	for range readers {
-		s.wg.Go(func() { s.serveUDP(pc) })
+	readers := s.cfg.UDPReaders
+	if readers <= 0 {
+		readers = max(1, runtime.GOMAXPROCS(0))
 	}
+	s.startUDP(pc, readers) // udp_*.go
 	s.wg.Go(func() { s.serveTCP(ln) })
 	s.notify.start()
 	s.log.Info("dns server listening", "addr", s.Addr(), "udp_size", s.cfg.UDPSize,
@@ -123,6 +126,7 @@ func (s *Server) StateChanged() { s.notify.kick() }
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closed = true
+	s.stopUDP()
 	var errs []error
 	if s.pc != nil {
 		errs = append(errs, s.pc.Close())
@@ -139,6 +143,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() {
 		s.wg.Wait()
+		s.closeUDP()
 		close(done)
 	}()
 	select {

@@ -10,18 +10,15 @@ import (
 // fail to parse.
 const maxUDPRequest = 4096
 
-// serveUDP answers queries arriving on pc until it is closed. Several of
-// these run on the same socket, each with its own buffer. This is the
-// whole UDP path: it can be replaced by a batched read loop without
-// touching the rest of the server.
+// serveUDP answers queries arriving on pc until it is closed, one
+// datagram per read. Several of these run on the same socket, each with
+// its own buffer and fast-path cache. On Linux the readers are threads of
+// their own with batched system calls instead (udp_thread_linux.go); this
+// loop is what runs elsewhere, or when that cannot be set up.
 func (s *Server) serveUDP(pc net.PacketConn) {
 	buf := make([]byte, maxUDPRequest)
 	uc, _ := pc.(*net.UDPConn)
-	tuneUDP(pc)                                 // fast_sockopt_*.go
-	fast := s.newFastCache()                    // fast.go: prebuilt replies, else s.handle
-	if uc != nil && s.serveUDPBatch(uc, fast) { // fast_batch_*.go
-		return
-	}
+	fast := s.newFastCache() // fast.go: prebuilt replies, else s.handle
 	for {
 		var (
 			n    int

@@ -14,6 +14,7 @@ func addDNSFlags(f *pflag.FlagSet, c *dnsserver.Config) {
 	f.IntVar(&c.RRLSlip, "rrl-slip", 2, "every Nth response over the limit goes out truncated, the others are dropped (0: drop all)")
 	f.BoolVar(&c.NoTXT, "no-txt", false, "do not publish the _bgdns TXT record of any service")
 	f.Uint16Var(&c.UDPSize, "udp-size", 1232, "EDNS0 UDP payload size advertised and the largest UDP reply")
+	f.IntVar(&c.UDPReaders, "dns-readers", 0, "UDP reader threads (0: one per CPU the process may use)")
 	f.IntVar(&c.MaxTCPConns, "max-tcp-conns", 256, "concurrent DNS TCP connections")
 	f.DurationVar(&c.TCPIdleTimeout, "tcp-idle-timeout", 0, "close DNS TCP connections idle this long (0: the server's default)")
 }

@@ -1,0 +1,237 @@
+//go:build linux && (amd64 || arm64)
+
+package dnsserver
+
+import (
+	"net"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+)
+
+// On Linux each UDP reader is an OS thread of its own that waits for
+// packets in an epoll set of its own, as NSD's and Knot's workers do,
+// instead of in the Go runtime's poller. A packet wakes the reader thread
+// directly, and the kernel schedules it beside whatever the control plane
+// is doing (HTTP, Raft, the prober) instead of behind it: with the
+// runtime's poller, a query that arrived while another goroutine held the
+// only processor waited until that goroutine gave it up. The reader asks
+// for a short time slice (udp_sched_linux.go) so that, woken, it preempts
+// a busy control-plane thread on the same CPU.
+//
+// A reader needs a processor (GOMAXPROCS) when it wakes: while it waits
+// in epoll_wait, the runtime may hand its processor to other goroutines,
+// and with none left idle the reader queues for one. So a program that
+// serves DNS should run with GOMAXPROCS of at least its CPUs plus the
+// readers (see ReaderProcs).
+//
+// For that the socket must leave the runtime's poller, or every packet
+// would also wake the runtime's own poller thread: the readers keep a
+// duplicate of the socket and the net.UDPConn is closed (Go removes its
+// descriptor from the poller when it closes it; the socket lives on in
+// the duplicate).
+
+// udpSocket is the UDP socket as the reader threads hold it.
+type udpSocket struct {
+	fd   int // the duplicate; -1 when the readers run on the net.UDPConn
+	stop int // eventfd, readable once the server stops
+	// stopping is set before stop is written: a reader that never waits
+	// (a flood of queries) still sees it between batches.
+	stopping atomic.Bool
+
+	mu   sync.Mutex
+	tids []int // the reader threads, as they started
+}
+
+// init marks the socket and eventfd as not yet there (New).
+func (u *udpSocket) init() { u.fd, u.stop = -1, -1 }
+
+// readerThreads returns the thread ids of the readers started so far.
+func (u *udpSocket) readerThreads() []int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return slices.Clone(u.tids)
+}
+
+// startUDP starts readers reader threads on pc's socket, or goroutines
+// on pc itself (udp.go) when the socket cannot be taken over.
+func (s *Server) startUDP(pc net.PacketConn, readers int) {
+	tuneUDP(pc)
+	if err := s.udp.takeOver(pc); err != nil {
+		s.log.Warn("udp readers run in the Go poller", "err", err)
+		for range readers {
+			s.wg.Go(func() { s.serveUDP(pc) })
+		}
+		return
+	}
+	for range readers {
+		s.wg.Go(func() {
+			if err := s.serveUDPThread(); err != nil {
+				s.log.Error("udp reader stopped", "err", err)
+			}
+		})
+	}
+}
+
+// takeOver duplicates pc's socket, makes the stop eventfd and closes pc.
+func (u *udpSocket) takeOver(pc net.PacketConn) error {
+	uc, ok := pc.(*net.UDPConn)
+	if !ok {
+		return net.UnknownNetworkError("not a UDP socket")
+	}
+	rc, err := uc.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var derr error
+	if err := rc.Control(func(fd uintptr) {
+		u.fd, derr = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0)
+	}); err != nil {
+		return err
+	}
+	if derr != nil {
+		u.fd = -1
+		return derr
+	}
+	if u.stop, err = unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK); err != nil {
+		u.stop = -1
+		unix.Close(u.fd)
+		u.fd = -1
+		return err
+	}
+	return uc.Close()
+}
+
+// stopUDP tells the reader threads to leave (Shutdown, under s.mu).
+func (s *Server) stopUDP() {
+	if s.udp.stop < 0 {
+		return
+	}
+	s.udp.stopping.Store(true)
+	one := [8]byte{1} // the eventfd counter is a native-endian uint64
+	_, _ = unix.Write(s.udp.stop, one[:])
+}
+
+// closeUDP releases the socket and the eventfd once no reader is left.
+func (s *Server) closeUDP() {
+	if s.udp.fd >= 0 {
+		unix.Close(s.udp.fd)
+		s.udp.fd = -1
+	}
+	if s.udp.stop >= 0 {
+		unix.Close(s.udp.stop)
+		s.udp.stop = -1
+	}
+}
+
+// serveUDPThread is one reader: recvmmsg and sendmmsg in batches of up to
+// batchSize (fast_batch_linux.go), waiting in its own epoll set when the
+// socket is empty. It returns when the server stops.
+func (s *Server) serveUDPThread() error {
+	// The thread is never unlocked: it ends with the reader, so the
+	// scheduler settings made for it do not pass on to other goroutines.
+	runtime.LockOSThread()
+	if err := shortenSlice(); err != nil { // udp_sched_linux.go
+		s.log.Debug("udp reader keeps the default time slice", "err", err)
+	}
+	s.udp.mu.Lock()
+	s.udp.tids = append(s.udp.tids, unix.Gettid())
+	s.udp.mu.Unlock()
+	w, err := newUDPWaiter(s.udp.fd, s.udp.stop)
+	if err != nil {
+		return err
+	}
+	defer w.close()
+	fast := s.newFastCache() // fast.go: prebuilt replies, else s.handle
+	b := newUDPBatch()
+	for !s.udp.stopping.Load() {
+		n, errno := b.recv(s.udp.fd)
+		if errno == unix.EAGAIN {
+			if w.readable() {
+				continue
+			}
+			return nil
+		}
+		if errno != 0 {
+			continue
+		}
+		out, done := b.fill(n, fast), 0
+		for b.send(s.udp.fd, &done, out) == unix.EAGAIN {
+			if !w.writable() {
+				return nil
+			}
+		}
+	}
+	return nil
+}
+
+// udpWaiter is one reader thread's epoll set: the socket and the stop
+// eventfd. The socket is registered with EPOLLEXCLUSIVE, so a packet wakes
+// one waiting reader, not all of them.
+type udpWaiter struct {
+	ep, sock, stop int
+	ev             [2]unix.EpollEvent
+}
+
+func newUDPWaiter(sock, stop int) (*udpWaiter, error) {
+	ep, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	w := &udpWaiter{ep: ep, sock: sock, stop: stop}
+	if err := unix.EpollCtl(ep, unix.EPOLL_CTL_ADD, sock,
+		&unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLEXCLUSIVE, Fd: int32(sock)}); err != nil {
+		w.close()
+		return nil, err
+	}
+	if err := unix.EpollCtl(ep, unix.EPOLL_CTL_ADD, stop,
+		&unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(stop)}); err != nil {
+		w.close()
+		return nil, err
+	}
+	return w, nil
+}
+
+// readable waits until the socket has a datagram (true) or the server
+// stops (false). epoll_wait is a blocking system call: the runtime lets
+// other goroutines have this thread's processor meanwhile.
+func (w *udpWaiter) readable() bool {
+	for {
+		n, err := unix.EpollWait(w.ep, w.ev[:], -1)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return false
+		}
+		for _, e := range w.ev[:n] {
+			if int(e.Fd) == w.stop {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// writable waits until the socket can take a datagram (true) or the
+// server stops (false): the send buffer was full.
+func (w *udpWaiter) writable() bool {
+	fds := []unix.PollFd{{Fd: int32(w.sock), Events: unix.POLLOUT}, {Fd: int32(w.stop), Events: unix.POLLIN}}
+	for {
+		_, err := unix.Poll(fds, -1)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || fds[1].Revents != 0 {
+			return false
+		}
+		if fds[0].Revents != 0 {
+			return true
+		}
+	}
+}
+
+func (w *udpWaiter) close() { unix.Close(w.ep) }

@@ -1,0 +1,162 @@
+//go:build linux && (amd64 || arm64)
+
+package dnsserver
+
+import (
+	"context"
+	"net"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// TestUDPReadersRunOnThreadsOfTheirOwn checks that each UDP reader is an
+// OS thread of its own with the short time slice, that those threads
+// answer, and that Shutdown ends them, whether they wait for packets or
+// queries keep coming.
+func TestUDPReadersRunOnThreadsOfTheirOwn(t *testing.T) {
+	t.Run("idle", func(t *testing.T) { testReaderThreads(t, false) })
+	t.Run("flood", func(t *testing.T) { testReaderThreads(t, true) })
+}
+
+func testReaderThreads(t *testing.T, flooded bool) {
+	s := newTestServer(t, Config{UDPReaders: 3}, newTestSource(t))
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var tids []int
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if tids = s.udp.readerThreads(); len(tids) == 3 || time.Now().After(deadline) {
+			break
+		}
+	}
+	if len(tids) != 3 || tids[0] == tids[1] || tids[1] == tids[2] || tids[0] == tids[2] {
+		t.Fatalf("reader threads %v, want 3 distinct", tids)
+	}
+	for _, tid := range tids {
+		slice, err := threadSlice(tid)
+		if err != nil {
+			t.Fatalf("thread %d: %v", tid, err)
+		}
+		if slice != readerSlice {
+			if slice == 0 {
+				t.Skipf("this kernel keeps no time slice per thread (Linux 6.12+)")
+			}
+			t.Fatalf("thread %d has a %d ns slice, want %d", tid, slice, readerSlice)
+		}
+	}
+
+	c := &dns.Client{Net: "udp", Timeout: 2 * time.Second}
+	for range 20 {
+		m, _, err := c.Exchange(query("api."+testZone, dns.TypeA), s.Addr())
+		if err != nil || m.Rcode != dns.RcodeSuccess || len(m.Answer) != 1 {
+			t.Fatalf("query: %v %v", err, m)
+		}
+	}
+
+	stopFlood := func() {}
+	if flooded {
+		stopFlood = flood(t, s.Addr())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := s.Shutdown(ctx)
+	stopFlood()
+	if err != nil {
+		t.Fatalf("shutdown (flooded %v): %v", flooded, err)
+	}
+
+	// The reader threads ended with their readers (the process's main
+	// thread cannot end: the runtime parks it for good instead).
+	for _, tid := range tids {
+		if tid == os.Getpid() {
+			continue
+		}
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			if _, err := os.Stat("/proc/self/task/" + strconv.Itoa(tid)); os.IsNotExist(err) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("reader thread %d still exists after shutdown", tid)
+			}
+		}
+	}
+
+	// Nothing holds the socket any more: the port can be bound again.
+	pc, err := net.ListenPacket("udp", s.Addr())
+	if err != nil {
+		t.Fatalf("the UDP port is still held after shutdown: %v", err)
+	}
+	pc.Close()
+}
+
+// flood sends queries to addr as fast as it can until the returned
+// function is called.
+func flood(t *testing.T, addr string) (stop func()) {
+	conn, err := net.Dial("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := query("api."+testZone, dns.TypeA).Pack()
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-quit:
+				return
+			default:
+				_, _ = conn.Write(raw)
+			}
+		}
+	}()
+	time.Sleep(50 * time.Millisecond)
+	return func() {
+		close(quit)
+		<-done
+		conn.Close()
+	}
+}
+
+// TestUDPPollerLoopAnswers runs the portable loop (udp.go), which Linux
+// falls back to when the socket cannot be taken over, on a socket of its
+// own and checks its replies against the handler.
+func TestUDPPollerLoopAnswers(t *testing.T) {
+	src := fastZone(t)
+	s := newTestServer(t, Config{}, src)
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); s.serveUDP(pc) }()
+	defer func() { pc.Close(); <-done }()
+
+	conn, err := net.Dial("udp", pc.LocalAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	buf := make([]byte, 65535)
+	for i, name := range fastNames(src.State()) {
+		m := query(name, fastTypes[i%len(fastTypes)])
+		m.Id = uint16(i + 1)
+		raw, _ := m.Pack()
+		for range 2 { // the first is built by the handler, the second is a fast-path hit
+			if _, err := conn.Write(raw); err != nil {
+				t.Fatal(err)
+			}
+			_ = conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+			n, err := conn.Read(buf)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if want, _ := s.handle(raw, testClient, false); string(buf[:n]) != string(want) {
+				t.Fatalf("%s: reply differs from the handler's", name)
+			}
+		}
+	}
+}
