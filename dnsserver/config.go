@@ -49,11 +49,11 @@ type Config struct {
 	ReadTimeout  time.Duration
 	WriteTimeout time.Duration
 
-	// UDPReaders is the number of UDP readers, each an OS thread of its
-	// own on Linux; 0 means one per processor the Go runtime runs on
-	// (GOMAXPROCS at Start). A reader needs a processor of its own when a
-	// packet wakes it: a program serving DNS should raise GOMAXPROCS by
-	// the number of readers (udp_thread_linux.go says why).
+	// UDPReaders is the number of UDP readers; 0 means one per CPU the
+	// process may use (GOMAXPROCS when the first server started). On
+	// Linux each is an OS thread with a Go processor of its own: Start
+	// raises GOMAXPROCS by this number and Shutdown lowers it again
+	// (udp_thread_linux.go says why).
 	UDPReaders int
 
 	// NoTXT turns off the _bgdns TXT records of every service.

@@ -73,6 +73,10 @@ func New(cfg Config, src Source) *Server {
 	return s
 }
 
+// cpuProcs is GOMAXPROCS as it was when the first server started, before
+// any added processors for its readers: the CPUs this process may use.
+var cpuProcs = sync.OnceValue(func() int { return max(1, runtime.GOMAXPROCS(0)) })
+
 // Start validates the configuration, binds UDP and TCP on the same port
 // and returns once both listen.
 func (s *Server) Start() error {
@@ -94,7 +98,7 @@ func (s *Server) Start() error {
 
 	readers := s.cfg.UDPReaders
 	if readers <= 0 {
-		readers = max(1, runtime.GOMAXPROCS(0))
+		readers = cpuProcs()
 	}
 	s.startUDP(pc, readers) // udp_*.go
 	s.wg.Go(func() { s.serveTCP(ln) })

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -19,14 +20,21 @@ import (
 // is doing (HTTP, Raft, the prober) instead of behind it: with the
 // runtime's poller, a query that arrived while another goroutine held the
 // only processor waited until that goroutine gave it up. The reader asks
-// for a short time slice (udp_sched_linux.go) so that, woken, it preempts
-// a busy control-plane thread on the same CPU.
+// for a short time slice and a higher priority than the rest of the
+// process (udp_sched_linux.go) so that, woken, it preempts a busy
+// control-plane thread on the same CPU.
 //
-// A reader needs a processor (GOMAXPROCS) when it wakes: while it waits
-// in epoll_wait, the runtime may hand its processor to other goroutines,
-// and with none left idle the reader queues for one. So a program that
-// serves DNS should run with GOMAXPROCS of at least its CPUs plus the
-// readers (see ReaderProcs).
+// Each reader also keeps a Go processor (a P) of its own while queries
+// come in: it waits in epoll_wait through RawSyscall6, which the runtime
+// does not see as a blocking call, so the processor is never handed to
+// other goroutines and is there the moment a packet wakes the thread. (Through Syscall6,
+// the runtime's monitor took it away whenever the control plane had work,
+// spun every 20 µs while doing so, and a woken reader now and then queued
+// for a processor behind that work.) Start adds one processor per reader
+// to GOMAXPROCS, so the rest of the program keeps what it had; Shutdown
+// takes them back. When the runtime needs every processor to stop (garbage
+// collection) or preempts the reader, its signal interrupts epoll_wait
+// and the reader yields (see readable).
 //
 // For that the socket must leave the runtime's poller, or every packet
 // would also wake the runtime's own poller thread: the readers keep a
@@ -41,6 +49,10 @@ type udpSocket struct {
 	// stopping is set before stop is written: a reader that never waits
 	// (a flood of queries) still sees it between batches.
 	stopping atomic.Bool
+
+	procs int // processors added to GOMAXPROCS for the readers
+	// unboosted is set once a reader could not raise its priority.
+	unboosted atomic.Bool
 
 	mu   sync.Mutex
 	tids []int // the reader threads, as they started
@@ -67,6 +79,8 @@ func (s *Server) startUDP(pc net.PacketConn, readers int) {
 		}
 		return
 	}
+	s.udp.procs = readers
+	runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + readers)
 	for range readers {
 		s.wg.Go(func() {
 			if err := s.serveUDPThread(); err != nil {
@@ -115,8 +129,13 @@ func (s *Server) stopUDP() {
 	_, _ = unix.Write(s.udp.stop, one[:])
 }
 
-// closeUDP releases the socket and the eventfd once no reader is left.
+// closeUDP releases the socket, the eventfd and the readers' processors
+// once no reader is left.
 func (s *Server) closeUDP() {
+	if s.udp.procs > 0 {
+		runtime.GOMAXPROCS(max(1, runtime.GOMAXPROCS(0)-s.udp.procs))
+		s.udp.procs = 0
+	}
 	if s.udp.fd >= 0 {
 		unix.Close(s.udp.fd)
 		s.udp.fd = -1
@@ -134,8 +153,10 @@ func (s *Server) serveUDPThread() error {
 	// The thread is never unlocked: it ends with the reader, so the
 	// scheduler settings made for it do not pass on to other goroutines.
 	runtime.LockOSThread()
-	if err := shortenSlice(); err != nil { // udp_sched_linux.go
-		s.log.Debug("udp reader keeps the default time slice", "err", err)
+	if boosted, err := prioritizeReader(); err != nil { // udp_sched_linux.go
+		s.log.Debug("udp reader keeps the default scheduling", "err", err)
+	} else if !boosted && s.udp.unboosted.CompareAndSwap(false, true) {
+		s.log.Info("udp readers run at the process's own priority; with CAP_SYS_NICE or a raised RLIMIT_NICE they run above the control plane, for lower DNS latency while it is busy")
 	}
 	s.udp.mu.Lock()
 	s.udp.tids = append(s.udp.tids, unix.Gettid())
@@ -195,17 +216,43 @@ func newUDPWaiter(sock, stop int) (*udpWaiter, error) {
 	return w, nil
 }
 
+// idleWait is how long a reader waits holding its processor before it
+// treats the socket as idle and waits as a blocking call instead.
+const idleWait = 5 // ms
+
 // readable waits until the socket has a datagram (true) or the server
-// stops (false). epoll_wait is a blocking system call: the runtime lets
-// other goroutines have this thread's processor meanwhile.
+// stops (false).
+//
+// While queries keep coming, it waits through RawSyscall6 and keeps the
+// thread's processor (see the top of the file). A signal interrupts that
+// wait: the runtime sends one to preempt the reader, to stop the world for
+// the garbage collector, or because the reader has held its processor for
+// 10 ms. The thread is then in no state to be preempted (inside a raw
+// system call), so it yields here, at a point where the runtime can stop
+// it. After idleWait without a packet it waits as an ordinary blocking
+// call, so that an idle server's readers sleep and hold nothing: the
+// runtime takes the processor back and stops interrupting them.
 func (w *udpWaiter) readable() bool {
+	const timeout = idleWait
 	for {
-		n, err := unix.EpollWait(w.ep, w.ev[:], -1)
-		if err == unix.EINTR {
+		r, _, e := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(w.ep), uintptr(unsafe.Pointer(&w.ev[0])), uintptr(len(w.ev)),
+			uintptr(timeout), 0, 0)
+		n := int(r)
+		switch {
+		case e == unix.EINTR:
+			runtime.Gosched()
 			continue
-		}
-		if err != nil {
+		case e != 0:
 			return false
+		case n == 0: // idle: wait without the processor
+			var err error
+			n, err = unix.EpollWait(w.ep, w.ev[:], -1)
+			if err == unix.EINTR {
+				continue
+			}
+			if err != nil {
+				return false
+			}
 		}
 		for _, e := range w.ev[:n] {
 			if int(e.Fd) == w.stop {

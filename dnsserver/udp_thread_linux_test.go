@@ -6,11 +6,13 @@ import (
 	"context"
 	"net"
 	"os"
+	"runtime"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
+	"golang.org/x/sys/unix"
 )
 
 // TestUDPReadersRunOnThreadsOfTheirOwn checks that each UDP reader is an
@@ -23,9 +25,13 @@ func TestUDPReadersRunOnThreadsOfTheirOwn(t *testing.T) {
 }
 
 func testReaderThreads(t *testing.T, flooded bool) {
+	procs := runtime.GOMAXPROCS(0)
 	s := newTestServer(t, Config{UDPReaders: 3}, newTestSource(t))
 	if err := s.Start(); err != nil {
 		t.Fatal(err)
+	}
+	if got := runtime.GOMAXPROCS(0); got != procs+3 {
+		t.Errorf("GOMAXPROCS %d with 3 readers, want %d + 3: a processor per reader", got, procs)
 	}
 	var tids []int
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
@@ -36,10 +42,26 @@ func testReaderThreads(t *testing.T, flooded bool) {
 	if len(tids) != 3 || tids[0] == tids[1] || tids[1] == tids[2] || tids[0] == tids[2] {
 		t.Fatalf("reader threads %v, want 3 distinct", tids)
 	}
+	// The nice value of this test's own thread is the process's: the main
+	// thread may have been a reader of an earlier server (the runtime parks
+	// it for good when a locked goroutine ends on it, settings and all).
+	runtime.LockOSThread()
+	_, procNice, err := threadSched(unix.Gettid())
+	runtime.UnlockOSThread()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantNice := procNice // without the privilege to raise priority
+	if os.Geteuid() == 0 {
+		wantNice = max(-20, procNice-readerBoost)
+	}
 	for _, tid := range tids {
-		slice, err := threadSlice(tid)
+		slice, nice, err := threadSched(tid)
 		if err != nil {
 			t.Fatalf("thread %d: %v", tid, err)
+		}
+		if nice != wantNice {
+			t.Errorf("reader thread %d runs at nice %d, want %d (the process: %d)", tid, nice, wantNice, procNice)
 		}
 		if slice != readerSlice {
 			if slice == 0 {
@@ -63,10 +85,14 @@ func testReaderThreads(t *testing.T, flooded bool) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	err := s.Shutdown(ctx)
+	err = s.Shutdown(ctx)
 	stopFlood()
 	if err != nil {
 		t.Fatalf("shutdown (flooded %v): %v", flooded, err)
+	}
+
+	if got := runtime.GOMAXPROCS(0); got != procs {
+		t.Errorf("GOMAXPROCS %d after shutdown, want %d as before the server started", got, procs)
 	}
 
 	// The reader threads ended with their readers (the process's main

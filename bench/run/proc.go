@@ -47,9 +47,13 @@ func prioritize(pid int) {
 }
 
 // pinned returns the command line that runs argv on cpu at niceness
-// (nice and taskset both exec the program in place: the pid is the same).
+// (chrt, nice and taskset all exec the program in place: the pid is the
+// same). chrt puts the child back in the normal scheduling class: the
+// harness itself runs in SCHED_IDLE (scripts/bench.sh), so that its own
+// work, the switch storm's HTTP client above all, never delays dnsperf on
+// the CPU they share.
 func pinned(cpu int, argv ...string) []string {
-	return append([]string{"nice", "-n", strconv.Itoa(niceness), "taskset", "-c", strconv.Itoa(cpu)}, argv...)
+	return append([]string{"chrt", "--other", "0", "nice", "-n", strconv.Itoa(niceness), "taskset", "-c", strconv.Itoa(cpu)}, argv...)
 }
 
 // startProc starts argv pinned to cpu, with output to logPath.

@@ -82,7 +82,6 @@ func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningN
 	}
 	rn.node = node
 	dcfg.ShouldNotify = node.IsLeader
-	dcfg.UDPReaders = reserveReaderProcs(dcfg.UDPReaders)
 	srv := dnsserver.New(dcfg, node)
 	dnsSrv.Store(srv)
 	if err := srv.Start(); err != nil {
