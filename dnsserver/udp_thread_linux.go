@@ -27,10 +27,10 @@ import (
 // Each reader also keeps a Go processor (a P) of its own while queries
 // come in: it waits in epoll_wait through RawSyscall6, which the runtime
 // does not see as a blocking call, so the processor is never handed to
-// other goroutines and is there the moment a packet wakes the thread. (Through Syscall6,
-// the runtime's monitor took it away whenever the control plane had work,
-// spun every 20 µs while doing so, and a woken reader now and then queued
-// for a processor behind that work.) Start adds one processor per reader
+// other goroutines and is there the moment a packet wakes the thread.
+// (Through Syscall6, the runtime's monitor took it away whenever the
+// control plane had work, spun every 20 µs while doing so, and a woken
+// reader now and then queued for a processor behind that work.) Start adds one processor per reader
 // to GOMAXPROCS, so the rest of the program keeps what it had; Shutdown
 // takes them back. When the runtime needs every processor to stop (garbage
 // collection) or preempts the reader, its signal interrupts epoll_wait
@@ -90,7 +90,9 @@ func (s *Server) startUDP(pc net.PacketConn, readers int) {
 	}
 }
 
-// takeOver duplicates pc's socket, makes the stop eventfd and closes pc.
+// takeOver duplicates pc's socket, makes the stop eventfd and closes pc
+// (should that fail, the readers still work on the duplicate; the runtime's
+// poller only keeps watching the socket for nothing).
 func (u *udpSocket) takeOver(pc net.PacketConn) error {
 	uc, ok := pc.(*net.UDPConn)
 	if !ok {
@@ -116,7 +118,8 @@ func (u *udpSocket) takeOver(pc net.PacketConn) error {
 		u.fd = -1
 		return err
 	}
-	return uc.Close()
+	_ = uc.Close()
+	return nil
 }
 
 // stopUDP tells the reader threads to leave (Shutdown, under s.mu).
