@@ -14,8 +14,12 @@
 //	config.go   Config, defaults and validation
 //	server.go   Server: Start, Addr, Shutdown, StateChanged
 //	listen.go   binding UDP and TCP on the same port
-//	udp.go      the UDP read loop (one net.PacketConn)
-//	fast*.go    the UDP fast path: the handler's own earlier replies, reused
+//	udp.go      the portable UDP read loop (one net.PacketConn)
+//	udp_thread_linux.go  Linux: UDP readers as OS threads of their own, each
+//	            waiting in its own epoll set and keeping a Go processor
+//	udp_sched_linux.go   their time slice and priority
+//	fast*.go    the UDP fast path: the handler's own earlier replies, reused;
+//	            recvmmsg/sendmmsg batches (fast_batch_linux.go)
 //	tcp.go      the TCP accept loop and RFC 7766 connection handling
 //	handler.go  one packet in, reply out: header checks, EDNS, TSIG, RRL, packing
 //	resolve.go  Resolve: the pure answer for one query from one State
