@@ -10,6 +10,13 @@ import (
 // fail to parse.
 const maxUDPRequest = 4096
 
+// startPollerReaders runs readers goroutines of the portable loop on pc.
+func (s *Server) startPollerReaders(pc net.PacketConn, readers int) {
+	for range readers {
+		s.wg.Go(func() { s.serveUDP(pc) })
+	}
+}
+
 // serveUDP answers queries arriving on pc until it is closed, one
 // datagram per read. Several of these run on the same socket, each with
 // its own buffer and fast-path cache. On Linux the readers are threads of

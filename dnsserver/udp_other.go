@@ -9,13 +9,8 @@ type udpSocket struct{}
 
 func (*udpSocket) init() {}
 
-// startUDP runs readers goroutines on pc: the plain loop of udp.go.
-func (s *Server) startUDP(pc net.PacketConn, readers int) {
-	tuneUDP(pc)
-	for range readers {
-		s.wg.Go(func() { s.serveUDP(pc) })
-	}
-}
+// startUDP runs the portable loop of udp.go.
+func (s *Server) startUDP(pc net.PacketConn, readers int) { s.startPollerReaders(pc, readers) }
 
 // stopUDP and closeUDP have nothing to do: closing pc ends the readers.
 func (s *Server) stopUDP()  {}

@@ -2,11 +2,7 @@
 
 package dnsserver
 
-import (
-	"unsafe"
-
-	"golang.org/x/sys/unix"
-)
+import "golang.org/x/sys/unix"
 
 // readerSlice is the scheduler time slice asked for the UDP reader
 // threads: the shortest Linux allows. Since Linux 6.12 the fair scheduler
@@ -16,23 +12,6 @@ import (
 // thread's slice to end. A reader runs for microseconds per batch, so a
 // short slice costs it nothing. Older kernels ignore the request.
 const readerSlice = 100_000 // ns
-
-// schedOther is the SCHED_OTHER policy, the fair scheduler.
-const schedOther = 0
-
-// schedAttr is the kernel's struct sched_attr.
-type schedAttr struct {
-	size     uint32
-	policy   uint32
-	flags    uint64
-	nice     int32
-	priority uint32
-	runtime  uint64 // for SCHED_OTHER: the slice, in ns (Linux 6.12+)
-	deadline uint64
-	period   uint64
-	utilMin  uint32
-	utilMax  uint32
-}
 
 // readerBoost is how many nice levels the reader threads ask to run above
 // the rest of the process. The short slice lets a woken reader preempt a
@@ -61,22 +40,18 @@ func prioritizeReader() (boosted bool, err error) {
 }
 
 // setSched sets the calling thread's nice value and readerSlice, in the
-// normal (fair) policy.
+// normal (fair) policy. For SCHED_NORMAL the kernel reads Runtime as the
+// thread's slice (Linux 6.12+).
 func setSched(nice int) error {
-	a := schedAttr{policy: schedOther, nice: int32(nice), runtime: readerSlice}
-	a.size = uint32(unsafe.Sizeof(a))
-	if _, _, e := unix.Syscall(unix.SYS_SCHED_SETATTR, 0, uintptr(unsafe.Pointer(&a)), 0); e != 0 {
-		return e
-	}
-	return nil
+	return unix.SchedSetAttr(0, &unix.SchedAttr{Policy: unix.SCHED_NORMAL, Nice: int32(nice), Runtime: readerSlice}, 0)
 }
 
 // threadSched returns the slice and nice value of thread tid (for tests
 // and diagnostics).
 func threadSched(tid int) (slice uint64, nice int, err error) {
-	var a schedAttr
-	if _, _, e := unix.Syscall6(unix.SYS_SCHED_GETATTR, uintptr(tid), uintptr(unsafe.Pointer(&a)), unsafe.Sizeof(a), 0, 0, 0); e != 0 {
-		return 0, 0, e
+	a, err := unix.SchedGetAttr(tid, 0)
+	if err != nil {
+		return 0, 0, err
 	}
-	return a.runtime, int(a.nice), nil
+	return a.Runtime, int(a.Nice), nil
 }

@@ -71,12 +71,9 @@ func (u *udpSocket) readerThreads() []int {
 // startUDP starts readers reader threads on pc's socket, or goroutines
 // on pc itself (udp.go) when the socket cannot be taken over.
 func (s *Server) startUDP(pc net.PacketConn, readers int) {
-	tuneUDP(pc)
 	if err := s.udp.takeOver(pc); err != nil {
 		s.log.Warn("udp readers run in the Go poller", "err", err)
-		for range readers {
-			s.wg.Go(func() { s.serveUDP(pc) })
-		}
+		s.startPollerReaders(pc, readers)
 		return
 	}
 	s.udp.procs = readers
