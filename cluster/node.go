@@ -79,7 +79,7 @@ func Open(cfg Config) (*Node, error) {
 	if err != nil {
 		return fail(fmt.Errorf("cluster: inspect state: %w", err))
 	}
-	r, err := raft.NewRaft(rc, n.fsm, st.logs, st.stable, st.snaps, st.trans)
+	r, err := raft.NewRaft(rc, n.fsm, st.logs, st.stable, st.snaps, wrapTransport(st.trans))
 	if err != nil {
 		return fail(fmt.Errorf("cluster: start raft: %w", err))
 	}
