@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bgdns/bgdns/control"
+	"github.com/bgdns/bgdns/pki"
 	"github.com/hashicorp/raft"
 )
 
@@ -46,6 +47,13 @@ type Config struct {
 	// APIToken, when set, is sent as a bearer token on requests to the
 	// other members' APIs (their /v1/cluster/self).
 	APIToken string
+	// TLS, when set, makes the Raft transport mutual TLS: peers must present
+	// a certificate of the cluster CA for pki.ServerName, and this node
+	// dials them the same way. Nil is plaintext (loopback or --insecure).
+	TLS *pki.Bundle
+	// MaxRaftConns bounds the Raft listener's connections (default
+	// DefaultMaxRaftConns; half of it per source address).
+	MaxRaftConns int
 	// Bootstrap creates a new single-voter cluster when there is no
 	// existing Raft state. It is ignored when there is.
 	Bootstrap bool
