@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bgdns/bgdns/control"
+	"github.com/bgdns/bgdns/peer"
 	"github.com/hashicorp/raft"
 )
 
@@ -36,7 +37,7 @@ type testCluster struct {
 
 func (tn *tnode) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	n := tn.cur.Load()
-	if n != nil && r.Method == http.MethodPost && r.URL.Path == JoinPath {
+	if n != nil && r.Method == http.MethodPost && r.URL.Path == peer.JoinPath {
 		var req control.JoinRequest
 		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
@@ -48,7 +49,7 @@ func (tn *tnode) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	if n == nil || r.URL.Path != SelfPath {
+	if n == nil || r.URL.Path != peer.SelfPath {
 		http.Error(w, "not here", http.StatusServiceUnavailable)
 		return
 	}

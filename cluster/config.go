@@ -1,6 +1,8 @@
 package cluster
 
 import (
+	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -8,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bgdns/bgdns/control"
+	"github.com/bgdns/bgdns/peer"
 	"github.com/bgdns/bgdns/pki"
 	"github.com/hashicorp/raft"
 )
@@ -33,6 +36,14 @@ const (
 	snapshotsRetained         = 2
 )
 
+// Peers is what a node asks of other members' APIs; peer.Client
+// implements it.
+type Peers interface {
+	Self(ctx context.Context, base string) (control.NodeStatus, error)
+	Join(ctx context.Context, base string, req control.JoinRequest) error
+	Checkpoint(ctx context.Context, base string, index uint64) (peer.Checkpoint, error)
+}
+
 // Config describes one node.
 type Config struct {
 	NodeID  string
@@ -45,8 +56,12 @@ type Config struct {
 	// DNSAddr is informational, shown in status.
 	DNSAddr string
 	// APIToken, when set, is sent as a bearer token on requests to the
-	// other members' APIs (their /v1/cluster/self).
+	// other members' APIs by the default Peers.
 	APIToken string
+	// Peers makes this node's calls to other members' APIs (their status,
+	// divergence checkpoints, a join). Default: a peer.Client with the TLS
+	// member certificate (when TLS is set) and APIToken.
+	Peers Peers
 	// TLS, when set, makes the Raft transport mutual TLS: peers must present
 	// a certificate of the cluster CA for pki.ServerName, and this node
 	// dials them the same way. Nil is plaintext (loopback or --insecure).
@@ -120,6 +135,13 @@ func (c *Config) setDefaults() error {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.Peers == nil {
+		var tc *tls.Config
+		if c.TLS != nil {
+			tc = c.TLS.PeerClient()
+		}
+		c.Peers = peer.New(tc, c.APIToken)
 	}
 	def := func(v *time.Duration, d time.Duration) {
 		if *v <= 0 {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,7 +21,7 @@ type Node struct {
 	raft   *raft.Raft
 	fsm    *fsm
 	stores *stores
-	client *http.Client // for peers' /v1/cluster/self
+	peers  Peers
 
 	// bootTarget is the last command index in the log at boot: the node
 	// serves only once it has applied at least that much again.
@@ -60,7 +59,7 @@ func Open(cfg Config) (*Node, error) {
 		log:    cfg.Logger,
 		fsm:    newFSM(cfg.OnChange, cfg.Logger),
 		stores: st,
-		client: &http.Client{Timeout: peerTimeout},
+		peers:  cfg.Peers,
 		stop:   make(chan struct{}),
 	}
 	n.setNotReady("starting")

@@ -191,7 +191,7 @@ func (n *Node) refreshSelf(now time.Time) {
 			case <-ctx.Done():
 			}
 		}()
-		if err := JoinClusterAuth(ctx, leaderHTTP, n.cfg.APIToken, req); err != nil {
+		if err := n.peers.Join(ctx, leaderHTTP, req); err != nil {
 			n.log.Warn("could not update this node's addresses on the leader", "err", err)
 			return
 		}

@@ -2,13 +2,12 @@ package cluster
 
 import (
 	"crypto/tls"
-	"errors"
 	"log/slog"
 	"net"
-	"net/netip"
 	"sync"
 	"time"
 
+	"github.com/bgdns/bgdns/netlimit"
 	"github.com/hashicorp/raft"
 )
 
@@ -16,7 +15,6 @@ import (
 const (
 	DefaultMaxRaftConns = 64
 	handshakeTimeout    = 5 * time.Second
-	refusalLogInterval  = time.Minute
 )
 
 // streamLayer is the Raft transport's network: a TCP listener that bounds
@@ -30,14 +28,7 @@ type streamLayer struct {
 	advertise net.Addr
 	server    *tls.Config // nil: plaintext
 	client    *tls.Config
-	log       *slog.Logger
-
-	maxConns, maxPerSource int
-
-	mu        sync.Mutex
-	open      int
-	perSource map[netip.Addr]int
-	lastLog   map[netip.Addr]time.Time
+	lim       *netlimit.Limiter
 
 	accepted chan net.Conn
 	closed   chan struct{}
@@ -46,16 +37,15 @@ type streamLayer struct {
 
 var _ raft.StreamLayer = (*streamLayer)(nil)
 
-// newStreamLayer listens on addr. server and client are both nil
+// newStreamLayer serves raft on ln. server and client are both nil
 // (plaintext) or both set.
 func newStreamLayer(ln net.Listener, advertise net.Addr, server, client *tls.Config, maxConns int, log *slog.Logger) *streamLayer {
 	if maxConns <= 0 {
 		maxConns = DefaultMaxRaftConns
 	}
 	s := &streamLayer{
-		ln: ln, advertise: advertise, server: server, client: client, log: log,
-		maxConns: maxConns, maxPerSource: max(maxConns/2, 1),
-		perSource: map[netip.Addr]int{}, lastLog: map[netip.Addr]time.Time{},
+		ln: ln, advertise: advertise, server: server, client: client,
+		lim:      netlimit.New(maxConns, maxConns/2, "raft", log),
 		accepted: make(chan net.Conn), closed: make(chan struct{}),
 	}
 	go s.acceptLoop()
@@ -63,78 +53,25 @@ func newStreamLayer(ln net.Listener, advertise net.Addr, server, client *tls.Con
 }
 
 func (s *streamLayer) acceptLoop() {
+	ln := netlimit.Wrap(s.ln, s.lim)
 	for {
-		c, err := s.ln.Accept()
+		c, err := ln.Accept()
 		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				time.Sleep(5 * time.Millisecond)
-				continue
-			}
 			s.Close()
 			return
 		}
-		src := sourceOf(c.RemoteAddr())
-		if !s.admit(src) {
-			c.Close()
-			continue
-		}
-		go s.prepare(c, src)
+		go s.prepare(c)
 	}
-}
-
-// admit counts a new connection from src, or refuses it when a bound is
-// reached.
-func (s *streamLayer) admit(src netip.Addr) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.open >= s.maxConns || s.perSource[src] >= s.maxPerSource {
-		s.refusedLocked(src, "connection limit reached", nil)
-		return false
-	}
-	s.open++
-	s.perSource[src]++
-	return true
-}
-
-func (s *streamLayer) release(src netip.Addr) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.open--
-	if s.perSource[src]--; s.perSource[src] <= 0 {
-		delete(s.perSource, src)
-	}
-}
-
-// refusedLocked logs a refused connection, at most once per source per
-// refusalLogInterval.
-func (s *streamLayer) refusedLocked(src netip.Addr, why string, err error) {
-	now := time.Now()
-	if last, ok := s.lastLog[src]; ok && now.Sub(last) < refusalLogInterval {
-		return
-	}
-	if len(s.lastLog) > 4096 {
-		clear(s.lastLog)
-	}
-	s.lastLog[src] = now
-	args := []any{"source", src.String(), "reason", why}
-	if err != nil {
-		args = append(args, "err", err)
-	}
-	s.log.Warn("raft connection refused", args...)
 }
 
 // prepare completes the TLS handshake (bounded in time) and hands the
 // connection to Accept.
-func (s *streamLayer) prepare(c net.Conn, src netip.Addr) {
-	conn := net.Conn(&countedConn{Conn: c, release: func() { s.release(src) }})
+func (s *streamLayer) prepare(conn net.Conn) {
 	if s.server != nil {
 		tc := tls.Server(conn, s.server)
 		_ = tc.SetDeadline(time.Now().Add(handshakeTimeout))
 		if err := tc.Handshake(); err != nil {
-			s.mu.Lock()
-			s.refusedLocked(src, "TLS handshake failed", err)
-			s.mu.Unlock()
+			s.lim.Refused(netlimit.Source(conn.RemoteAddr()), "TLS handshake failed", err)
 			tc.Close()
 			return
 		}
@@ -183,26 +120,4 @@ func (s *streamLayer) Dial(addr raft.ServerAddress, timeout time.Duration) (net.
 		return d.Dial("tcp", string(addr))
 	}
 	return tls.DialWithDialer(d, "tcp", string(addr), s.client)
-}
-
-// countedConn releases its slot once, when closed.
-type countedConn struct {
-	net.Conn
-	once    sync.Once
-	release func()
-}
-
-func (c *countedConn) Close() error {
-	err := c.Conn.Close()
-	c.once.Do(c.release)
-	return err
-}
-
-func sourceOf(a net.Addr) netip.Addr {
-	if ta, ok := a.(*net.TCPAddr); ok {
-		if ip, ok := netip.AddrFromSlice(ta.IP); ok {
-			return ip.Unmap()
-		}
-	}
-	return netip.Addr{}
 }
