@@ -6,15 +6,20 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/bgdns/bgdns/control"
+	"github.com/bgdns/bgdns/peer"
 )
 
 // clusterTimeout bounds a status read or a membership change.
 const clusterTimeout = 10 * time.Second
+
+// clusterPrefix is where clusterResource is mounted.
+const clusterPrefix = "/v1/cluster"
 
 // clusterResource serves /v1/cluster.
 type clusterResource struct{ h *handler }
@@ -22,8 +27,9 @@ type clusterResource struct{ h *handler }
 func (rs clusterResource) Routes() chi.Router {
 	r := chi.NewRouter()
 	r.Get("/", rs.status)
-	r.Get("/self", rs.self)
-	r.Post("/join", rs.join)
+	r.Get(strings.TrimPrefix(peer.SelfPath, clusterPrefix), rs.self)
+	r.Get(strings.TrimPrefix(peer.CheckpointPath, clusterPrefix), rs.checkpoint)
+	r.Post(strings.TrimPrefix(peer.JoinPath, clusterPrefix), rs.join)
 	r.Delete("/members/{id}", rs.remove)
 	return r
 }
@@ -36,6 +42,17 @@ func (rs clusterResource) status(w http.ResponseWriter, r *http.Request) {
 
 func (rs clusterResource) self(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, rs.h.b.Self())
+}
+
+// checkpoint answers another member's divergence check: this node's hash
+// of its applied log at ?index= and at its last applied entry.
+func (rs clusterResource) checkpoint(w http.ResponseWriter, r *http.Request) {
+	idx, err := strconv.ParseUint(r.URL.Query().Get("index"), 10, 64)
+	if err != nil {
+		rs.h.writeError(w, r, badRequest("index must be a log index"))
+		return
+	}
+	writeJSON(w, http.StatusOK, rs.h.b.Checkpoint(idx))
 }
 
 func (rs clusterResource) join(w http.ResponseWriter, r *http.Request) {

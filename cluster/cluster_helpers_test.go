@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -49,12 +50,24 @@ func (tn *tnode) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	if n == nil || r.URL.Path != peer.SelfPath {
+	if n == nil {
 		http.Error(w, "not here", http.StatusServiceUnavailable)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(n.Self())
+	switch r.URL.Path {
+	case peer.SelfPath:
+		_ = json.NewEncoder(w).Encode(n.Self())
+	case peer.CheckpointPath:
+		idx, err := strconv.ParseUint(r.URL.Query().Get("index"), 10, 64)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		_ = json.NewEncoder(w).Encode(n.Checkpoint(idx))
+	default:
+		http.Error(w, "not here", http.StatusNotFound)
+	}
 }
 
 // newTNode makes a node's in-memory log, transport and API server, and a

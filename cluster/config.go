@@ -76,6 +76,10 @@ type Config struct {
 	// from a leader (default 2s).
 	MaxStale time.Duration
 
+	// DivergenceCheck is how often the node compares the hash of its
+	// applied log with the other voters' (default DefaultDivergenceCheck).
+	DivergenceCheck time.Duration
+
 	SnapshotThreshold uint64
 	TrailingLogs      uint64
 	SnapshotInterval  time.Duration
@@ -152,6 +156,7 @@ func (c *Config) setDefaults() error {
 	def(&c.ElectionTimeout, DefaultElectionTimeout)
 	def(&c.LeaderLeaseTimeout, DefaultLeaderLeaseTimeout)
 	def(&c.CommitTimeout, DefaultCommitTimeout)
+	def(&c.DivergenceCheck, DefaultDivergenceCheck)
 	return nil
 }
 

@@ -31,6 +31,7 @@ type Node struct {
 	caughtUp          atomic.Bool
 	leaving           atomic.Bool
 	notReady          atomic.Pointer[string]
+	diverged          atomic.Pointer[string] // set once when the log is found to differ
 	lastLeaderContact atomic.Int64 // unix nanoseconds
 	registering       atomic.Bool
 	selfRemoved       atomic.Bool // Remove was asked to remove this node
@@ -95,8 +96,9 @@ func Open(cfg Config) (*Node, error) {
 	}
 	n.log.Info("raft started", "raft_addr", st.trans.LocalAddr(), "existing_state", hasState,
 		"boot_index", n.bootTarget, "applied", n.fsm.applied.Load())
-	n.wg.Add(1)
+	n.wg.Add(2)
 	go n.watch()
+	go n.checkDivergence()
 	return n, nil
 }
 

@@ -15,13 +15,18 @@ func (c *Client) Self(ctx context.Context, base string) (control.NodeStatus, err
 	return st, err
 }
 
-// Checkpoint is a node's running hash of its applied log at one index.
+// Checkpoint is a node's running hash of its applied log at one index,
+// and at the last index it applied.
 type Checkpoint struct {
 	Index uint64 `json:"index"`
-	Hash  string `json:"hash"`
+	Hash  string `json:"hash,omitempty"`
 	// Known is false when the node no longer (or not yet) holds a hash for
-	// that index.
+	// Index.
 	Known bool `json:"known"`
+	// HeadIndex and HeadHash are the node's latest checkpoint (HeadHash is
+	// empty when its chain is unknown, after an old-format snapshot).
+	HeadIndex uint64 `json:"head_index"`
+	HeadHash  string `json:"head_hash,omitempty"`
 }
 
 // Checkpoint asks a member for its hash at index.
