@@ -32,7 +32,7 @@ type Node struct {
 	leaving           atomic.Bool
 	notReady          atomic.Pointer[string]
 	diverged          atomic.Pointer[string] // set once when the log is found to differ
-	lastLeaderContact atomic.Int64 // unix nanoseconds
+	lastLeaderContact atomic.Int64           // unix nanoseconds
 	registering       atomic.Bool
 	selfRemoved       atomic.Bool // Remove was asked to remove this node
 	lastRefresh       atomic.Int64

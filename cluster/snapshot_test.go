@@ -3,9 +3,9 @@ package cluster
 import (
 	"bytes"
 	"errors"
+	"flag"
 	"fmt"
 	"math/rand/v2"
-	"flag"
 	"os"
 	"path/filepath"
 	"testing"
