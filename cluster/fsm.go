@@ -1,6 +1,8 @@
 package cluster
 
 import (
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync/atomic"
@@ -19,6 +21,12 @@ type fsm struct {
 	chain    *chain        // running hash of the applied entries
 	onChange func(*control.State)
 	log      *slog.Logger
+	// source names where the log lives, for messages about a bad entry.
+	source string
+	// broken is set when an entry could not be applied (checksum, newer
+	// version): the state is no longer the cluster's, and the node stops
+	// serving.
+	broken atomic.Pointer[string]
 }
 
 var _ raft.FSM = (*fsm)(nil)
@@ -40,13 +48,17 @@ func (f *fsm) Apply(l *raft.Log) interface{} {
 	}
 	defer f.applied.Store(l.Index)
 	f.chain.add(l)
-	if len(l.Data) == 0 {
-		return errEmptyEntry
+	tag, body, err := unframe(l.Data)
+	if err != nil {
+		if errors.Is(err, errCorrupt) || errors.Is(err, errNewerEntry) {
+			f.fail(l.Index, err)
+		}
+		return err
 	}
-	switch l.Data[0] {
+	switch tag {
 	case entryCommand:
 		cur := f.state.Load()
-		cmd, err := control.DecodeCommand(l.Data[1:])
+		cmd, err := control.DecodeCommand(body)
 		if err != nil {
 			return control.Result{Index: l.Index, Err: control.BadRequest("%v", err)}
 		}
@@ -59,7 +71,7 @@ func (f *fsm) Apply(l *raft.Log) interface{} {
 		}
 		return res
 	case entryMember:
-		op, err := decodeMemberOp(l.Data[1:])
+		op, err := decodeMemberOp(body)
 		if err != nil {
 			f.log.Error("skipping malformed member entry", "index", l.Index, "err", err)
 			return err
@@ -68,8 +80,17 @@ func (f *fsm) Apply(l *raft.Log) interface{} {
 		f.members.Store(&m)
 		return nil
 	default:
-		f.log.Error("skipping log entry of unknown kind", "index", l.Index, "tag", l.Data[0])
+		f.log.Error("skipping log entry of unknown kind", "index", l.Index, "tag", tag)
 		return errUnknownEntry
+	}
+}
+
+// fail records that the entry at index cannot be applied; the first
+// failure is kept.
+func (f *fsm) fail(index uint64, err error) {
+	why := fmt.Sprintf("log entry %d in %s cannot be applied: %v", index, f.source, err)
+	if f.broken.CompareAndSwap(nil, &why) {
+		f.log.Error("refusing to serve: a log entry cannot be applied", "index", index, "source", f.source, "err", err)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,6 +27,10 @@ type Node struct {
 	// bootTarget is the last command index in the log at boot: the node
 	// serves only once it has applied at least that much again.
 	bootTarget uint64
+	// served is the highest index this node served before it stopped; it
+	// serves again only once it has applied that much.
+	served    uint64
+	watermark *watermark
 
 	serving           atomic.Bool
 	caughtUp          atomic.Bool
@@ -63,10 +68,21 @@ func Open(cfg Config) (*Node, error) {
 		peers:  cfg.Peers,
 		stop:   make(chan struct{}),
 	}
+	n.fsm.source = "the log"
+	if cfg.LogStore == nil {
+		n.fsm.source = filepath.Join(cfg.DataDir, boltFile)
+	}
 	n.setNotReady("starting")
 	fail := func(err error) (*Node, error) {
 		st.close()
 		return nil, err
+	}
+	n.watermark = newWatermark(cfg.DataDir)
+	if n.served, err = n.watermark.load(); err != nil {
+		return fail(err)
+	}
+	if err := checkLog(st.logs, n.fsm.source); err != nil {
+		return fail(err)
 	}
 	last, err := st.logs.LastIndex()
 	if err != nil {
@@ -79,7 +95,9 @@ func Open(cfg Config) (*Node, error) {
 	if err != nil {
 		return fail(fmt.Errorf("cluster: inspect state: %w", err))
 	}
-	r, err := raft.NewRaft(rc, n.fsm, st.logs, st.stable, st.snaps, wrapTransport(st.trans))
+	r, err := guarded(n.fsm.source, func() (*raft.Raft, error) {
+		return raft.NewRaft(rc, n.fsm, st.logs, st.stable, st.snaps, wrapTransport(st.trans))
+	})
 	if err != nil {
 		return fail(fmt.Errorf("cluster: start raft: %w", err))
 	}
@@ -95,7 +113,7 @@ func Open(cfg Config) (*Node, error) {
 		n.log.Info("bootstrapped a new cluster", "raft_addr", st.trans.LocalAddr())
 	}
 	n.log.Info("raft started", "raft_addr", st.trans.LocalAddr(), "existing_state", hasState,
-		"boot_index", n.bootTarget, "applied", n.fsm.applied.Load())
+		"boot_index", n.bootTarget, "served_before", n.served, "applied", n.fsm.applied.Load())
 	n.wg.Add(2)
 	go n.watch()
 	go n.checkDivergence()
@@ -188,6 +206,11 @@ func (n *Node) Shutdown(ctx context.Context) error {
 		}
 		if err := n.raft.Shutdown().Error(); err != nil {
 			errs = append(errs, fmt.Errorf("cluster: raft shutdown: %w", err))
+		}
+		if n.caughtUp.Load() {
+			if err := n.watermark.record(n.Applied(), time.Now(), true); err != nil {
+				n.log.Warn("could not record the served index", "err", err)
+			}
 		}
 		if err := n.stores.close(); err != nil {
 			errs = append(errs, fmt.Errorf("cluster: close stores: %w", err))

@@ -67,6 +67,9 @@ func (n *Node) evaluate(now time.Time) (bool, string) {
 	if p := n.diverged.Load(); p != nil {
 		return false, *p
 	}
+	if p := n.fsm.broken.Load(); p != nil {
+		return false, *p
+	}
 	leading := n.raft.State() == raft.Leader
 	_, leaderID := n.raft.LeaderWithID()
 	switch {
@@ -98,8 +101,14 @@ func (n *Node) evaluate(now time.Time) (bool, string) {
 		if applied := n.Applied(); applied < target || n.raft.CommitIndex() == 0 {
 			return false, fmt.Sprintf("catching up: applied %d of %d", applied, target)
 		}
+		if applied := n.Applied(); applied < n.served {
+			return false, fmt.Sprintf("catching up: applied %d, but served %d before it stopped (its log ends earlier: waiting for the leader)", applied, n.served)
+		}
 		n.caughtUp.Store(true)
 		n.log.Info("caught up", "applied", n.Applied(), "boot_index", n.bootTarget)
+	}
+	if err := n.watermark.record(n.Applied(), now, false); err != nil {
+		n.log.Warn("could not record the served index", "err", err)
 	}
 	return true, ""
 }

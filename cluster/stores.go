@@ -42,10 +42,16 @@ func openStores(cfg *Config, hl hclog.Logger) (*stores, error) {
 		}
 	}
 	if s.logs == nil {
-		bolt, err := raftboltdb.New(raftboltdb.Options{
-			Path:        filepath.Join(cfg.DataDir, boltFile),
-			BoltOptions: &bbolt.Options{Timeout: boltLockTimeout}, // another process holding it: fail, not hang
-			NoSync:      false,                                    // fsync every append
+		if err := checkBoltFile(filepath.Join(cfg.DataDir, boltFile)); err != nil {
+			return nil, err
+		}
+		path := filepath.Join(cfg.DataDir, boltFile)
+		bolt, err := guarded(path, func() (*raftboltdb.BoltStore, error) {
+			return raftboltdb.New(raftboltdb.Options{
+				Path:        path,
+				BoltOptions: &bbolt.Options{Timeout: boltLockTimeout}, // another process holding it: fail, not hang
+				NoSync:      false,                                    // fsync every append
+			})
 		})
 		if err != nil {
 			return nil, fmt.Errorf("cluster: open bolt store: %w", err)
