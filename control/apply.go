@@ -35,8 +35,19 @@ func (s *State) Apply(cmd Command, index uint64) (*State, Result) {
 		res, err = ns.applyHealth(cmd)
 	case OpFreeze, OpUnfreeze:
 		res, err = ns.applyFreeze(cmd)
+	case OpACLBootstrap:
+		res, err = ns.applyACLBootstrap(cmd)
+	case OpTokenCreate:
+		res, err = ns.applyTokenCreate(cmd)
+	case OpTokenRevoke:
+		res, err = ns.applyTokenRevoke(cmd)
+	case OpMemberJoin, OpMemberRemove:
+		res, err = ns.applyMember(cmd)
 	default:
 		err = BadRequest("unknown operation %q", cmd.Op)
+	}
+	if err == nil {
+		err = ns.checkSize(s)
 	}
 	if err != nil {
 		return s, Result{Index: index, Err: err}
