@@ -40,14 +40,14 @@ const (
 // Command is one change to the State, as it travels through the Raft log.
 // Time, Actor and RequestID are stamped by the proposer (never by Apply).
 type Command struct {
-	Op        Op        `json:"op"`
-	Name      string    `json:"name"` // zone or service, canonical
-	Time      time.Time `json:"time"`
-	Actor     string    `json:"actor,omitempty"`
+	Op    Op        `json:"op"`
+	Name  string    `json:"name"` // zone or service, canonical
+	Time  time.Time `json:"time"`
+	Actor string    `json:"actor,omitempty"`
 	// OnBehalfOf is the actor a client named when Actor is its token's name.
 	OnBehalfOf string `json:"on_behalf_of,omitempty"`
-	RequestID string    `json:"request_id,omitempty"`
-	Reason    string    `json:"reason,omitempty"`
+	RequestID  string `json:"request_id,omitempty"`
+	Reason     string `json:"reason,omitempty"`
 	// ExpectRevision, when non-zero, must equal the current revision of the
 	// service (or zone), checked inside Apply.
 	ExpectRevision uint64 `json:"expect_revision,omitempty"`
