@@ -59,11 +59,14 @@ type Zone struct {
 // ServiceList is GET /v1/services.
 type ServiceList struct {
 	Services []*Service `json:"services"`
+	// NextCursor, when set, is the ?cursor= of the next page.
+	NextCursor string `json:"next_cursor,omitempty"`
 }
 
 // ZoneList is GET /v1/zones.
 type ZoneList struct {
-	Zones []*Zone `json:"zones"`
+	Zones      []*Zone `json:"zones"`
+	NextCursor string  `json:"next_cursor,omitempty"`
 }
 
 // History is GET /v1/services/{fqdn}/history: audit records, newest first.
@@ -110,6 +113,10 @@ type Cluster struct {
 type MembershipChange struct {
 	Joined  *control.JoinRequest `json:"joined,omitempty"`
 	Removed string               `json:"removed,omitempty"`
+	// AuditIndex is the index of the change's audit record (0 when it
+	// could not be recorded).
+	AuditIndex uint64 `json:"audit_index,omitempty"`
+	RequestID  string `json:"request_id,omitempty"`
 }
 
 // Health is /healthz and /readyz.

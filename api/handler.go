@@ -39,6 +39,8 @@ func NewHandler(b Backend, opts Options) http.Handler {
 		r.Mount("/zones", zonesResource{h}.Routes())
 		r.Mount("/services", servicesResource{h}.Routes())
 		r.Mount("/cluster", clusterResource{h}.Routes())
+		r.Mount("/acl", aclResource{h}.Routes())
+		r.With(h.need(control.RoleRead, "")).Get("/audit", h.audit)
 	})
 	return r
 }

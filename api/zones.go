@@ -14,22 +14,30 @@ type zonesResource struct{ h *handler }
 
 func (rs zonesResource) Routes() chi.Router {
 	r := chi.NewRouter()
-	r.Get("/", rs.list)
+	read := rs.h.need(control.RoleRead, "")
+	operate := rs.h.need(control.RoleOperator, "zone")
+	r.With(read).Get("/", rs.list)
 	r.Route("/{zone}", func(r chi.Router) {
-		r.Get("/", rs.get)
-		r.Put("/", rs.put)
-		r.Delete("/", rs.delete)
-		r.Post("/freeze", rs.h.freezeHandler(control.OpFreeze, "zone"))
-		r.Post("/unfreeze", rs.h.freezeHandler(control.OpUnfreeze, "zone"))
+		r.With(read).Get("/", rs.get)
+		r.With(operate).Put("/", rs.put)
+		r.With(operate).Delete("/", rs.delete)
+		r.With(operate).Post("/freeze", rs.h.freezeHandler(control.OpFreeze, "zone"))
+		r.With(operate).Post("/unfreeze", rs.h.freezeHandler(control.OpUnfreeze, "zone"))
 	})
 	return r
 }
 
 func (rs zonesResource) list(w http.ResponseWriter, r *http.Request) {
+	pg, err := readPage(r)
+	if err != nil {
+		rs.h.writeError(w, r, err)
+		return
+	}
 	zs := rs.h.b.State().Zones()
-	out := ZoneList{Zones: make([]*Zone, len(zs))}
-	for i, z := range zs {
-		out.Zones[i] = toZone(z)
+	start, end, next := pg.window(len(zs), func(i int) string { return zs[i].Name })
+	out := ZoneList{Zones: make([]*Zone, 0, end-start), NextCursor: next}
+	for _, z := range zs[start:end] {
+		out.Zones = append(out.Zones, toZone(z))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
