@@ -54,6 +54,8 @@ type Zone struct {
 	Glue      map[string][]string `json:"glue,omitempty"`
 	ChangedAt time.Time           `json:"changed_at"`
 	Frozen    bool                `json:"frozen,omitempty"`
+	// AllowLoopback lets the zone's pools hold 127.0.0.0/8 and ::1.
+	AllowLoopback bool `json:"allow_loopback,omitempty"`
 }
 
 // ServiceList is GET /v1/services.
@@ -172,6 +174,8 @@ func toZone(z *control.Zone) *Zone {
 		NS:        make([]string, len(z.NS)),
 		ChangedAt: z.ChangedAt,
 		Frozen:    z.Frozen,
+
+		AllowLoopback: z.AllowLoopback,
 	}
 	for i, n := range z.NS {
 		out.NS[i] = bare(n)

@@ -79,7 +79,7 @@ func zoneSpec(name string, in *ZonePut) (*control.ZoneSpec, error) {
 	if err := matchBodyName(name, in.Name); err != nil {
 		return nil, err
 	}
-	spec := &control.ZoneSpec{NS: in.NS, Frozen: in.Frozen}
+	spec := &control.ZoneSpec{NS: in.NS, Frozen: in.Frozen, AllowLoopback: in.AllowLoopback}
 	if s := in.SOA; s != nil {
 		spec.SOA = control.SOA{MName: s.MName, RName: s.RName, Refresh: s.Refresh,
 			Retry: s.Retry, Expire: s.Expire, Minimum: s.Minimum, TTL: s.TTL}

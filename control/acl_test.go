@@ -161,3 +161,22 @@ func TestSecretNeverStored(t *testing.T) {
 		t.Fatal("hash holds the secret")
 	}
 }
+
+// A retried create (same request id) carries a fresh id and secret from
+// the proposer; it is answered with the first token, not applied.
+func TestTokenCreateRetry(t *testing.T) {
+	c := newChain(t)
+	first := tokenCmd(OpTokenCreate, "id-1", "ci", RoleRead, "s1")
+	first.RequestID = "mk-1"
+	r1 := c.must(first)
+	retry := tokenCmd(OpTokenCreate, "id-2", "ci", RoleRead, "s2")
+	retry.RequestID = "mk-1"
+	r2 := c.apply(retry)
+	if !r2.Duplicate || r2.Token.ID != r1.Token.ID || len(c.s.Tokens()) != 1 {
+		t.Fatalf("retry: %+v", r2)
+	}
+	other := Command{Op: OpTokenRevoke, Name: "id-1", RequestID: "mk-1"}
+	if r := c.apply(other); CodeOf(r.Err) != CodeConflict {
+		t.Fatalf("request id reused for another op: %v", r.Err)
+	}
+}

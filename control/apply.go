@@ -9,7 +9,9 @@ func (s *State) Apply(cmd Command, index uint64) (*State, Result) {
 		return s, Result{Index: index, Err: e}
 	}
 	if seen := s.requests.get(cmd.RequestID); seen != nil {
-		if seen.Op != cmd.Op || seen.Name != cmd.Name {
+		// a retried token create carries a fresh id: the op must match
+		sameName := seen.Name == cmd.Name || cmd.Op == OpTokenCreate || cmd.Op == OpACLBootstrap
+		if seen.Op != cmd.Op || !sameName {
 			return s, Result{Index: index, Err: Conflict(
 				"request_id %q was already used for %s %s", cmd.RequestID, seen.Op, trimDot(seen.Name))}
 		}
