@@ -111,6 +111,9 @@ func printZone(w io.Writer, z *api.Zone) {
 	row(tw, "SERIAL", z.Serial)
 	row(tw, "REVISION", z.Revision)
 	row(tw, "NS", strings.Join(z.NS, ", "))
+	if z.AllowLoopback {
+		row(tw, "LOOPBACK", "allowed in pools")
+	}
 	for _, ns := range z.NS {
 		if g := z.Glue[ns]; len(g) > 0 {
 			row(tw, "GLUE", ns+" "+strings.Join(g, ","))
