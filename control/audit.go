@@ -48,19 +48,34 @@ func (c *Command) normalizeMember() *Error {
 	return nil
 }
 
-// applyMember records a join or removal that Raft has already made.
+// applyMember records a join or removal that Raft has already made. A
+// join of a node already recorded at the same address (a node that joins
+// again at every start) and the removal of a node never recorded as a
+// member still record, but only once: the next identical one is a no-op.
 func (s *State) applyMember(cmd Command) (Result, *Error) {
-	to := ""
+	addr := ""
 	if m := cmd.Member; m != nil {
-		to = m.RaftAddr
+		addr = m.RaftAddr
 		if m.NonVoter {
-			to += " (non-voter)"
+			addr += " (non-voter)"
 		}
 	}
-	if cmd.Op == OpMemberJoin {
-		s.audited(cmd, cmd.Name, "", to)
-	} else {
-		s.audited(cmd, cmd.Name, to, "")
+	had, known := s.members[cmd.Name]
+	members := make(map[string]string, len(s.members)+1)
+	for k, v := range s.members {
+		members[k] = v
 	}
+	if cmd.Op == OpMemberJoin {
+		if known && had == addr {
+			return Result{}, nil
+		}
+		members[cmd.Name] = addr
+		s.members = members
+		s.audited(cmd, cmd.Name, had, addr)
+		return Result{}, nil
+	}
+	delete(members, cmd.Name)
+	s.members = members
+	s.audited(cmd, cmd.Name, had, "")
 	return Result{}, nil
 }

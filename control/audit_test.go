@@ -11,6 +11,8 @@ func TestAuditRecordsZonesAndMembers(t *testing.T) {
 	if r := c.apply(Command{Op: OpMemberJoin, Name: "n4", RequestID: "join-n4", Member: &MemberSpec{RaftAddr: "127.0.0.74:7053"}}); !r.Duplicate {
 		t.Fatalf("retry: %+v", r)
 	}
+	// A node that joins again unchanged (at every start) adds nothing.
+	c.must(Command{Op: OpMemberJoin, Name: "n4", Member: &MemberSpec{RaftAddr: "127.0.0.74:7053"}})
 	c.must(Command{Op: OpMemberRemove, Name: "n4"})
 	c.must(Command{Op: OpZoneDelete, Name: "bg.example.test"})
 	recs := c.s.Audit(0)
@@ -26,6 +28,9 @@ func TestAuditRecordsZonesAndMembers(t *testing.T) {
 	j := recs[2]
 	if j.Target != "n4" || j.To != "127.0.0.74:7053" || j.Actor != "ops" || j.OnBehalfOf != "alice" || j.RequestID != "join-n4" || j.Index != 3 {
 		t.Fatalf("join record %+v", j)
+	}
+	if recs[1].From != "127.0.0.74:7053" {
+		t.Fatalf("remove record %+v", recs[1])
 	}
 	if recs[4].Target != "bg.example.test." || recs[4].Time.IsZero() {
 		t.Fatalf("zone record %+v", recs[4])
@@ -50,6 +55,10 @@ func TestAuditSurvivesSnapshot(t *testing.T) {
 	}
 	if a := r.Audit(0); len(a) != 2 || a[0].Target != "n4" {
 		t.Fatalf("audit after restore %+v", a)
+	}
+	ns, _ := r.Apply(Command{Op: OpMemberJoin, Name: "n4", Member: &MemberSpec{RaftAddr: "10.0.0.4:7053"}}, r.Index()+1)
+	if len(ns.Audit(0)) != 2 {
+		t.Fatal("a restored state forgot the recorded membership")
 	}
 	if r.Size() != c.s.Size() {
 		t.Fatalf("size estimate %d after restore, %d before", r.Size(), c.s.Size())

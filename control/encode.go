@@ -24,6 +24,8 @@ type snapshotV2 struct {
 	snapshotV1
 	ACL   snapshotACLV2 `json:"acl"`
 	Audit []Record      `json:"audit"` // newest first
+	// Members is the membership as the audit recorded it (id -> address).
+	Members map[string]string `json:"audit_members"`
 }
 
 type snapshotACLV2 struct {
@@ -50,6 +52,10 @@ func MarshalState(s *State) ([]byte, error) {
 	snap.ACL.Tokens = s.Tokens()
 	if snap.ACL.Tokens == nil {
 		snap.ACL.Tokens = []*Token{}
+	}
+	snap.Members = s.members
+	if snap.Members == nil {
+		snap.Members = map[string]string{}
 	}
 	snap.Audit = s.Audit(MaxHistory)
 	if snap.Audit == nil {
@@ -106,6 +112,9 @@ func decodeV2(b []byte) (*State, error) {
 		s.acl = a
 	}
 	s.audit = fromRecords(snap.Audit)
+	if len(snap.Members) > 0 {
+		s.members = snap.Members
+	}
 	s.recount()
 	return s, nil
 }

@@ -15,6 +15,9 @@ type State struct {
 	requests *dedup
 	acl      *acl     // tokens and whether ACL bootstrap happened
 	audit    *history // zone, membership and token changes
+	// members is the membership as the audit recorded it (node id -> Raft
+	// address), so that a node that joins again unchanged adds no record.
+	members map[string]string
 	size     int64    // estimated encoded size (quota.go)
 }
 
