@@ -18,7 +18,7 @@ type State struct {
 	// members is the membership as the audit recorded it (node id -> Raft
 	// address), so that a node that joins again unchanged adds no record.
 	members map[string]string
-	size     int64    // estimated encoded size (quota.go)
+	size    int64 // estimated encoded size (quota.go)
 }
 
 // Empty returns the state before any command.
