@@ -182,11 +182,29 @@ func (h *handler) audit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	recs := h.b.State().Audit(control.MaxHistory)
+	if id := identityOf(r); len(id.scope) > 0 {
+		// a scoped token sees the changes of zones in its scope only
+		seen := make([]control.Record, 0, len(recs))
+		for _, rec := range recs {
+			if isZoneOp(rec.Action) && id.sees(rec.Target, true) {
+				seen = append(seen, rec)
+			}
+		}
+		recs = seen
+	}
 	// newest first: keys descend, so the page walks a reversed key
 	key := func(i int) string { return indexKey(^recs[i].Index) }
 	start, end, next := pg.window(len(recs), key)
 	out := AuditList{Records: append([]control.Record{}, recs[start:end]...), NextCursor: next}
 	writeJSON(w, http.StatusOK, out)
+}
+
+func isZoneOp(op control.Op) bool {
+	switch op {
+	case control.OpZonePut, control.OpZoneDelete, control.OpFreeze, control.OpUnfreeze:
+		return true
+	}
+	return false
 }
 
 // indexKey orders uint64s as strings.

@@ -140,6 +140,7 @@ func TestACLRolesAndScopes(t *testing.T) {
 	_, read := a.token("reader", "read")
 	_, deploy := a.token("ci-api", "deploy", "api.*.example.com")
 	_, deployOther := a.token("ci-other", "deploy", "other.test")
+	_, readOther := a.token("read-other", "read", "other.test")
 	_, oper := a.token("ops", "operator", "bg.example.com")
 	_, operOther := a.token("ops-other", "operator", "other.test")
 	_, adminScoped := a.token("admin-scoped", "admin", "bg.example.com")
@@ -148,16 +149,16 @@ func TestACLRolesAndScopes(t *testing.T) {
 
 	good := map[string]string{"read": read, "deploy": deploy, "operator": oper, "admin": a.admin}
 	smaller := map[string]string{"deploy": read, "operator": deploy, "admin": oper}
-	otherScope := map[string]string{"deploy": deployOther, "operator": operOther, "admin": adminScoped}
+	otherScope := map[string]string{"read": readOther, "deploy": deployOther, "operator": operOther, "admin": adminScoped}
 	svc := "/v1/services/api.bg.example.com"
 	eps := []endpoint{
 		{"PUT", "/v1/zones/bg.example.com", zoneBody, "operator", true},
 		{"PUT", svc, svcBody, "operator", true},
 		{"GET", "/v1/services", "", "read", false},
-		{"GET", svc, "", "read", false},
-		{"GET", svc + "/history", "", "read", false},
+		{"GET", svc, "", "read", true},
+		{"GET", svc + "/history", "", "read", true},
 		{"GET", "/v1/zones", "", "read", false},
-		{"GET", "/v1/zones/bg.example.com", "", "read", false},
+		{"GET", "/v1/zones/bg.example.com", "", "read", true},
 		{"GET", "/v1/cluster", "", "read", false},
 		{"GET", "/v1/cluster/self", "", "read", false},
 		{"GET", "/v1/audit", "", "read", false},
@@ -289,4 +290,48 @@ func TestManagementTokenWithACL(t *testing.T) {
 		t.Fatalf("actor %q", p[0].Actor)
 	}
 	e.must(http.StatusOK, "POST", "/v1/cluster/join", `{"id":"n4","raft_addr":"127.0.0.1:7056"}`, bearer("mgmt-secret")...)
+}
+
+// A scoped token sees only what its scope covers: services it matches,
+// zones it reaches into, and their audit records.
+func TestACLScopedReads(t *testing.T) {
+	a := newACLEnv(t, Options{})
+	a.seed2(bearer(a.admin))
+	_, ci := a.token("ci", "read", "api.*.example.com")
+	var l ServiceList
+	a.must(http.StatusOK, "GET", "/v1/services", "", bearer(ci)...).decode(t, &l)
+	if len(l.Services) != 1 || l.Services[0].Name != "api.bg.example.com" {
+		t.Fatalf("scoped list: %+v", l.Services)
+	}
+	a.must(http.StatusOK, "GET", "/v1/services/api.bg.example.com", "", bearer(ci)...)
+	errorOf(t, a.must(http.StatusForbidden, "GET", "/v1/services/web.bg.example.com", "", bearer(ci)...))
+	var zl ZoneList
+	a.must(http.StatusOK, "GET", "/v1/zones", "", bearer(ci)...).decode(t, &zl)
+	if len(zl.Zones) != 1 || zl.Zones[0].Name != "bg.example.com" {
+		t.Fatalf("scoped zones: %+v", zl.Zones)
+	}
+	a.must(http.StatusOK, "GET", "/v1/zones/bg.example.com", "", bearer(ci)...)
+	a.must(http.StatusForbidden, "GET", "/v1/zones/other.test", "", bearer(ci)...)
+	var al AuditList
+	a.must(http.StatusOK, "GET", "/v1/audit", "", bearer(ci)...).decode(t, &al)
+	if len(al.Records) != 1 || al.Records[0].Target != "bg.example.com." {
+		t.Fatalf("scoped audit: %+v", al.Records)
+	}
+	// An unscoped read token sees everything.
+	_, all := a.token("all", "read")
+	a.must(http.StatusOK, "GET", "/v1/services", "", bearer(all)...).decode(t, &l)
+	a.must(http.StatusOK, "GET", "/v1/audit", "", bearer(all)...).decode(t, &al)
+	if len(l.Services) != 2 || len(al.Records) < 5 {
+		t.Fatalf("unscoped: %d services, %d audit records", len(l.Services), len(al.Records))
+	}
+}
+
+// seed2 makes zones bg.example.com and other.test and the services api
+// and web in bg.example.com.
+func (a *aclEnv) seed2(hdr []string) {
+	a.t.Helper()
+	a.must(http.StatusOK, "PUT", "/v1/zones/bg.example.com", zoneBody, hdr...)
+	a.must(http.StatusOK, "PUT", "/v1/zones/other.test", `{"ns":["ns.example.net"]}`, hdr...)
+	a.must(http.StatusOK, "PUT", "/v1/services/api.bg.example.com", svcBody, hdr...)
+	a.must(http.StatusOK, "PUT", "/v1/services/web.bg.example.com", svcBody, hdr...)
 }

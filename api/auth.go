@@ -103,6 +103,15 @@ func isMember(r *http.Request) (string, bool) {
 	return name, true
 }
 
+// sees reports whether the identity's scope covers canonical name n (a
+// service) or, with zone set, reaches into zone n.
+func (id identity) sees(n string, zone bool) bool {
+	if zone {
+		return control.ScopeTouches(id.scope, n)
+	}
+	return control.ScopeAllows(id.scope, n)
+}
+
 func unauthorized(msg string) error { return &control.Error{Code: CodeUnauthorized, Message: msg} }
 func forbidden(format string, a ...any) error {
 	return &control.Error{Code: CodeForbidden, Message: control.BadRequest(format, a...).Message}
@@ -161,11 +170,22 @@ func (h *handler) auth(next http.Handler) http.Handler {
 // need authorizes a route: the identity's role must include role and,
 // when param names a path parameter, its scope must cover that zone or
 // service name. A cluster member only reads. Tokens and membership (admin
-// routes without a name) need a token without scope.
+// routes without a name) need a token without scope. Lists filter what a
+// scoped token sees themselves.
 func (h *handler) need(role control.Role, param string) func(http.Handler) http.Handler {
+	return h.needScope(role, param, control.ScopeAllows)
+}
+
+// needZoneRead authorizes reading a zone: a scoped token sees the zones
+// its scope reaches into (the zones of the services it may change).
+func (h *handler) needZoneRead(param string) func(http.Handler) http.Handler {
+	return h.needScope(control.RoleRead, param, control.ScopeTouches)
+}
+
+func (h *handler) needScope(role control.Role, param string, covers func([]string, string) bool) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if err := authorize(identityOf(r), role, r, param); err != nil {
+			if err := authorize(identityOf(r), role, r, param, covers); err != nil {
 				h.writeError(w, r, err)
 				return
 			}
@@ -174,7 +194,7 @@ func (h *handler) need(role control.Role, param string) func(http.Handler) http.
 	}
 }
 
-func authorize(id identity, role control.Role, r *http.Request, param string) error {
+func authorize(id identity, role control.Role, r *http.Request, param string, covers func([]string, string) bool) error {
 	switch {
 	case id.kind == identityNone:
 		return unauthorized("a token is required")
@@ -196,7 +216,7 @@ func authorize(id identity, role control.Role, r *http.Request, param string) er
 	if err != nil {
 		return nil // the handler answers the bad name
 	}
-	if !control.ScopeAllows(id.scope, name) {
+	if !covers(id.scope, name) {
 		return forbidden("%s is outside the scope of token %q (%s)", bare(name), id.name, strings.Join(id.scope, ", "))
 	}
 	return nil

@@ -19,14 +19,15 @@ type servicesResource struct{ h *handler }
 func (rs servicesResource) Routes() chi.Router {
 	r := chi.NewRouter()
 	read := rs.h.need(control.RoleRead, "")
+	readOne := rs.h.need(control.RoleRead, "fqdn")
 	deploy := rs.h.need(control.RoleDeploy, "fqdn")
 	operate := rs.h.need(control.RoleOperator, "fqdn")
 	r.With(read).Get("/", rs.list)
 	r.Route("/{fqdn}", func(r chi.Router) {
-		r.With(read).Get("/", rs.get)
+		r.With(readOne).Get("/", rs.get)
 		r.With(operate).Put("/", rs.put)
 		r.With(operate).Delete("/", rs.delete)
-		r.With(read).Get("/history", rs.history)
+		r.With(readOne).Get("/history", rs.history)
 		lc := lifecycleResource(rs)
 		r.With(deploy).Post("/deploy", lc.deploy)
 		r.With(deploy).Post("/switch", lc.switchColour)
@@ -60,6 +61,15 @@ func (rs servicesResource) list(w http.ResponseWriter, r *http.Request) {
 		svcs = st.ServicesInZone(zn)
 	} else {
 		svcs = st.Services()
+	}
+	if id := identityOf(r); len(id.scope) > 0 {
+		seen := make([]*control.Service, 0, len(svcs))
+		for _, s := range svcs {
+			if id.sees(s.Name, false) {
+				seen = append(seen, s)
+			}
+		}
+		svcs = seen
 	}
 	start, end, next := pg.window(len(svcs), func(i int) string { return svcs[i].Name })
 	out := ServiceList{Services: make([]*Service, 0, end-start), NextCursor: next}

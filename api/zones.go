@@ -18,7 +18,7 @@ func (rs zonesResource) Routes() chi.Router {
 	operate := rs.h.need(control.RoleOperator, "zone")
 	r.With(read).Get("/", rs.list)
 	r.Route("/{zone}", func(r chi.Router) {
-		r.With(read).Get("/", rs.get)
+		r.With(rs.h.needZoneRead("zone")).Get("/", rs.get)
 		r.With(operate).Put("/", rs.put)
 		r.With(operate).Delete("/", rs.delete)
 		r.With(operate).Post("/freeze", rs.h.freezeHandler(control.OpFreeze, "zone"))
@@ -34,6 +34,15 @@ func (rs zonesResource) list(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	zs := rs.h.b.State().Zones()
+	if id := identityOf(r); len(id.scope) > 0 {
+		seen := make([]*control.Zone, 0, len(zs))
+		for _, z := range zs {
+			if id.sees(z.Name, true) {
+				seen = append(seen, z)
+			}
+		}
+		zs = seen
+	}
 	start, end, next := pg.window(len(zs), func(i int) string { return zs[i].Name })
 	out := ZoneList{Zones: make([]*Zone, 0, end-start), NextCursor: next}
 	for _, z := range zs[start:end] {

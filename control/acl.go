@@ -220,3 +220,36 @@ func (s *State) Tokens() []*Token {
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
 }
+
+// ScopeTouches reports whether a scope covers any name in canonical zone
+// z (or z itself): the zones a scoped token may see.
+func ScopeTouches(scope []string, z string) bool {
+	if len(scope) == 0 {
+		return true
+	}
+	zl := strings.Split(strings.TrimSuffix(z, "."), ".")
+	for _, e := range scope {
+		if !strings.Contains(e, "*") {
+			if InZone(e, z) || InZone(z, e) {
+				return true
+			}
+			continue
+		}
+		gl := strings.Split(strings.TrimSuffix(e, "."), ".")
+		if len(gl) < len(zl) {
+			continue
+		}
+		match := true
+		for i := 1; i <= len(zl); i++ {
+			g := gl[len(gl)-i]
+			if g != "*" && g != zl[len(zl)-i] {
+				match = false
+				break
+			}
+		}
+		if match {
+			return true
+		}
+	}
+	return false
+}

@@ -47,6 +47,19 @@ func TestScopeAllows(t *testing.T) {
 			t.Errorf("%s: %v, want %v", name, got, want)
 		}
 	}
+	for zone, want := range map[string]bool{
+		"bg.example.com.":    true,  // api.*.bg.example.com names are in it
+		"eu.bg.example.com.": true,  // ... and api.eu.bg.example.com in this one
+		"example.com.":       true,  // an enclosing zone
+		"other.test.":        true,
+		"sub.other.test.":    true,
+		"example.org.":       false,
+		"bg.example.org.":    false,
+	} {
+		if got := ScopeTouches(scope, zone); got != want {
+			t.Errorf("touches %s: %v, want %v", zone, got, want)
+		}
+	}
 	if !ScopeAllows(nil, "anything.test.") {
 		t.Error("an empty scope must allow everything")
 	}
