@@ -48,9 +48,9 @@ func TestScopeAllows(t *testing.T) {
 		}
 	}
 	for zone, want := range map[string]bool{
-		"bg.example.com.":    true,  // api.*.bg.example.com names are in it
-		"eu.bg.example.com.": true,  // ... and api.eu.bg.example.com in this one
-		"example.com.":       true,  // an enclosing zone
+		"bg.example.com.":    true, // api.*.bg.example.com names are in it
+		"eu.bg.example.com.": true, // ... and api.eu.bg.example.com in this one
+		"example.com.":       true, // an enclosing zone
 		"other.test.":        true,
 		"sub.other.test.":    true,
 		"example.org.":       false,
