@@ -71,47 +71,69 @@ func byteSize(n int64) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
-// serviceSize estimates the encoded size of a service, generously.
-func serviceSize(v *Service) int64 {
-	n := int64(600 + 2*len(v.Name) + len(v.Zone))
-	for _, p := range []*Pool{v.Blue, v.Green} {
-		if p != nil {
-			n += int64(64 + len(p.Version) + 48*len(p.Addresses))
+// jsonLen is at least the length of s encoded as a JSON string's
+// contents: json.Marshal writes <, > and & as \u00XX, escapes " and \,
+// and may grow bytes that are not ASCII.
+func jsonLen(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '<' || c == '>' || c == '&' || c < 0x20:
+			n += 6
+		case c == '"' || c == '\\':
+			n += 2
+		case c >= 0x80:
+			n += 3
+		default:
+			n++
 		}
-	}
-	n += int64(160 * len(v.Health))
-	if hc := v.HealthCheck; hc != nil {
-		n += int64(256 + len(hc.Path) + len(hc.Host))
 	}
 	return n
 }
 
+// serviceSize estimates the encoded size of a service, generously.
+func serviceSize(v *Service) int64 {
+	n := 700 + 2*jsonLen(v.Name) + jsonLen(v.Zone)
+	for _, p := range []*Pool{v.Blue, v.Green} {
+		if p != nil {
+			n += 64 + jsonLen(p.Version) + 48*len(p.Addresses)
+		}
+	}
+	for _, h := range v.Health {
+		n += 120 + jsonLen(h.Detail)
+	}
+	if hc := v.HealthCheck; hc != nil {
+		n += 256 + jsonLen(hc.Path) + jsonLen(hc.Host)
+	}
+	return int64(n)
+}
+
 // recordSize estimates the encoded size of an audit record, generously.
 func recordSize(r Record) int64 {
-	n := 200 + len(r.Actor) + len(r.Reason) + len(r.RequestID) + len(r.Version) +
-		len(r.From) + len(r.To) + len(r.Target) + len(r.OnBehalfOf)
+	n := 240 + jsonLen(r.Actor) + jsonLen(r.Reason) + jsonLen(r.RequestID) + jsonLen(r.Version) +
+		jsonLen(r.From) + jsonLen(r.To) + jsonLen(r.Target) + jsonLen(r.OnBehalfOf)
 	for _, o := range r.Overrides {
-		n += len(o) + 4
+		n += jsonLen(o) + 4
 	}
 	return int64(n)
 }
 
 // zoneSize estimates the encoded size of a zone.
 func zoneSize(z *Zone) int64 {
-	n := 400 + len(z.Name) + len(z.SOA.MName) + len(z.SOA.RName)
+	n := 450 + jsonLen(z.Name) + jsonLen(z.SOA.MName) + jsonLen(z.SOA.RName)
 	for _, ns := range z.NS {
-		n += len(ns) + 4
+		n += jsonLen(ns) + 4
 	}
 	for h, as := range z.Glue {
-		n += len(h) + 8 + 48*len(as)
+		n += jsonLen(h) + 8 + 48*len(as)
 	}
 	return int64(n)
 }
 
 func tokenSize(t *Token) int64 {
-	n := 250 + len(t.ID) + len(t.Name) + len(t.CreatedBy) + len(t.SecretHash)
+	n := 250 + jsonLen(t.ID) + jsonLen(t.Name) + jsonLen(t.CreatedBy) + len(t.SecretHash)
 	for _, e := range t.Scope {
-		n += len(e) + 4
+		n += jsonLen(e) + 4
 	}
 	return int64(n)
 }

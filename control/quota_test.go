@@ -59,3 +59,37 @@ func TestQuotaStateSize(t *testing.T) {
 	// Deleting is always allowed, and makes room.
 	c.must(Command{Op: OpServiceDelete, Name: "s0.bg.example.test"})
 }
+
+// The size estimate is never below the real encoding, even for long
+// fields full of characters JSON escapes.
+func TestSizeEstimateCoversEncoding(t *testing.T) {
+	c := newChain(t)
+	esc := strings.Repeat("<&>\"", 64)
+	var pool []string
+	for i := 1; i <= MaxPoolAddresses; i++ {
+		pool = append(pool, fmt.Sprintf("2001:db8:1234:5678:9abc:def0:1234:%x", i))
+	}
+	c.must(Command{Op: OpServicePut, Name: api, Reason: esc + esc + esc + esc, Service: &ServiceSpec{
+		HealthCheck: &HealthCheck{Type: "http", Port: 80, Path: "/" + esc[:200], Host: "h.example"},
+		Blue:        &Pool{Version: strings.Repeat("v", MaxVersionLen), Addresses: addrs(pool...)}}})
+	var changes []HealthChange
+	for _, a := range pool {
+		changes = append(changes, HealthChange{Addr: addrs(a)[0], Status: HealthDown, Detail: esc})
+	}
+	c.must(Command{Op: OpHealth, Name: api, Health: &HealthSpec{Changes: changes}, Reason: esc})
+	c.must(tokenCmd(OpTokenCreate, "t1", esc[:64], RoleRead, "s1", "api.*.bg.example.test"))
+	c.must(Command{Op: OpMemberJoin, Name: "n2", Reason: esc, Member: &MemberSpec{RaftAddr: "[2001:db8::2]:7053"}})
+	for i := 0; i < 20; i++ {
+		c.must(Command{Op: OpFreeze, Name: api, Reason: esc, Actor: esc[:MaxActorLen]})
+	}
+	b, err := MarshalState(c.s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int64(len(b)) > c.s.Size() {
+		t.Fatalf("estimate %d is below the encoding's %d bytes", c.s.Size(), len(b))
+	}
+	if c.s.Size() > 3*int64(len(b)) {
+		t.Fatalf("estimate %d is far above the encoding's %d bytes", c.s.Size(), len(b))
+	}
+}
