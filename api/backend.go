@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/bgdns/bgdns/control"
+	"github.com/bgdns/bgdns/peer"
 )
 
 // Backend is what the API needs from the node it runs on. cluster.Node
@@ -31,4 +32,8 @@ type Backend interface {
 	// contact with the leader, serving); GET /v1/cluster/self returns it and
 	// other nodes read it to learn this node's applied index.
 	Self() control.NodeStatus
+	// Checkpoint is this node's hash of its applied log at index and at
+	// its last applied entry; other members compare it with theirs to
+	// find a diverged log.
+	Checkpoint(index uint64) peer.Checkpoint
 }

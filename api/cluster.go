@@ -6,15 +6,20 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/bgdns/bgdns/control"
+	"github.com/bgdns/bgdns/peer"
 )
 
 // clusterTimeout bounds a status read or a membership change.
 const clusterTimeout = 10 * time.Second
+
+// clusterPrefix is where clusterResource is mounted.
+const clusterPrefix = "/v1/cluster"
 
 // clusterResource serves /v1/cluster.
 type clusterResource struct{ h *handler }
@@ -24,8 +29,9 @@ func (rs clusterResource) Routes() chi.Router {
 	read := rs.h.need(control.RoleRead, "")
 	admin := rs.h.need(control.RoleAdmin, "")
 	r.With(read).Get("/", rs.status)
-	r.With(read).Get("/self", rs.self)
-	r.With(admin).Post("/join", rs.join)
+	r.With(read).Get(strings.TrimPrefix(peer.SelfPath, clusterPrefix), rs.self)
+	r.With(read).Get(strings.TrimPrefix(peer.CheckpointPath, clusterPrefix), rs.checkpoint)
+	r.With(admin).Post(strings.TrimPrefix(peer.JoinPath, clusterPrefix), rs.join)
 	r.With(admin).Delete("/members/{id}", rs.remove)
 	return r
 }
@@ -38,6 +44,17 @@ func (rs clusterResource) status(w http.ResponseWriter, r *http.Request) {
 
 func (rs clusterResource) self(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, rs.h.b.Self())
+}
+
+// checkpoint answers another member's divergence check: this node's hash
+// of its applied log at ?index= and at its last applied entry.
+func (rs clusterResource) checkpoint(w http.ResponseWriter, r *http.Request) {
+	idx, err := strconv.ParseUint(r.URL.Query().Get("index"), 10, 64)
+	if err != nil {
+		rs.h.writeError(w, r, badRequest("index must be a log index"))
+		return
+	}
+	writeJSON(w, http.StatusOK, rs.h.b.Checkpoint(idx))
 }
 
 func (rs clusterResource) join(w http.ResponseWriter, r *http.Request) {

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/go-chi/chi/v5"
 
@@ -38,7 +39,7 @@ func NewHandler(b Backend, opts Options) http.Handler {
 		r.Use(h.auth)
 		r.Mount("/zones", zonesResource{h}.Routes())
 		r.Mount("/services", servicesResource{h}.Routes())
-		r.Mount("/cluster", clusterResource{h}.Routes())
+		r.Mount(strings.TrimPrefix(clusterPrefix, "/v1"), clusterResource{h}.Routes())
 		r.Mount("/acl", aclResource{h}.Routes())
 		r.With(h.need(control.RoleRead, "")).Get("/audit", h.audit)
 	})

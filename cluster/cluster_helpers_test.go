@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/bgdns/bgdns/control"
+	"github.com/bgdns/bgdns/peer"
 	"github.com/hashicorp/raft"
 )
 
@@ -36,7 +38,7 @@ type testCluster struct {
 
 func (tn *tnode) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	n := tn.cur.Load()
-	if n != nil && r.Method == http.MethodPost && r.URL.Path == JoinPath {
+	if n != nil && r.Method == http.MethodPost && r.URL.Path == peer.JoinPath {
 		var req control.JoinRequest
 		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
@@ -48,12 +50,24 @@ func (tn *tnode) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	if n == nil || r.URL.Path != SelfPath {
+	if n == nil {
 		http.Error(w, "not here", http.StatusServiceUnavailable)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(n.Self())
+	switch r.URL.Path {
+	case peer.SelfPath:
+		_ = json.NewEncoder(w).Encode(n.Self())
+	case peer.CheckpointPath:
+		idx, err := strconv.ParseUint(r.URL.Query().Get("index"), 10, 64)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		_ = json.NewEncoder(w).Encode(n.Checkpoint(idx))
+	default:
+		http.Error(w, "not here", http.StatusNotFound)
+	}
 }
 
 // newTNode makes a node's in-memory log, transport and API server, and a

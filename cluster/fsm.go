@@ -16,6 +16,7 @@ type fsm struct {
 	state    atomic.Pointer[control.State]
 	members  atomic.Pointer[members]
 	applied  atomic.Uint64 // index of the last command entry applied
+	chain    *chain        // running hash of the applied entries
 	onChange func(*control.State)
 	log      *slog.Logger
 }
@@ -23,7 +24,7 @@ type fsm struct {
 var _ raft.FSM = (*fsm)(nil)
 
 func newFSM(onChange func(*control.State), log *slog.Logger) *fsm {
-	f := &fsm{onChange: onChange, log: log}
+	f := &fsm{onChange: onChange, log: log, chain: newChain()}
 	f.state.Store(control.Empty())
 	f.members.Store(&members{})
 	return f
@@ -38,6 +39,7 @@ func (f *fsm) Apply(l *raft.Log) interface{} {
 		return nil
 	}
 	defer f.applied.Store(l.Index)
+	f.chain.add(l)
 	if len(l.Data) == 0 {
 		return errEmptyEntry
 	}
@@ -73,11 +75,15 @@ func (f *fsm) Apply(l *raft.Log) interface{} {
 
 // Snapshot captures the current pointers: O(1).
 func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
-	return &fsmSnapshot{d: snapshotData{
+	d := snapshotData{
 		applied: f.applied.Load(),
 		members: f.Members(),
 		state:   f.state.Load(),
-	}}, nil
+	}
+	if idx, h, known := f.chain.head(); known && idx == d.applied {
+		d.chainHash = h[:]
+	}
+	return &fsmSnapshot{d: d}, nil
 }
 
 // Restore replaces the state with a snapshot's.
@@ -90,6 +96,7 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	f.members.Store(&d.members)
 	f.state.Store(d.state)
 	f.applied.Store(d.applied)
+	f.chain.reset(d.applied, d.chainHash, d.chainHash != nil)
 	if f.onChange != nil {
 		f.onChange(d.state)
 	}

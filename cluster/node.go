@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,7 +21,7 @@ type Node struct {
 	raft   *raft.Raft
 	fsm    *fsm
 	stores *stores
-	client *http.Client // for peers' /v1/cluster/self
+	peers  Peers
 
 	// bootTarget is the last command index in the log at boot: the node
 	// serves only once it has applied at least that much again.
@@ -32,7 +31,8 @@ type Node struct {
 	caughtUp          atomic.Bool
 	leaving           atomic.Bool
 	notReady          atomic.Pointer[string]
-	lastLeaderContact atomic.Int64 // unix nanoseconds
+	diverged          atomic.Pointer[string] // set once when the log is found to differ
+	lastLeaderContact atomic.Int64           // unix nanoseconds
 	registering       atomic.Bool
 	selfRemoved       atomic.Bool // Remove was asked to remove this node
 	lastRefresh       atomic.Int64
@@ -60,7 +60,7 @@ func Open(cfg Config) (*Node, error) {
 		log:    cfg.Logger,
 		fsm:    newFSM(cfg.OnChange, cfg.Logger),
 		stores: st,
-		client: &http.Client{Timeout: peerTimeout},
+		peers:  cfg.Peers,
 		stop:   make(chan struct{}),
 	}
 	n.setNotReady("starting")
@@ -79,7 +79,7 @@ func Open(cfg Config) (*Node, error) {
 	if err != nil {
 		return fail(fmt.Errorf("cluster: inspect state: %w", err))
 	}
-	r, err := raft.NewRaft(rc, n.fsm, st.logs, st.stable, st.snaps, st.trans)
+	r, err := raft.NewRaft(rc, n.fsm, st.logs, st.stable, st.snaps, wrapTransport(st.trans))
 	if err != nil {
 		return fail(fmt.Errorf("cluster: start raft: %w", err))
 	}
@@ -96,8 +96,9 @@ func Open(cfg Config) (*Node, error) {
 	}
 	n.log.Info("raft started", "raft_addr", st.trans.LocalAddr(), "existing_state", hasState,
 		"boot_index", n.bootTarget, "applied", n.fsm.applied.Load())
-	n.wg.Add(1)
+	n.wg.Add(2)
 	go n.watch()
+	go n.checkDivergence()
 	return n, nil
 }
 

@@ -64,6 +64,9 @@ func (n *Node) tick(now time.Time) {
 //   - it has applied at least the log it had at boot and, once in touch
 //     with a leader, what it has learned is committed (latched once true).
 func (n *Node) evaluate(now time.Time) (bool, string) {
+	if p := n.diverged.Load(); p != nil {
+		return false, *p
+	}
 	leading := n.raft.State() == raft.Leader
 	_, leaderID := n.raft.LeaderWithID()
 	switch {
@@ -191,7 +194,7 @@ func (n *Node) refreshSelf(now time.Time) {
 			case <-ctx.Done():
 			}
 		}()
-		if err := JoinClusterAuth(ctx, leaderHTTP, n.cfg.APIToken, req); err != nil {
+		if err := n.peers.Join(ctx, leaderHTTP, req); err != nil {
 			n.log.Warn("could not update this node's addresses on the leader", "err", err)
 			return
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bgdns/bgdns/control"
+	"github.com/bgdns/bgdns/peer"
 )
 
 // Backend is an in-memory single-process stand-in for a cluster node. The
@@ -256,3 +257,12 @@ func (b *Backend) Self() control.NodeStatus {
 
 // ErrNotReady is a ready error for tests.
 var ErrNotReady = errors.New("not caught up: applied 3 of 9")
+
+// Checkpoint implements api.Backend. The double keeps no log, so, like a
+// real node restored from a snapshot that carried no hash, it knows no
+// hash: it only reports its applied index.
+func (b *Backend) Checkpoint(index uint64) peer.Checkpoint {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return peer.Checkpoint{Index: index, HeadIndex: b.index}
+}

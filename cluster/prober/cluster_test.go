@@ -18,6 +18,7 @@ import (
 
 	"github.com/bgdns/bgdns/cluster"
 	"github.com/bgdns/bgdns/control"
+	"github.com/bgdns/bgdns/peer"
 )
 
 // rnode is one member of an in-process Raft cluster (in-memory transport
@@ -56,7 +57,7 @@ func newRaftCluster(t *testing.T, size int) *rcluster {
 		rn.addr, rn.trans = raft.NewInmemTransport("")
 		rn.http = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			n := rn.cur.Load()
-			if n == nil || r.URL.Path != cluster.SelfPath {
+			if n == nil || r.URL.Path != peer.SelfPath {
 				http.Error(w, "not here", http.StatusServiceUnavailable)
 				return
 			}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bgdns/bgdns/api"
+	"github.com/bgdns/bgdns/pki"
 )
 
 // Client defaults.
@@ -34,6 +36,7 @@ type clientFlags struct {
 	server string
 	output string
 	token  string
+	caCert string
 }
 
 // addClientCommands registers the client commands of SPEC §4 on root and
@@ -44,7 +47,8 @@ func addClientCommands(root *cobra.Command) {
 	pf := root.PersistentFlags()
 	pf.StringVar(&cf.server, "server", envOr("BGDNS_SERVER", defaultServer), "API address of any cluster member (env BGDNS_SERVER)")
 	pf.StringVarP(&cf.output, "output", "o", outputTable, "output format: table or json")
-	pf.StringVar(&cf.token, "token", os.Getenv("BGDNS_TOKEN"), "API bearer token (env BGDNS_TOKEN)")
+	pf.StringVar(&cf.token, "token", os.Getenv("BGDNS_TOKEN"), "API bearer token (env BGDNS_TOKEN; prefer the environment: a flag shows in the process list)")
+	pf.StringVar(&cf.caCert, "ca-cert", os.Getenv("BGDNS_CACERT"), "PEM CA certificate that signed the servers' certificates, for https:// servers (env BGDNS_CACERT)")
 	root.AddCommand(
 		newStatusCmd(cf),
 		newServiceCmd(cf),
@@ -98,8 +102,17 @@ func (cf *clientFlags) client(cmd *cobra.Command, timeout time.Duration) (*apiCl
 		timeout = clientTimeout
 	}
 	c := &apiClient{base: base, token: cf.token, actor: cliActor(), json: cf.output == outputJSON, stdout: cmd.OutOrStdout()}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if cf.caCert != "" {
+		pool, err := pki.LoadPool(cf.caCert)
+		if err != nil {
+			return nil, err
+		}
+		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: pki.MinVersion}
+	}
 	c.http = &http.Client{
-		Timeout: timeout,
+		Transport: tr,
+		Timeout:   timeout,
 		// Follow 307/308 from a follower to the leader, body included (the
 		// request's GetBody replays it), keeping our headers on the way.
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {

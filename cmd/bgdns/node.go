@@ -2,12 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/netip"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/bgdns/bgdns/cluster/prober"
 	"github.com/bgdns/bgdns/control"
 	"github.com/bgdns/bgdns/dnsserver"
+	"github.com/bgdns/bgdns/peer"
 )
 
 var _ api.Backend = (*cluster.Node)(nil)
@@ -34,17 +36,19 @@ type nodeConfig struct {
 	APIToken          string
 	SnapshotThreshold uint64
 	DNS               dnsserver.Config // Addr and NodeID are filled in
+	Security          securityConfig
 }
 
 // runningNode is a started node; Shutdown stops it in order.
 type runningNode struct {
-	cfg  nodeConfig
-	log  *slog.Logger
-	node *cluster.Node
-	dns  *dnsserver.Server
-	http *http.Server
-	stop context.CancelFunc
-	done chan struct{}
+	cfg   nodeConfig
+	log   *slog.Logger
+	node  *cluster.Node
+	dns   *dnsserver.Server
+	http  *http.Server
+	peers *peer.Client
+	stop  context.CancelFunc
+	done  chan struct{}
 }
 
 func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningNode, error) {
@@ -54,12 +58,25 @@ func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningN
 	if cfg.Bootstrap && cfg.Join != "" {
 		return nil, errors.New("--bootstrap and --join exclude each other")
 	}
-	advertise := cfg.HTTPAdvertise
-	if advertise == "" {
-		advertise = "http://" + cfg.HTTPAddr
-	}
 	log = log.With("node", cfg.NodeID)
-	rn := &runningNode{cfg: cfg, log: log, done: make(chan struct{})}
+	bundle, err := cfg.Security.loadTLS(log, map[string]string{"http-addr": cfg.HTTPAddr, "raft-addr": cfg.RaftAddr})
+	if err != nil {
+		return nil, err
+	}
+	advertise := cfg.HTTPAdvertise
+	switch {
+	case advertise == "" && bundle != nil:
+		advertise = "https://" + cfg.HTTPAddr
+	case advertise == "":
+		advertise = "http://" + cfg.HTTPAddr
+	case bundle != nil && !strings.HasPrefix(advertise, "https://"):
+		return nil, errTLSAndScheme
+	}
+	var peerTLS *tls.Config
+	if bundle != nil {
+		peerTLS = bundle.PeerClient()
+	}
+	rn := &runningNode{cfg: cfg, log: log, done: make(chan struct{}), peers: peer.New(peerTLS, cfg.APIToken)}
 
 	dcfg := cfg.DNS
 	dcfg.Addr, dcfg.NodeID, dcfg.Logger = cfg.DNSAddr, cfg.NodeID, log.With("component", "dns")
@@ -69,6 +86,7 @@ func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningN
 	node, err := cluster.Open(cluster.Config{
 		NodeID: cfg.NodeID, DataDir: cfg.DataDir, RaftAddr: cfg.RaftAddr,
 		HTTPAddr: advertise, DNSAddr: cfg.DNSAddr, Bootstrap: cfg.Bootstrap, APIToken: cfg.APIToken,
+		TLS: bundle, MaxRaftConns: cfg.Security.MaxRaftConns, Peers: rn.peers,
 		MaxStale: cfg.MaxStale, SnapshotThreshold: cfg.SnapshotThreshold,
 		Logger: log.With("component", "raft"),
 		OnChange: func(*control.State) {
@@ -104,13 +122,14 @@ func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningN
 		cancel()
 	}
 
-	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	ln, err := listenAPI(cfg.HTTPAddr, cfg.Security.MaxHTTPConns, bundle, log)
 	if err != nil {
 		_ = srv.Shutdown(context.Background())
 		_ = node.Shutdown(context.Background())
 		return nil, fmt.Errorf("http: %w", err)
 	}
-	h := api.NewHandler(node, api.Options{Token: cfg.APIToken, MaxStale: cfg.MaxStale, Logger: log.With("component", "api")})
+	h := api.NewHandler(node, api.Options{Token: cfg.APIToken, MaxStale: cfg.MaxStale, Logger: log.With("component", "api"),
+		ForwardClient: forwardClient(rn.peers)})
 	rn.http = api.NewServer(cfg.HTTPAddr, h)
 	go func() {
 		if err := rn.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -124,7 +143,7 @@ func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningN
 		defer close(rn.done)
 		rn.background(bg, advertise, zonesPending)
 	}()
-	log.Info("node started", "dns", srv.Addr(), "http", cfg.HTTPAddr, "raft", cfg.RaftAddr)
+	log.Info("node started", "dns", srv.Addr(), "http", cfg.HTTPAddr, "raft", cfg.RaftAddr, "tls", bundle != nil)
 	return rn, nil
 }
 
@@ -133,7 +152,7 @@ func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningN
 func (rn *runningNode) background(ctx context.Context, advertise string, zonesPending bool) {
 	if rn.cfg.Join != "" {
 		req := control.JoinRequest{ID: rn.cfg.NodeID, RaftAddr: rn.cfg.RaftAddr, HTTPAddr: advertise, DNSAddr: rn.cfg.DNSAddr}
-		if err := cluster.JoinClusterAuth(ctx, rn.cfg.Join, rn.cfg.APIToken, req); err != nil && ctx.Err() == nil {
+		if err := rn.peers.Join(ctx, rn.cfg.Join, req); err != nil && ctx.Err() == nil {
 			rn.log.Error("join failed", "via", rn.cfg.Join, "err", err)
 		}
 	}

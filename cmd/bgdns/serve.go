@@ -58,6 +58,7 @@ func newServeCmd() *cobra.Command {
 	f.Uint64Var(&cfg.SnapshotThreshold, "snapshot-threshold", 8192, "log entries between Raft snapshots")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	addDNSFlags(f, &cfg.DNS)
+	addSecurityFlags(f, &cfg.Security)
 	return cmd
 }
 
