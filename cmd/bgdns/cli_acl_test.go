@@ -69,6 +69,7 @@ func TestCLIACL(t *testing.T) {
 	if h.Records[0].Actor != "ci-api" || h.Records[0].OnBehalfOf != "cli-test" {
 		t.Fatalf("history %+v", h.Records[0])
 	}
+	wantLines(t, e.cli(append(admin, "history", "api.bg.example.com")...), "ci-api (for cli-test)")
 }
 
 // service list, zone list and status read every page.

@@ -142,7 +142,11 @@ func printHistory(w io.Writer, recs []control.Record) {
 		if r.Override {
 			reason = strings.TrimSpace(reason + " [override: " + strings.Join(r.Overrides, ",") + "]")
 		}
-		row(tw, fmtTime(r.Time), r.Index, r.Action, r.From, r.To, r.Version, r.Actor, reason, r.RequestID)
+		who := r.Actor
+		if r.OnBehalfOf != "" {
+			who += " (for " + r.OnBehalfOf + ")"
+		}
+		row(tw, fmtTime(r.Time), r.Index, r.Action, r.From, r.To, r.Version, who, reason, r.RequestID)
 	}
 	tw.Flush()
 }
