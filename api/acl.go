@@ -44,6 +44,10 @@ func newSecret() (id, secret string) {
 	return id, SecretPrefix + base64.RawURLEncoding.EncodeToString(s[:])
 }
 
+// NewTokenSecret returns a fresh token id and secret, for a program that
+// proposes ACL commands itself (bgdns dev bootstraps its own cluster).
+func NewTokenSecret() (id, secret string) { return newSecret() }
+
 // bootstrap is POST /v1/acl/bootstrap: once per cluster, it creates the
 // first admin token and returns its secret. Afterwards it is 409.
 func (rs aclResource) bootstrap(w http.ResponseWriter, r *http.Request) {

@@ -2,10 +2,12 @@ package main
 
 import (
 	"strconv"
+	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/bgdns/bgdns/api"
+	"github.com/bgdns/bgdns/control"
 )
 
 // aclFlags are the ACL flags of `bgdns serve`.
@@ -66,3 +68,13 @@ func (v aclValue) String() string {
 }
 
 func (v aclValue) Type() string { return "bool" }
+
+// aclBootstrapCommand is an ACL bootstrap with a fresh admin token, for a
+// program that proposes it itself (bgdns dev, like its demo zone), and the
+// token's secret to print. Only the secret's hash is in the command.
+func aclBootstrapCommand(actor string) (control.Command, string) {
+	id, secret := api.NewTokenSecret()
+	return control.Command{Op: control.OpACLBootstrap, Time: time.Now().UTC(), Actor: actor,
+		Token: &control.TokenSpec{ID: id, Name: control.BootstrapTokenName, Role: control.RoleAdmin,
+			SecretHash: control.HashSecret(secret)}}, secret
+}

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/spf13/cobra"
 
 	"github.com/bgdns/bgdns/api"
+	"github.com/bgdns/bgdns/control"
 )
 
 func parseACLFlags(t *testing.T, env map[string]string, args ...string) *aclFlags {
@@ -49,5 +51,20 @@ func TestACLFlagDefaultsToTLS(t *testing.T) {
 	// last: t.Setenv holds until the test ends
 	if o := parseACLFlags(t, map[string]string{"BGDNS_ACL": "true", "BGDNS_JOIN_TOKEN": "j"}); !o.enabled(false) || o.clusterToken("m") != "j" {
 		t.Errorf("from the environment: %+v", o)
+	}
+}
+
+func TestACLBootstrapCommand(t *testing.T) {
+	cmd, secret := aclBootstrapCommand("dev")
+	b, _ := control.EncodeCommand(cmd)
+	if !strings.HasPrefix(secret, api.SecretPrefix) || strings.Contains(string(b), secret) {
+		t.Fatalf("secret %q, command %s", secret, b)
+	}
+	st, res := control.Empty().Apply(cmd, 1)
+	if res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	if tk := st.TokenByHash(control.HashSecret(secret)); tk == nil || tk.Role != control.RoleAdmin {
+		t.Fatalf("token %+v", tk)
 	}
 }
