@@ -92,7 +92,7 @@ func (s *State) applyTokenCreate(cmd Command) (Result, *Error) {
 		CreatedBy: cmd.Actor, Index: s.index, SecretHash: sp.SecretHash}
 	s.acl = s.acl.with(t, "")
 	s.size += tokenSize(t)
-	s.audited(cmd, t.ID, "", string(t.Role))
+	s.audited(cmd, t.ID, "", t.describe())
 	return Result{Token: t}, nil
 }
 
@@ -103,6 +103,15 @@ func (s *State) applyTokenRevoke(cmd Command) (Result, *Error) {
 	}
 	s.acl = s.acl.with(nil, t.ID)
 	s.size -= tokenSize(t)
-	s.audited(cmd, t.ID, string(t.Role), "")
+	s.audited(cmd, t.ID, t.describe(), "")
 	return Result{Token: t}, nil
+}
+
+// describe names a token for its audit records: name, role and scope.
+func (t *Token) describe() string {
+	d := t.Name + " " + string(t.Role)
+	if len(t.Scope) > 0 {
+		d += " scope " + strings.Join(t.Scope, ",")
+	}
+	return d
 }

@@ -136,7 +136,8 @@ func TestTokenCreateRevoke(t *testing.T) {
 		t.Fatalf("revoking twice: %v", r.Err)
 	}
 	audit := c.s.Audit(0)
-	if len(audit) < 2 || audit[0].Action != OpTokenRevoke || audit[0].Target != "ci-1" || audit[1].Action != OpTokenCreate {
+	if len(audit) < 2 || audit[0].Action != OpTokenRevoke || audit[0].Target != "ci-1" || audit[1].Action != OpTokenCreate ||
+		audit[1].To != "ci-api deploy scope api.*.bg.example.test." || audit[0].From != audit[1].To {
 		t.Fatalf("audit %+v", audit)
 	}
 }
