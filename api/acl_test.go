@@ -108,7 +108,13 @@ func TestACLBootstrapOnceAndBeforeIt(t *testing.T) {
 	e.must(http.StatusUnauthorized, "PUT", "/v1/zones/bg.example.com", zoneBody)
 	e.must(http.StatusUnauthorized, "GET", "/v1/acl/tokens", "")
 	var tc TokenChange
-	e.must(http.StatusOK, "POST", "/v1/acl/bootstrap", "").decode(t, &tc)
+	e.must(http.StatusOK, "POST", "/v1/acl/bootstrap", "", HeaderActor, "alice").decode(t, &tc)
+	if tc.Token.CreatedBy != "anonymous@127.0.0.1" {
+		t.Fatalf("bootstrap by %q", tc.Token.CreatedBy)
+	}
+	if a := e.b.State().Audit(0); a[0].OnBehalfOf != "alice" {
+		t.Fatalf("bootstrap audit %+v", a[0])
+	}
 	errorOf(t, e.must(http.StatusConflict, "POST", "/v1/acl/bootstrap", ""))
 	errorOf(t, e.must(http.StatusConflict, "POST", "/v1/acl/bootstrap", "", bearer(tc.Secret)...))
 	e.must(http.StatusOK, "GET", "/v1/services", "", bearer(tc.Secret)...)

@@ -59,15 +59,21 @@ func identityOf(r *http.Request) identity {
 // from the token, the client-supplied X-Bgdns-Actor kept as on_behalf_of.
 func (id identity) actor(r *http.Request) (actor, onBehalfOf string) {
 	claimed := strings.TrimSpace(r.Header.Get(HeaderActor))
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil || host == "" {
+		host = "unknown"
+	}
 	switch id.kind {
 	case identityToken, identityManagement, identityMember:
 		return id.name, claimed
+	case identityNone:
+		// an ACL bootstrap: nobody is authenticated yet
+		return "anonymous@" + host, claimed
 	}
 	if claimed != "" {
 		return claimed, ""
 	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil || host == "" {
+	if host == "unknown" {
 		return "api", ""
 	}
 	return "api@" + host, ""
