@@ -26,11 +26,13 @@ type clusterResource struct{ h *handler }
 
 func (rs clusterResource) Routes() chi.Router {
 	r := chi.NewRouter()
-	r.Get("/", rs.status)
-	r.Get(strings.TrimPrefix(peer.SelfPath, clusterPrefix), rs.self)
-	r.Get(strings.TrimPrefix(peer.CheckpointPath, clusterPrefix), rs.checkpoint)
-	r.Post(strings.TrimPrefix(peer.JoinPath, clusterPrefix), rs.join)
-	r.Delete("/members/{id}", rs.remove)
+	read := rs.h.need(control.RoleRead, "")
+	admin := rs.h.need(control.RoleAdmin, "")
+	r.With(read).Get("/", rs.status)
+	r.With(read).Get(strings.TrimPrefix(peer.SelfPath, clusterPrefix), rs.self)
+	r.With(read).Get(strings.TrimPrefix(peer.CheckpointPath, clusterPrefix), rs.checkpoint)
+	r.With(admin).Post(strings.TrimPrefix(peer.JoinPath, clusterPrefix), rs.join)
+	r.With(admin).Delete("/members/{id}", rs.remove)
 	return r
 }
 
@@ -66,13 +68,21 @@ func (rs clusterResource) join(w http.ResponseWriter, r *http.Request) {
 		rs.h.writeError(w, r, err)
 		return
 	}
+	reqID, err := requestID(r, "")
+	if err != nil {
+		rs.h.writeError(w, r, err)
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), clusterTimeout)
 	err = rs.h.b.Join(ctx, in)
 	cancel()
-	if rs.membershipFailed(w, r, body, err) {
+	if rs.membershipFailed(w, r, body, reqID, err) {
 		return
 	}
-	writeJSON(w, http.StatusOK, MembershipChange{Joined: &in})
+	out := MembershipChange{Joined: &in, RequestID: reqID}
+	out.AuditIndex = rs.recordMember(r, control.Command{Op: control.OpMemberJoin, Name: in.ID, RequestID: reqID,
+		Member: &control.MemberSpec{RaftAddr: in.RaftAddr, HTTPAddr: in.HTTPAddr, NonVoter: in.NonVoter}})
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (rs clusterResource) remove(w http.ResponseWriter, r *http.Request) {
@@ -89,27 +99,56 @@ func (rs clusterResource) remove(w http.ResponseWriter, r *http.Request) {
 		rs.h.writeError(w, r, err)
 		return
 	}
+	reqID, err := requestID(r, "")
+	if err != nil {
+		rs.h.writeError(w, r, err)
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), clusterTimeout)
 	err = rs.h.b.Remove(ctx, id)
 	cancel()
-	if rs.membershipFailed(w, r, body, err) {
+	if rs.membershipFailed(w, r, body, reqID, err) {
 		return
 	}
-	writeJSON(w, http.StatusOK, MembershipChange{Removed: id})
+	out := MembershipChange{Removed: id, RequestID: reqID}
+	out.AuditIndex = rs.recordMember(r, control.Command{Op: control.OpMemberRemove, Name: id, RequestID: reqID})
+	writeJSON(w, http.StatusOK, out)
 }
 
 // membershipFailed writes err (forwarding to the leader when this node is
 // a follower) and reports whether there was one.
-func (rs clusterResource) membershipFailed(w http.ResponseWriter, r *http.Request, body []byte, err error) bool {
+func (rs clusterResource) membershipFailed(w http.ResponseWriter, r *http.Request, body []byte, reqID string, err error) bool {
 	if err == nil {
 		return false
 	}
 	if leader, ok := notLeader(err); ok {
-		rs.h.forward(w, r, body, leader, "", "")
+		rs.h.forward(w, r, body, leader, reqID, "")
 	} else {
 		rs.h.writeError(w, r, err)
 	}
 	return true
+}
+
+// recordMember proposes the audit record of a membership change Raft has
+// made. The change stands even when recording fails (it is logged); a
+// retry with the same request id is recorded once.
+func (rs clusterResource) recordMember(r *http.Request, cmd control.Command) uint64 {
+	cmd.Actor, cmd.OnBehalfOf = identityOf(r).actor(r)
+	cmd.Time = time.Now().UTC()
+	ctx, cancel := context.WithTimeout(r.Context(), proposeTimeout)
+	defer cancel()
+	res, err := rs.h.b.Propose(ctx, cmd)
+	if err == nil && res.Err != nil {
+		err = res.Err
+	}
+	if err != nil {
+		rs.h.log.Warn("membership changed but its audit record failed", "action", cmd.Op, "node", cmd.Name,
+			"request_id", cmd.RequestID, "err", err)
+		return 0
+	}
+	rs.h.log.Info("membership change", "action", cmd.Op, "node", cmd.Name, "index", res.Index,
+		"actor", cmd.Actor, "request_id", cmd.RequestID)
+	return res.Index
 }
 
 const maxNodeID = 128

@@ -49,6 +49,12 @@ func statusFor(c control.Code) int {
 		return http.StatusUnauthorized
 	case CodeMethodNotAllowed:
 		return http.StatusMethodNotAllowed
+	case CodeForbidden:
+		return http.StatusForbidden
+	case CodeUnsupportedMedia:
+		return http.StatusUnsupportedMediaType
+	case control.CodeQuota:
+		return http.StatusInsufficientStorage
 	default:
 		return http.StatusInternalServerError
 	}
@@ -85,7 +91,7 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	case code == control.CodeNoLeader:
 		// expected while a cluster elects or a node joins; not a fault here
 		h.log.Warn("api request refused", "method", r.Method, "path", r.URL.Path, "status", status, "err", e.Message)
-	case status >= 500:
+	case status >= 500 && status != http.StatusInsufficientStorage:
 		h.log.Error("api request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", e.Message)
 	}
 	if status == http.StatusUnauthorized {

@@ -40,6 +40,8 @@ func NewHandler(b Backend, opts Options) http.Handler {
 		r.Mount("/zones", zonesResource{h}.Routes())
 		r.Mount("/services", servicesResource{h}.Routes())
 		r.Mount(strings.TrimPrefix(clusterPrefix, "/v1"), clusterResource{h}.Routes())
+		r.Mount("/acl", aclResource{h}.Routes())
+		r.With(h.need(control.RoleRead, "")).Get("/audit", h.audit)
 	})
 	return r
 }

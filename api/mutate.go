@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -49,9 +48,14 @@ func (h *handler) commit(w http.ResponseWriter, r *http.Request, m mutation) {
 		h.writeError(w, r, err)
 		return
 	}
-	cmd.Actor = actor(r)
+	id := identityOf(r)
+	cmd.Actor, cmd.OnBehalfOf = id.actor(r)
 	cmd.Reason = m.meta.Reason
 	cmd.Force = m.meta.Force
+	if cmd.Force && !id.role.Includes(control.RoleOperator) {
+		h.writeError(w, r, forbidden("force needs a token of role operator or above; %q has role %s", id.name, id.role))
+		return
+	}
 	cmd.MaxStale = control.Duration(h.opts.MaxStale)
 	cmd.Time = time.Now().UTC()
 	if e := cmd.Normalize(); e != nil {
@@ -65,7 +69,7 @@ func (h *handler) commit(w http.ResponseWriter, r *http.Request, m mutation) {
 	cancel()
 	if err != nil {
 		if leader, ok := notLeader(err); ok {
-			h.forward(w, r, m.body, leader, cmd.RequestID, cmd.Actor)
+			h.forward(w, r, m.body, leader, cmd.RequestID, forwardActor(id, cmd.Actor))
 			return
 		}
 		h.writeError(w, r, err)
@@ -167,16 +171,15 @@ func requestID(r *http.Request, body string) (string, error) {
 	return hex.EncodeToString(b[:]), nil
 }
 
-// actor is X-Bgdns-Actor, or "api@<client address>".
-func actor(r *http.Request) string {
-	if a := strings.TrimSpace(r.Header.Get(HeaderActor)); a != "" {
-		return a
+// forwardActor is the X-Bgdns-Actor a forwarded write carries: without
+// ACLs the actor this node settled on; with a token, none added (the
+// leader names the token again, and the client's own header, passed on
+// unchanged, becomes on_behalf_of).
+func forwardActor(id identity, actor string) string {
+	if id.kind == identityOpen {
+		return actor
 	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil || host == "" {
-		return "api"
-	}
-	return "api@" + host
+	return ""
 }
 
 func etag(rev uint64) string { return `"` + strconv.FormatUint(rev, 10) + `"` }

@@ -37,7 +37,7 @@ func (s *State) applyLifecycle(cmd Command) (Result, *Error) {
 	}
 	next.Revision = s.index
 	next.ChangedAt = cmd.Time
-	s.services = s.services.With(next.Name, next)
+	s.setService(next.Name, next)
 	s.touchZone(next.Zone, cmd, s.index)
 	s.record(next.Name, rec)
 	return Result{Service: next}, nil
@@ -47,6 +47,9 @@ func (s *State) deploy(svc *Service, cmd Command) (*Service, Record, *Error) {
 	if svc.State == PhaseValidating {
 		return nil, Record{}, conflictWith(svc,
 			"%s is validating the switch to %s; complete or roll back before deploying", trimDot(svc.Name), svc.Active)
+	}
+	if e := checkLoopback(s.zones[svc.Zone], &Pool{Addresses: cmd.Deploy.Addresses}); e != nil {
+		return nil, Record{}, e
 	}
 	idle := svc.Idle()
 	next := svc.withPool(idle, &Pool{Version: cmd.Deploy.Version, Addresses: cmd.Deploy.Addresses})

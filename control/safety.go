@@ -139,6 +139,7 @@ func (s *State) applyFreeze(cmd Command) (Result, *Error) {
 	nz.Frozen = cmd.Op == OpFreeze
 	out := nz.touched(s.index, cmd.Time)
 	s.putZone(out)
+	s.audited(cmd, z.Name, "", "")
 	return Result{Zone: out}, nil
 }
 

@@ -31,8 +31,19 @@ func (c *Command) Normalize() *Error {
 	if !printable(c.Reason) || !printable(c.Actor) || !printable(c.RequestID) {
 		return Invalid("reason, actor and request_id must be printable text")
 	}
+	if len(c.OnBehalfOf) > MaxActorLen || !printable(c.OnBehalfOf) {
+		return Invalid("on_behalf_of must be printable and at most %d characters", MaxActorLen)
+	}
 	if e := c.normalizeSafety(); e != nil {
 		return e
+	}
+	switch c.Op {
+	case OpACLBootstrap, OpTokenCreate:
+		return c.normalizeToken()
+	case OpTokenRevoke:
+		return checkTokenID(c.Name)
+	case OpMemberJoin, OpMemberRemove:
+		return c.normalizeMember()
 	}
 	name, err := CanonicalName(c.Name)
 	if err != nil {
@@ -63,6 +74,9 @@ func (c *Command) Normalize() *Error {
 		}
 		if len(addrs) == 0 {
 			return Invalid("deploy needs at least one address")
+		}
+		if e := checkPoolAddrs(addrs); e != nil {
+			return e
 		}
 		c.Deploy.Addresses = addrs
 	case OpSwitch:
@@ -185,6 +199,9 @@ func (s *ServiceSpec) normalize() *Error {
 			return Invalid("%s: %s", c, e.Message)
 		}
 		addrs, e := normalizeAddrs(p.Addresses)
+		if e == nil {
+			e = checkPoolAddrs(addrs)
+		}
 		if e != nil {
 			return Invalid("%s: %s", c, e.Message)
 		}

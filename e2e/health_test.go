@@ -81,6 +81,11 @@ func TestHealthGatedSwitchAndAutoRollback(t *testing.T) {
 	blue.up(t)
 
 	n := StartNode(t, NodeOptions{ID: "n1", Bootstrap: true})
+	// The backends listen on loopback: the zone must allow it in pools.
+	var z map[string]any
+	Expect(t, http.StatusOK, "GET", n.URL()+"/v1/zones/"+testZone, nil).Decode(t, &z)
+	z["allow_loopback"] = true
+	Expect(t, http.StatusOK, "PUT", n.URL()+"/v1/zones/"+testZone, z)
 	n.CLI("service", "put", svcName, "--ttl", "5", "--blue", blueIP, "--blue-version", "1.0",
 		"--health-type", "http", "--health-port", strconv.Itoa(port), "--health-path", "/healthz",
 		"--health-interval", "200ms", "--health-timeout", "100ms", "--health-rise", "1", "--health-fall", "2",

@@ -199,9 +199,16 @@ func (b *Backend) Join(_ context.Context, req control.JoinRequest) error {
 	if err := b.writable(); err != nil {
 		return err
 	}
-	for _, m := range b.members {
+	for i, m := range b.members {
 		if m.ID == req.ID && m.RaftAddr != req.RaftAddr {
 			return control.Conflict("node %s is already a member at %s", req.ID, m.RaftAddr)
+		}
+		if m.ID == req.ID {
+			// as cluster.Node: joining again unchanged is a no-op
+			// (metadata is updated)
+			b.joined = append(b.joined, req)
+			b.members[i].HTTPAddr, b.members[i].DNSAddr = req.HTTPAddr, req.DNSAddr
+			return nil
 		}
 	}
 	b.joined = append(b.joined, req)

@@ -61,6 +61,8 @@ func addClientCommands(root *cobra.Command) {
 		newFreezeCmd(cf, "unfreeze", "Lift the freeze of a service (or zone)"),
 		newHistoryCmd(cf),
 		newClusterCmd(cf),
+		newACLCmd(cf),
+		newAuditCmd(cf),
 	)
 }
 
