@@ -228,7 +228,8 @@ func TestThreeNodeClusterRollsBackOnceAcrossLeaderChanges(t *testing.T) {
 	port, bk := newBackends(t, true, "127.0.0.1", "127.0.0.2")
 	c := newRaftCluster(t, 3)
 	c.propose(control.Command{Op: control.OpZonePut, Name: zone, Zone: &control.ZoneSpec{
-		Glue: map[string][]netip.Addr{"ns1." + zone: addrs("127.0.0.53")}}})
+		AllowLoopback: true, // the backends of these tests listen on loopback
+		Glue:          map[string][]netip.Addr{"ns1." + zone: addrs("127.0.0.53")}}})
 	c.propose(control.Command{Op: control.OpServicePut, Name: svcName, Service: &control.ServiceSpec{
 		HealthCheck: fastHTTPCheck(port),
 		Validation:  &control.Validation{Window: control.Duration(time.Minute), AutoRollback: true},

@@ -37,6 +37,7 @@ type nodeConfig struct {
 	SnapshotThreshold uint64
 	DNS               dnsserver.Config // Addr and NodeID are filled in
 	Security          securityConfig
+	ACL               aclFlags
 }
 
 // runningNode is a started node; Shutdown stops it in order.
@@ -76,7 +77,12 @@ func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningN
 	if bundle != nil {
 		peerTLS = bundle.PeerClient()
 	}
-	rn := &runningNode{cfg: cfg, log: log, done: make(chan struct{}), peers: peer.New(peerTLS, cfg.APIToken)}
+	aclOn := cfg.ACL.enabled(bundle != nil)
+	if aclOn && bundle == nil && cfg.ACL.clusterToken(cfg.APIToken) == "" {
+		return nil, errors.New("--acl without TLS needs --api-token or --join-token: without a member certificate, " +
+			"the nodes' calls to each other (status, wait=all, join) need a token")
+	}
+	rn := &runningNode{cfg: cfg, log: log, done: make(chan struct{}), peers: peer.New(peerTLS, cfg.ACL.clusterToken(cfg.APIToken))}
 
 	dcfg := cfg.DNS
 	dcfg.Addr, dcfg.NodeID, dcfg.Logger = cfg.DNSAddr, cfg.NodeID, log.With("component", "dns")
@@ -128,8 +134,10 @@ func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningN
 		_ = node.Shutdown(context.Background())
 		return nil, fmt.Errorf("http: %w", err)
 	}
-	h := api.NewHandler(node, api.Options{Token: cfg.APIToken, MaxStale: cfg.MaxStale, Logger: log.With("component", "api"),
-		ForwardClient: forwardClient(rn.peers)})
+	apiOpts := api.Options{Token: cfg.APIToken, MaxStale: cfg.MaxStale, Logger: log.With("component", "api"),
+		ForwardClient: forwardClient(rn.peers)}
+	cfg.ACL.apply(&apiOpts, bundle != nil)
+	h := api.NewHandler(node, apiOpts)
 	rn.http = api.NewServer(cfg.HTTPAddr, h)
 	go func() {
 		if err := rn.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -143,7 +151,7 @@ func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningN
 		defer close(rn.done)
 		rn.background(bg, advertise, zonesPending)
 	}()
-	log.Info("node started", "dns", srv.Addr(), "http", cfg.HTTPAddr, "raft", cfg.RaftAddr, "tls", bundle != nil)
+	log.Info("node started", "dns", srv.Addr(), "http", cfg.HTTPAddr, "raft", cfg.RaftAddr, "tls", bundle != nil, "acl", aclOn)
 	return rn, nil
 }
 

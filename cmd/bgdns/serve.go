@@ -59,6 +59,7 @@ func newServeCmd() *cobra.Command {
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	addDNSFlags(f, &cfg.DNS)
 	addSecurityFlags(f, &cfg.Security)
+	addACLFlags(f, &cfg.ACL)
 	return cmd
 }
 
