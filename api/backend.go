@@ -21,8 +21,20 @@ type Backend interface {
 	WaitApplied(ctx context.Context, index uint64) ([]control.NodeStatus, error)
 	// Status describes the cluster: leader, members, applied indexes.
 	Status(ctx context.Context) control.ClusterStatus
-	// Ready is nil when this node is caught up and serving DNS.
+	// Ready is nil when this node is caught up and serving current
+	// answers; otherwise it says why not.
 	Ready() error
+	// Serving reports whether the node answers from its state at all
+	// (current or stale); Stale whether that state could not be
+	// confirmed as current (the node lost its leader).
+	Serving() bool
+	Stale() bool
+	// Confirm makes sure, with the leader, that this node has applied
+	// everything committed so far (CodeNoLeader when it cannot).
+	Confirm(ctx context.Context) error
+	// ReadIndex is the leader's commit index, confirmed with a quorum
+	// (CodeNotLeader on a follower); followers call it to confirm.
+	ReadIndex(ctx context.Context) (uint64, error)
 	// Join and Remove change membership (leader only; CodeNotLeader otherwise).
 	Join(ctx context.Context, req control.JoinRequest) error
 	Remove(ctx context.Context, id string) error

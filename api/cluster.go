@@ -57,6 +57,24 @@ func (rs clusterResource) checkpoint(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, rs.h.b.Checkpoint(idx))
 }
 
+// readIndex answers a follower's confirmation: the leader's commit index,
+// verified with a quorum. Followers answer 503.
+func (rs clusterResource) readIndex(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), consistentTimeout)
+	defer cancel()
+	idx, err := rs.h.b.ReadIndex(ctx)
+	if err != nil {
+		if _, ok := notLeader(err); ok {
+			err = &control.Error{Code: control.CodeNoLeader, Message: "this node is not the leader"}
+		}
+		rs.h.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		CommitIndex uint64 `json:"commit_index"`
+	}{idx})
+}
+
 func (rs clusterResource) join(w http.ResponseWriter, r *http.Request) {
 	var in control.JoinRequest
 	body, err := rs.h.readJSON(r, &in, true)

@@ -89,16 +89,24 @@ func (h *handler) commit(w http.ResponseWriter, r *http.Request, m mutation) {
 	if out.Service != nil && cmd.Op != control.OpServiceDelete {
 		w.Header().Set("ETag", etag(out.Service.Revision))
 	}
-	writeJSON(w, http.StatusOK, out)
+	status := http.StatusOK
+	if out.Wait != nil && !out.Wait.Complete {
+		// committed, but not confirmed everywhere in time: the body says
+		// which nodes lag
+		status = http.StatusGatewayTimeout
+	}
+	writeJSON(w, status, out)
 }
 
-// waitAll waits until every voter applied index or the timeout passes. A
-// timeout is reported in the result, not as an error.
+// waitAll waits until every voter applied index or the timeout passes. It
+// is complete only when every node reported in the answer has applied
+// index, whatever WaitApplied returned; a timeout is reported in the
+// result (and as 504 by the caller), not as an error.
 func (h *handler) waitAll(parent context.Context, index uint64, d time.Duration) *WaitResult {
 	ctx, cancel := context.WithTimeout(parent, d)
 	defer cancel()
 	nodes, err := h.b.WaitApplied(ctx, index)
-	res := &WaitResult{Complete: err == nil, Index: index, Nodes: nodes, Lagging: []string{}}
+	res := &WaitResult{Index: index, Nodes: nodes, Lagging: []string{}}
 	if res.Nodes == nil {
 		res.Nodes = []control.NodeStatus{}
 	}
@@ -107,6 +115,7 @@ func (h *handler) waitAll(parent context.Context, index uint64, d time.Duration)
 			res.Lagging = append(res.Lagging, n.ID)
 		}
 	}
+	res.Complete = err == nil && len(res.Lagging) == 0 && len(nodes) > 0
 	if err != nil {
 		res.Error = err.Error()
 	}

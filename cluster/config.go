@@ -42,6 +42,7 @@ type Peers interface {
 	Self(ctx context.Context, base string) (control.NodeStatus, error)
 	Join(ctx context.Context, base string, req control.JoinRequest) error
 	Checkpoint(ctx context.Context, base string, index uint64) (peer.Checkpoint, error)
+	ReadIndex(ctx context.Context, base string) (uint64, error)
 }
 
 // Config describes one node.
@@ -72,9 +73,12 @@ type Config struct {
 	// Bootstrap creates a new single-voter cluster when there is no
 	// existing Raft state. It is ignored when there is.
 	Bootstrap bool
-	// MaxStale bounds how long a follower keeps serving without hearing
-	// from a leader (default 2s).
+	// MaxStale bounds how old the node's last confirmation that it is
+	// current may be (default 2s); past it the node is stale and follows
+	// StalePolicy.
 	MaxStale time.Duration
+	// StalePolicy is StaleServe (default) or StaleServfail.
+	StalePolicy string
 
 	// DivergenceCheck is how often the node compares the hash of its
 	// applied log with the other voters' (default DefaultDivergenceCheck).
@@ -127,6 +131,13 @@ func (c *Config) setDefaults() error {
 	}
 	if c.MaxStale <= 0 {
 		c.MaxStale = DefaultMaxStale
+	}
+	switch c.StalePolicy {
+	case "":
+		c.StalePolicy = StaleServe
+	case StaleServe, StaleServfail:
+	default:
+		return fmt.Errorf("cluster: stale policy %q: want %s or %s", c.StalePolicy, StaleServe, StaleServfail)
 	}
 	if c.SnapshotThreshold == 0 {
 		c.SnapshotThreshold = DefaultSnapshotThreshold

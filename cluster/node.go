@@ -33,6 +33,9 @@ type Node struct {
 	watermark *watermark
 
 	serving           atomic.Bool
+	stale             atomic.Bool  // serving from a state not confirmed current
+	confirmedAt       atomic.Int64 // start of the last confirmation, unix ns (confirm.go)
+	everConfirmed     atomic.Bool
 	caughtUp          atomic.Bool
 	leaving           atomic.Bool
 	notReady          atomic.Pointer[string]
@@ -114,9 +117,10 @@ func Open(cfg Config) (*Node, error) {
 	}
 	n.log.Info("raft started", "raft_addr", st.trans.LocalAddr(), "existing_state", hasState,
 		"boot_index", n.bootTarget, "served_before", n.served, "applied", n.fsm.applied.Load())
-	n.wg.Add(2)
+	n.wg.Add(3)
 	go n.watch()
 	go n.checkDivergence()
+	go n.confirmLoop()
 	return n, nil
 }
 
@@ -130,9 +134,15 @@ func (n *Node) Applied() uint64 { return n.fsm.applied.Load() }
 // load; the watch loop computes it.
 func (n *Node) Serving() bool { return n.serving.Load() }
 
-// Ready is nil while the node serves, or says why it does not.
+// Stale reports whether the node serves answers from a state it could not
+// confirm as current (the stale policy "serve"); the DNS server labels
+// them. An atomic load.
+func (n *Node) Stale() bool { return n.stale.Load() }
+
+// Ready is nil while the node serves current answers, or says why not
+// (it may still serve stale ones: see Stale).
 func (n *Node) Ready() error {
-	if n.serving.Load() {
+	if n.serving.Load() && !n.stale.Load() {
 		return nil
 	}
 	if p := n.notReady.Load(); p != nil {

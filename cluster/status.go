@@ -59,8 +59,8 @@ func (n *Node) Status(ctx context.Context) control.ClusterStatus {
 }
 
 // WaitApplied polls every voter until all have applied index or ctx ends.
-// It returns the statuses as last seen; a timeout is not an error, the
-// caller tells the user which nodes lag.
+// It returns the statuses as last seen, and ctx's error when the deadline
+// came first (the statuses then name the nodes that lag).
 func (n *Node) WaitApplied(ctx context.Context, index uint64) ([]control.NodeStatus, error) {
 	wait := waitPollMin
 	seen := map[string]control.NodeStatus{} // last successful answer per node
@@ -79,8 +79,11 @@ func (n *Node) WaitApplied(ctx context.Context, index uint64) ([]control.NodeSta
 				all = false
 			}
 		}
-		if all || ctx.Err() != nil {
+		if all {
 			return sts, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return sts, err
 		}
 		t := time.NewTimer(wait)
 		select {

@@ -16,6 +16,7 @@ const (
 	SelfPath       = "/v1/cluster/self"
 	JoinPath       = "/v1/cluster/join"
 	CheckpointPath = "/v1/cluster/checkpoint"
+	ReadIndexPath  = "/v1/cluster/readindex"
 )
 
 // Timeout bounds one status request to a peer.

@@ -35,3 +35,13 @@ func (c *Client) Checkpoint(ctx context.Context, base string, index uint64) (Che
 	err := c.getJSON(ctx, base, CheckpointPath+"?index="+url.QueryEscape(fmt.Sprint(index)), &cp)
 	return cp, err
 }
+
+// ReadIndex asks the leader at base for its commit index, confirmed with
+// a quorum (a node then knows it is current once it applied that much).
+func (c *Client) ReadIndex(ctx context.Context, base string) (uint64, error) {
+	var ri struct {
+		CommitIndex uint64 `json:"commit_index"`
+	}
+	err := c.getJSON(ctx, base, ReadIndexPath, &ri)
+	return ri.CommitIndex, err
+}

@@ -23,6 +23,7 @@ type Backend struct {
 	leader    string // leader API URL when this node plays a follower
 	noLeader  bool
 	ready     error
+	stale     bool
 	members   []control.NodeStatus
 	lagging   map[string]bool
 	proposals []control.Command
@@ -189,7 +190,56 @@ func (b *Backend) Status(context.Context) control.ClusterStatus {
 func (b *Backend) Ready() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.ready == nil && b.stale {
+		return errors.New("not confirmed as current by a leader within max stale 2s")
+	}
 	return b.ready
+}
+
+// SetStale makes the node serve its state without being able to confirm
+// it, as a real node does after losing its leader under the stale policy
+// "serve": Serving stays true, Stale is true, Ready says why.
+func (b *Backend) SetStale(v bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.stale = v
+}
+
+// Serving implements api.Backend: a node that is not ready serves only
+// when it is merely stale.
+func (b *Backend) Serving() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.ready == nil
+}
+
+// Stale implements api.Backend.
+func (b *Backend) Stale() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.ready == nil && b.stale
+}
+
+// Confirm implements api.Backend: like a real node, it cannot confirm
+// without a leader, and a confirmation ends staleness.
+func (b *Backend) Confirm(context.Context) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.noLeader {
+		return &control.Error{Code: control.CodeNoLeader, Message: "no leader to confirm with"}
+	}
+	b.stale = false
+	return nil
+}
+
+// ReadIndex implements api.Backend.
+func (b *Backend) ReadIndex(context.Context) (uint64, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := b.writable(); err != nil {
+		return 0, err
+	}
+	return b.index, nil
 }
 
 // Join implements api.Backend.

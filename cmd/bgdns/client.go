@@ -201,7 +201,21 @@ func (c *apiClient) do(ctx context.Context, method, path string, query url.Value
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return raw, nil
 	}
+	if resp.StatusCode == http.StatusGatewayTimeout && isIncompleteWait(raw) {
+		return raw, nil // committed; the caller reports the wait (exit 3)
+	}
 	return nil, &exitError{code: exitAPIError, err: decodeAPIError(resp.StatusCode, raw)}
+}
+
+// isIncompleteWait reports whether raw is a mutation whose wait=all ran out
+// before every voter applied it (the API's 504).
+func isIncompleteWait(raw []byte) bool {
+	var m struct {
+		Wait *struct {
+			Complete bool `json:"complete"`
+		} `json:"wait"`
+	}
+	return json.Unmarshal(raw, &m) == nil && m.Wait != nil && !m.Wait.Complete
 }
 
 func unwrapURLError(err error) error {

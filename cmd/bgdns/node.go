@@ -33,6 +33,7 @@ type nodeConfig struct {
 	Join              string
 	Zones             []string
 	MaxStale          time.Duration
+	StalePolicy       string
 	APIToken          string
 	SnapshotThreshold uint64
 	DNS               dnsserver.Config // Addr and NodeID are filled in
@@ -93,7 +94,7 @@ func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningN
 		NodeID: cfg.NodeID, DataDir: cfg.DataDir, RaftAddr: cfg.RaftAddr,
 		HTTPAddr: advertise, DNSAddr: cfg.DNSAddr, Bootstrap: cfg.Bootstrap, APIToken: cfg.APIToken,
 		TLS: bundle, MaxRaftConns: cfg.Security.MaxRaftConns, Peers: rn.peers,
-		MaxStale: cfg.MaxStale, SnapshotThreshold: cfg.SnapshotThreshold,
+		MaxStale: cfg.MaxStale, StalePolicy: cfg.StalePolicy, SnapshotThreshold: cfg.SnapshotThreshold,
 		Logger: log.With("component", "raft"),
 		OnChange: func(*control.State) {
 			if s := dnsSrv.Load(); s != nil {
