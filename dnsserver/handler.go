@@ -26,7 +26,7 @@ func (s *Server) handle(raw []byte, from netip.AddrPort, tcp bool) ([]byte, *tra
 
 	t := s.checkTSIG(raw, req)
 	if t != nil && t.err != 0 {
-		b, err := tsigErrorReply(req, t)
+		b, err := tsigErrorReply(req, t, o)
 		if err != nil {
 			return formErr(raw), nil
 		}

@@ -64,6 +64,13 @@ func (s *Server) answerTransfer(st *control.State, req *dns.Msg, from netip.Addr
 	m.SetReply(req)
 	m.RecursionAvailable = false
 	m.Compress = true
+	// Every reply, each message of a transfer too, carries an OPT record
+	// when the request had one (RFC 6891 §6.1.1), as NSD's and Knot's do.
+	if rc := ednsReply(req, m, o); rc != dns.RcodeSuccess {
+		m.Rcode = rc
+		return m, nil
+	}
+	opt := m.IsEdns0()
 	lname := lowerName(q.Name)
 	z := st.ZoneFor(lname)
 	switch {
@@ -115,6 +122,9 @@ func (s *Server) answerTransfer(st *control.State, req *dns.Msg, from netip.Addr
 			n++
 		}
 		msg.Answer = rrs[:n:n]
+		if opt != nil {
+			msg.Extra = []dns.RR{opt}
+		}
 		rrs = rrs[n:]
 		x.msgs = append(x.msgs, msg)
 	}
