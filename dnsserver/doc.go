@@ -18,8 +18,9 @@
 //	udp_thread_linux.go  Linux: UDP readers as OS threads of their own, each
 //	            waiting in its own epoll set and keeping a Go processor
 //	udp_sched_linux.go   their time slice and priority
-//	fast*.go    the UDP fast path: the handler's own earlier replies, reused;
-//	            recvmmsg/sendmmsg batches (fast_batch_linux.go)
+//	replycache.go        the UDP fast path: the handler's own earlier replies, reused
+//	udp_batch_linux.go   recvmmsg/sendmmsg batches of the reader threads
+//	udp_sockopt_*.go     the UDP socket's receive buffer
 //	tcp.go      the TCP accept loop and RFC 7766 connection handling
 //	handler.go  one packet in, reply out: header checks, EDNS, TSIG, RRL, packing
 //	resolve.go  Resolve: the pure answer for one query from one State

@@ -100,7 +100,7 @@ func (s *Server) Start() error {
 	if readers <= 0 {
 		readers = cpuProcs()
 	}
-	tuneUDP(pc)             // fast_sockopt_*.go
+	tuneUDP(pc)             // udp_sockopt_*.go
 	s.startUDP(pc, readers) // udp_*.go
 	s.wg.Go(func() { s.serveTCP(ln) })
 	s.notify.start()

@@ -25,7 +25,7 @@ func (s *Server) startPollerReaders(pc net.PacketConn, readers int) {
 func (s *Server) serveUDP(pc net.PacketConn) {
 	buf := make([]byte, maxUDPRequest)
 	uc, _ := pc.(*net.UDPConn)
-	fast := s.newFastCache() // fast.go: prebuilt replies, else s.handle
+	fast := s.newFastCache() // replycache.go: prebuilt replies, else s.handle
 	for {
 		var (
 			n    int

@@ -147,7 +147,7 @@ func (s *Server) closeUDP() {
 }
 
 // serveUDPThread is one reader: recvmmsg and sendmmsg in batches of up to
-// batchSize (fast_batch_linux.go), waiting in its own epoll set when the
+// batchSize (udp_batch_linux.go), waiting in its own epoll set when the
 // socket is empty. It returns when the server stops.
 func (s *Server) serveUDPThread() error {
 	// The thread is never unlocked: it ends with the reader, so the
@@ -166,7 +166,7 @@ func (s *Server) serveUDPThread() error {
 		return err
 	}
 	defer w.close()
-	fast := s.newFastCache() // fast.go: prebuilt replies, else s.handle
+	fast := s.newFastCache() // replycache.go: prebuilt replies, else s.handle
 	b := newUDPBatch()
 	for !s.udp.stopping.Load() {
 		n, errno := b.recv(s.udp.fd)
