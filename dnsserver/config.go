@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"runtime"
 	"strings"
 	"time"
 
@@ -50,10 +51,11 @@ type Config struct {
 	WriteTimeout time.Duration
 
 	// UDPReaders is the number of UDP readers; 0 means one per CPU the
-	// process may use (GOMAXPROCS when the first server started). On
-	// Linux each is an OS thread with a Go processor of its own: Start
-	// raises GOMAXPROCS by this number and Shutdown lowers it again
-	// (udp_thread_linux.go says why).
+	// process may use (GOMAXPROCS when New is called). On Linux (amd64,
+	// arm64) each is an OS thread that keeps a Go processor of its own
+	// while queries come in (udp_thread_linux.go says why). The package
+	// never changes GOMAXPROCS: ReaderProcs says by how much the process
+	// should raise it while the server runs.
 	UDPReaders int
 
 	// NoTXT turns off the _bgdns TXT records of every service.
@@ -81,6 +83,17 @@ type Config struct {
 	// as an empty truncated reply (so real clients retry over TCP) and the
 	// others are dropped; 0 drops them all (as in NSD).
 	RRLSlip int
+}
+
+// ReaderProcs is how many Go processors the server's UDP readers hold
+// while it runs, on top of what the rest of the program uses: one per
+// reader where readers are threads (Linux on amd64 and arm64), 0
+// elsewhere. A process that wants its other goroutines to keep every
+// processor they had raises GOMAXPROCS by this much before Start and
+// lowers it after Shutdown. Set UDPReaders first when raising GOMAXPROCS
+// for several servers: 0 means GOMAXPROCS at the time it is read.
+func (c Config) ReaderProcs() int {
+	return readerProcs(c.withDefaults().UDPReaders)
 }
 
 func (c Config) withDefaults() Config {
@@ -113,6 +126,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.NotifyRetries <= 0 {
 		c.NotifyRetries = DefaultNotifyRetries
+	}
+	if c.UDPReaders <= 0 {
+		c.UDPReaders = max(1, runtime.GOMAXPROCS(0))
 	}
 	return c
 }

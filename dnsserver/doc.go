@@ -1,9 +1,9 @@
 // Package dnsserver is bgdns's authoritative nameserver. It answers every
 // query from one loaded *control.State (lock-free, no network hop), over UDP
-// and TCP on the same port, following SPEC §2: the live, blue, green and
-// preview names of each service, the _bgdns TXT record, the zone apex SOA
-// and NS with glue, NXDOMAIN vs NODATA with the SOA, REFUSED outside our
-// zones, EDNS0, truncation, minimal ANY, case echo.
+// and TCP on the same port: the live, blue, green and preview names of
+// each service, the _bgdns TXT record, the zone apex SOA and NS with glue,
+// NXDOMAIN vs NODATA with the SOA, REFUSED outside our zones, EDNS0,
+// truncation, minimal ANY, case echo.
 //
 // It is also a hidden primary for standard secondaries: AXFR (and IXFR
 // answered with the full zone) for TSIG-signed or allow-listed clients, and
@@ -14,9 +14,12 @@
 //	config.go   Config, defaults and validation
 //	server.go   Server: Start, Addr, Shutdown, StateChanged
 //	listen.go   binding UDP and TCP on the same port
-//	udp.go      the portable UDP read loop (one net.PacketConn)
-//	udp_thread_linux.go  Linux: UDP readers as OS threads of their own, each
-//	            waiting in its own epoll set and keeping a Go processor
+//	udp.go      udpReaders, the one seam of the UDP read strategies, and the
+//	            portable one: goroutines reading one net.PacketConn
+//	udp_other.go         where there are no reader threads: the portable loop
+//	udp_thread_linux.go  Linux (amd64, arm64): readers as OS threads of their
+//	            own, each waiting in its own epoll set and keeping a Go
+//	            processor (Config.ReaderProcs: the caller owns GOMAXPROCS)
 //	udp_sched_linux.go   their time slice and priority
 //	replycache.go        the UDP fast path: the handler's own earlier replies, reused
 //	udp_batch_linux.go   recvmmsg/sendmmsg batches of the reader threads

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"runtime"
 	"sync"
 	"time"
 
@@ -37,7 +36,7 @@ type Server struct {
 
 	pc  net.PacketConn
 	ln  net.Listener
-	udp udpSocket // the UDP socket as the reader threads hold it (Linux)
+	udp udpReaders // chosen in Start; nil before
 
 	ctx      context.Context
 	cancel   context.CancelFunc
@@ -61,7 +60,6 @@ func New(cfg Config, src Source) *Server {
 		tcpSlots: make(chan struct{}, cfg.MaxTCPConns),
 		conns:    map[net.Conn]struct{}{},
 	}
-	s.udp.init()
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	// Parse errors are reported by Start; until then the server has no
 	// keys and no allow list, so it transfers to nobody.
@@ -72,10 +70,6 @@ func New(cfg Config, src Source) *Server {
 	s.notify = newNotifier(s)
 	return s
 }
-
-// cpuProcs is GOMAXPROCS as it was when the first server started, before
-// any added processors for its readers: the CPUs this process may use.
-var cpuProcs = sync.OnceValue(func() int { return max(1, runtime.GOMAXPROCS(0)) })
 
 // Start validates the configuration, binds UDP and TCP on the same port
 // and returns once both listen.
@@ -93,15 +87,12 @@ func (s *Server) Start() error {
 		s.mu.Unlock()
 		return err
 	}
+	tuneUDP(pc) // udp_sockopt_*.go
 	s.pc, s.ln = pc, ln
+	s.udp = newUDPReaders(pc, s.log) // udp_other.go, udp_thread_linux.go
 	s.mu.Unlock()
 
-	readers := s.cfg.UDPReaders
-	if readers <= 0 {
-		readers = cpuProcs()
-	}
-	tuneUDP(pc)             // udp_sockopt_*.go
-	s.startUDP(pc, readers) // udp_*.go
+	s.udp.start(s, pc, s.cfg.UDPReaders)
 	s.wg.Go(func() { s.serveTCP(ln) })
 	s.notify.start()
 	s.log.Info("dns server listening", "addr", s.Addr(), "udp_size", s.cfg.UDPSize,
@@ -131,7 +122,9 @@ func (s *Server) StateChanged() { s.notify.kick() }
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closed = true
-	s.stopUDP()
+	if s.udp != nil {
+		s.udp.stop()
+	}
 	var errs []error
 	if s.pc != nil {
 		errs = append(errs, s.pc.Close())
@@ -148,7 +141,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() {
 		s.wg.Wait()
-		s.closeUDP()
+		s.mu.Lock()
+		if s.udp != nil {
+			s.udp.close()
+		}
+		s.mu.Unlock()
 		close(done)
 	}()
 	select {
