@@ -18,6 +18,7 @@ import (
 const (
 	DefaultUDPSize        = 1232
 	DefaultTCPIdleTimeout = 5 * time.Second
+	DefaultBusyTCPIdle    = 200 * time.Millisecond
 	DefaultMaxTCPConns    = 256
 	DefaultMaxTCPQueries  = 100
 	DefaultReadTimeout    = 2 * time.Second
@@ -41,8 +42,18 @@ type Config struct {
 	UDPSize uint16
 	// TCPIdleTimeout closes a TCP connection idle for this long (RFC 7766).
 	TCPIdleTimeout time.Duration
+	// BusyTCPIdleTimeout replaces TCPIdleTimeout (when shorter) while more
+	// than half of MaxTCPConns are in use, as in NSD: clients that keep
+	// connections open between sparse queries then give their slots back
+	// within this long of each answer, so they cannot lock others out. It
+	// also bounds the reading of a query then.
+	BusyTCPIdleTimeout time.Duration
 	// MaxTCPConns caps concurrent TCP connections; more are closed at once.
 	MaxTCPConns int
+	// MaxTCPConnsPerSource caps the concurrent TCP connections of one
+	// client (one IPv4 address, one IPv6 /64); more are closed at once.
+	// 0 means a quarter of MaxTCPConns (at least 1).
+	MaxTCPConnsPerSource int
 	// MaxTCPQueries caps the queries answered on one TCP connection.
 	MaxTCPQueries int
 	// ReadTimeout bounds reading one TCP message once it has started;
@@ -109,9 +120,17 @@ func (c Config) withDefaults() Config {
 	if c.TCPIdleTimeout <= 0 {
 		c.TCPIdleTimeout = DefaultTCPIdleTimeout
 	}
+	if c.BusyTCPIdleTimeout <= 0 {
+		c.BusyTCPIdleTimeout = DefaultBusyTCPIdle
+	}
+	c.BusyTCPIdleTimeout = min(c.BusyTCPIdleTimeout, c.TCPIdleTimeout)
 	if c.MaxTCPConns <= 0 {
 		c.MaxTCPConns = DefaultMaxTCPConns
 	}
+	if c.MaxTCPConnsPerSource <= 0 {
+		c.MaxTCPConnsPerSource = max(1, c.MaxTCPConns/4)
+	}
+	c.MaxTCPConnsPerSource = min(c.MaxTCPConnsPerSource, c.MaxTCPConns)
 	if c.MaxTCPQueries <= 0 {
 		c.MaxTCPQueries = DefaultMaxTCPQueries
 	}
@@ -148,6 +167,9 @@ func (c Config) Validate() error {
 	}
 	if _, err := parseTargets(c.Notify); err != nil {
 		errs = append(errs, err)
+	}
+	if c.MaxTCPConns < 0 || c.MaxTCPConnsPerSource < 0 {
+		errs = append(errs, errors.New("tcp connection limits must not be negative"))
 	}
 	if c.RRLRate < 0 || c.RRLSlip < 0 {
 		errs = append(errs, errors.New("rrl rate and slip must not be negative"))

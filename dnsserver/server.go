@@ -43,6 +43,9 @@ type Server struct {
 	wg       sync.WaitGroup
 	tcpSlots chan struct{}
 
+	tcpMu        sync.Mutex
+	tcpPerSource map[netip.Prefix]int // open TCP connections per client
+
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{}
 	closed bool
@@ -54,11 +57,12 @@ type Server struct {
 func New(cfg Config, src Source) *Server {
 	cfg = cfg.withDefaults()
 	s := &Server{
-		cfg:      cfg,
-		src:      src,
-		log:      cfg.Logger,
-		tcpSlots: make(chan struct{}, cfg.MaxTCPConns),
-		conns:    map[net.Conn]struct{}{},
+		cfg:          cfg,
+		src:          src,
+		log:          cfg.Logger,
+		tcpSlots:     make(chan struct{}, cfg.MaxTCPConns),
+		tcpPerSource: map[netip.Prefix]int{},
+		conns:        map[net.Conn]struct{}{},
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	// Parse errors are reported by Start; until then the server has no

@@ -15,6 +15,7 @@ func addDNSFlags(f *pflag.FlagSet, c *dnsserver.Config) {
 	f.BoolVar(&c.NoTXT, "no-txt", false, "do not publish the _bgdns TXT record of any service")
 	f.Uint16Var(&c.UDPSize, "udp-size", 1232, "EDNS0 UDP payload size advertised and the largest UDP reply")
 	f.IntVar(&c.UDPReaders, "dns-readers", 0, "UDP reader threads (0: one per CPU the process may use)")
-	f.IntVar(&c.MaxTCPConns, "max-tcp-conns", 256, "concurrent DNS TCP connections")
+	f.IntVar(&c.MaxTCPConns, "max-tcp-conns", 256, "concurrent DNS TCP connections; above half of them, idle connections are closed after 200ms")
+	f.IntVar(&c.MaxTCPConnsPerSource, "max-tcp-conns-per-source", 0, "concurrent DNS TCP connections from one IPv4 address or IPv6 /64 (0: a quarter of --max-tcp-conns)")
 	f.DurationVar(&c.TCPIdleTimeout, "tcp-idle-timeout", 0, "close DNS TCP connections idle this long (0: the server's default)")
 }
