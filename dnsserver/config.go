@@ -35,6 +35,9 @@ type Config struct {
 	// NodeID is answered as the EDNS NSID and as the id.server and
 	// hostname.bind CHAOS TXT records.
 	NodeID string
+	// HideIdentity gives no NSID and refuses id.server and hostname.bind
+	// (as NSD's hide-identity): the node id is not told to anyone who asks.
+	HideIdentity bool
 	Logger *slog.Logger
 
 	// UDPSize is the EDNS0 UDP payload size advertised and the largest UDP

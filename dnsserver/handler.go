@@ -124,9 +124,18 @@ func (s *Server) options() Options {
 	return Options{
 		Serving: s.src.Serving(),
 		NoTXT:   s.cfg.NoTXT,
-		NodeID:  s.cfg.NodeID,
+		NodeID:  s.identity(),
 		UDPSize: s.cfg.UDPSize,
 	}
+}
+
+// identity is the node id told in NSID and CHAOS answers: none when
+// hidden (Resolve then gives no NSID and refuses the CHAOS names).
+func (s *Server) identity() string {
+	if s.cfg.HideIdentity {
+		return ""
+	}
+	return s.cfg.NodeID
 }
 
 func (s *Server) now() time.Time {

@@ -12,7 +12,8 @@ type Options struct {
 	Serving bool
 	// NoTXT turns off every _bgdns TXT record.
 	NoTXT bool
-	// NodeID answers NSID and the CHAOS id.server / hostname.bind names.
+	// NodeID answers NSID and the CHAOS id.server / hostname.bind names;
+	// empty, there is no NSID and those names are refused.
 	NodeID string
 	// UDPSize is the EDNS0 payload size advertised in replies.
 	UDPSize uint16

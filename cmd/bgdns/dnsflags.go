@@ -12,6 +12,7 @@ func addDNSFlags(f *pflag.FlagSet, c *dnsserver.Config) {
 	f.StringSliceVar(&c.Notify, "notify", nil, "ADDR:PORT sent a NOTIFY when a zone changes, by the leader (repeatable)")
 	f.IntVar(&c.RRLRate, "rrl-rate", 0, "response rate limit per /24 or /56 in responses per second (0: off)")
 	f.IntVar(&c.RRLSlip, "rrl-slip", 2, "every Nth response over the limit goes out truncated, the others are dropped (0: drop all)")
+	f.BoolVar(&c.HideIdentity, "hide-identity", false, "give no NSID and refuse the CHAOS names id.server and hostname.bind (version.bind is always refused)")
 	f.BoolVar(&c.NoTXT, "no-txt", false, "do not publish the _bgdns TXT record of any service")
 	f.Uint16Var(&c.UDPSize, "udp-size", 1232, "EDNS0 UDP payload size advertised and the largest UDP reply")
 	f.IntVar(&c.UDPReaders, "dns-readers", 0, "UDP reader threads (0: one per CPU the process may use)")
