@@ -25,6 +25,7 @@ const (
 	DefaultWriteTimeout   = 2 * time.Second
 	DefaultNotifyTimeout  = 2 * time.Second
 	DefaultNotifyRetries  = 5
+	DefaultRRLRate        = 200 // NSD's rrl-ratelimit
 )
 
 // Config configures a Server. Zero values take the defaults above.
@@ -91,7 +92,8 @@ type Config struct {
 	NotifyRetries int           // attempts after the first
 
 	// RRLRate is the response rate limit per client prefix (/24 for IPv4,
-	// /56 for IPv6) in responses per second over UDP; 0 turns it off.
+	// /56 for IPv6) in responses per second over UDP; 0 means
+	// DefaultRRLRate, a negative rate turns limiting off.
 	RRLRate int
 	// RRLSlip: of the responses over the limit, every RRLSlip-th is sent
 	// as an empty truncated reply (so real clients retry over TCP) and the
@@ -152,6 +154,9 @@ func (c Config) withDefaults() Config {
 	if c.UDPReaders <= 0 {
 		c.UDPReaders = max(1, runtime.GOMAXPROCS(0))
 	}
+	if c.RRLRate == 0 {
+		c.RRLRate = DefaultRRLRate
+	}
 	return c
 }
 
@@ -174,8 +179,8 @@ func (c Config) Validate() error {
 	if c.MaxTCPConns < 0 || c.MaxTCPConnsPerSource < 0 {
 		errs = append(errs, errors.New("tcp connection limits must not be negative"))
 	}
-	if c.RRLRate < 0 || c.RRLSlip < 0 {
-		errs = append(errs, errors.New("rrl rate and slip must not be negative"))
+	if c.RRLSlip < 0 {
+		errs = append(errs, errors.New("rrl slip must not be negative"))
 	}
 	return errors.Join(errs...)
 }

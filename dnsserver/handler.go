@@ -14,6 +14,16 @@ const headerLen = 12
 // transfer over TCP, the transfer to stream. It never panics on input and
 // loads the State exactly once.
 func (s *Server) handle(raw []byte, from netip.AddrPort, tcp bool) ([]byte, *transfer) {
+	return s.respond(raw, from, tcp, rrlUnchecked)
+}
+
+// rrlUnchecked tells respond to ask the rate limiter itself.
+const rrlUnchecked rrlAction = -1
+
+// respond is handle with the rate limiter's decision for this response
+// already taken (the fast path counts each response once, hit or miss),
+// or rrlUnchecked.
+func (s *Server) respond(raw []byte, from netip.AddrPort, tcp bool, act rrlAction) ([]byte, *transfer) {
 	if len(raw) < headerLen || raw[2]&0x80 != 0 {
 		return nil, nil // too short to answer, or a response: drop
 	}
@@ -45,7 +55,10 @@ func (s *Server) handle(raw []byte, from netip.AddrPort, tcp bool) ([]byte, *tra
 	}
 
 	if !tcp && s.rrl != nil {
-		switch s.rrl.check(from.Addr(), s.now().Unix()) {
+		if act == rrlUnchecked {
+			act = s.rrl.check(from.Addr(), s.now().Unix())
+		}
+		switch act {
 		case rrlDrop:
 			return nil, nil
 		case rrlSlip:

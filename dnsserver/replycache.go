@@ -23,8 +23,11 @@ import (
 // same *control.Service (services are immutable: any change to one,
 // health included, replaces it); every other entry is rebuilt. So a switch
 // of one service leaves the cached answers of all the others in place. The
-// cache is not used at all while the node is not serving, or when
-// response rate limiting is on (the limiter must see every response).
+// cache is not used at all while the node is not serving.
+//
+// With response rate limiting on, every response the fast path would send
+// is counted first, hit or miss, exactly once: over the limit it is
+// dropped, or slipped by the handler (never from the cache).
 
 // Bounds of a fast-path cache.
 const (
@@ -73,9 +76,20 @@ func (s *Server) newFastCache() *fastCache {
 func (c *fastCache) reply(raw []byte, from netip.AddrPort) []byte {
 	s := c.s
 	qlen, ok := plainQuery(raw)
-	if !ok || s.rrl != nil || !s.src.Serving() {
+	if !ok || !s.src.Serving() {
 		reply, _ := s.handle(raw, from, false)
 		return reply
+	}
+	act := rrlAllow // what the rate limiter says, asked once
+	if s.rrl != nil {
+		act = s.rrl.check(from.Addr(), s.now().Unix())
+		switch act {
+		case rrlDrop:
+			return nil
+		case rrlSlip:
+			reply, _ := s.respond(raw, from, false, act)
+			return reply
+		}
 	}
 	st := s.src.State() // loaded before the handler's own load: see fill
 	if st != c.cur {
@@ -92,7 +106,7 @@ func (c *fastCache) reply(raw []byte, from netip.AddrPort) []byte {
 	}
 	switch {
 	case e == nil:
-		reply, _ := s.handle(raw, from, false)
+		reply, _ := s.respond(raw, from, false, act)
 		if isLower {
 			c.fill(st, raw, key, qlen, reply)
 		}
@@ -106,11 +120,11 @@ func (c *fastCache) reply(raw []byte, from netip.AddrPort) []byte {
 		if x := c.entries[string(exact)]; x != nil && c.current(x) {
 			return c.serve(x, raw, name)
 		}
-		reply, _ := s.handle(raw, from, false)
+		reply, _ := s.respond(raw, from, false, act)
 		c.fill(st, raw, exact, qlen, reply)
 		return reply
 	default:
-		reply, _ := s.handle(raw, from, false)
+		reply, _ := s.respond(raw, from, false, act)
 		e.cases = c.checkCase(raw, from, qlen, e)
 		return reply
 	}
@@ -221,7 +235,7 @@ func parentName(n string) string {
 // must its reply to raw itself.
 func (c *fastCache) checkCase(raw []byte, from netip.AddrPort, qlen int, e *fastEntry) int {
 	matches := func(q []byte) bool {
-		r, _ := c.s.handle(q, from, false)
+		r, _ := c.s.respond(q, from, false, rrlAllow) // not responses: not counted
 		if len(r) != len(e.reply) {
 			return false
 		}

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 	"weak"
 
 	"github.com/bgdns/bgdns/control"
@@ -213,16 +214,42 @@ func TestFastPathLeavesUnusualQueriesToTheHandler(t *testing.T) {
 	}
 }
 
-func TestFastPathOffWithRateLimiting(t *testing.T) {
+// TestFastPathWithRateLimiting: with the limiter on, the fast path still
+// caches, and its replies (answered, slipped, dropped) are the handler's
+// one for one: each response is counted once, hit or miss.
+func TestFastPathWithRateLimiting(t *testing.T) {
 	src := fastZone(t)
-	s := newTestServer(t, Config{RRLRate: 5}, src)
-	c := s.newFastCache()
-	raw, _ := query("svc2."+testZone, dns.TypeA).Pack()
-	for range 20 {
-		c.reply(raw, testClient)
+	now := time.Unix(1_800_000_000, 0)
+	clock := func() time.Time { return now }
+	fast := newTestServer(t, Config{RRLRate: 5, RRLSlip: 2}, src)
+	full := newTestServer(t, Config{RRLRate: 5, RRLSlip: 2}, src)
+	fast.clock, full.clock = clock, clock
+	c := fast.newFastCache()
+	a, _ := query("svc2."+testZone, dns.TypeA).Pack()
+	nx, _ := query("NX."+testZone, dns.TypeA).Pack()
+	answered := 0
+	for second := range 3 {
+		now = now.Add(time.Duration(second) * time.Second)
+		for i := range 30 {
+			raw := a
+			if i%3 == 0 {
+				raw = nx
+			}
+			want, _ := full.handle(raw, testClient, false)
+			got := c.reply(raw, testClient)
+			if !bytes.Equal(got, want) {
+				t.Fatalf("second %d query %d: fast reply %x, handler %x", second, i, got, want)
+			}
+			if m := new(dns.Msg); got != nil && m.Unpack(got) == nil && !m.Truncated {
+				answered++
+			}
+		}
 	}
-	if len(c.entries) != 0 {
-		t.Fatal("replies cached while rate limiting is on")
+	if answered != 15 {
+		t.Errorf("%d answered in 3 seconds at 5 per second", answered)
+	}
+	if len(c.entries) == 0 {
+		t.Fatal("nothing cached while rate limiting is on")
 	}
 }
 
@@ -237,6 +264,24 @@ func BenchmarkFastPathHit(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		c.reply(raw, testClient)
+	}
+}
+
+// BenchmarkFastPathHitRRL is BenchmarkFastPathHit with the rate limiter
+// on (at a rate the benchmark never reaches): the cost of counting.
+func BenchmarkFastPathHitRRL(b *testing.B) {
+	src := fastZone(b)
+	s := newTestServer(b, Config{RRLRate: 1 << 30}, src)
+	c := s.newFastCache()
+	m := query("svc2."+testZone, dns.TypeA)
+	m.SetEdns0(1232, false)
+	raw, _ := m.Pack()
+	c.reply(raw, testClient)
+	b.ReportAllocs()
+	for b.Loop() {
+		if c.reply(raw, testClient) == nil {
+			b.Fatal("dropped")
+		}
 	}
 }
 

@@ -101,7 +101,7 @@ func (s *Server) Start() error {
 	s.notify.start()
 	s.log.Info("dns server listening", "addr", s.Addr(), "udp_size", s.cfg.UDPSize,
 		"xfr_keys", len(s.keys), "allow_transfer", len(s.allow), "notify", len(s.targets),
-		"rrl_rate", s.cfg.RRLRate)
+		"rrl_rate", max(0, s.cfg.RRLRate))
 	return nil
 }
 

@@ -20,8 +20,14 @@ func parseDNSFlags(t *testing.T, args ...string) dnsserver.Config {
 
 func TestDNSFlags(t *testing.T) {
 	c := parseDNSFlags(t)
-	if c.HideIdentity || c.MaxTCPConnsPerSource != 0 || c.MaxTCPConns != 256 {
+	if c.HideIdentity || c.MaxTCPConnsPerSource != 0 || c.MaxTCPConns != 256 || c.RRLRate != 200 {
 		t.Errorf("defaults: %+v", c)
+	}
+	if c := parseDNSFlags(t, "--rrl-rate", "0"); c.RRLRate >= 0 {
+		t.Errorf("--rrl-rate 0: Config.RRLRate %d, want rate limiting off (negative)", c.RRLRate)
+	}
+	if c := parseDNSFlags(t, "--rrl-rate", "50"); c.RRLRate != 50 {
+		t.Errorf("--rrl-rate 50: %d", c.RRLRate)
 	}
 	c = parseDNSFlags(t, "--hide-identity", "--max-tcp-conns", "100", "--max-tcp-conns-per-source", "10")
 	if !c.HideIdentity || c.MaxTCPConns != 100 || c.MaxTCPConnsPerSource != 10 {
