@@ -26,6 +26,7 @@ const (
 	DefaultNotifyTimeout  = 2 * time.Second
 	DefaultNotifyRetries  = 5
 	DefaultRRLRate        = 200 // NSD's rrl-ratelimit
+	DefaultStaleTTL       = time.Second
 )
 
 // Config configures a Server. Zero values take the defaults above.
@@ -75,6 +76,11 @@ type Config struct {
 
 	// NoTXT turns off the _bgdns TXT records of every service.
 	NoTXT bool
+
+	// StaleTTL caps every TTL of a reply about our zones while the Source
+	// is stale (StaleSource), so that resolvers come back soon for a
+	// confirmed answer. Whole seconds; 0 means DefaultStaleTTL.
+	StaleTTL time.Duration
 
 	// XFRKeys are the TSIG keys accepted for zone transfers, each
 	// "hmac-sha256:NAME:BASE64SECRET" (also hmac-sha1, hmac-sha384,
@@ -156,6 +162,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.RRLRate == 0 {
 		c.RRLRate = DefaultRRLRate
+	}
+	if c.StaleTTL <= 0 {
+		c.StaleTTL = DefaultStaleTTL
 	}
 	return c
 }

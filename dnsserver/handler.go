@@ -14,16 +14,17 @@ const headerLen = 12
 // transfer over TCP, the transfer to stream. It never panics on input and
 // loads the State exactly once.
 func (s *Server) handle(raw []byte, from netip.AddrPort, tcp bool) ([]byte, *transfer) {
-	return s.respond(raw, from, tcp, rrlUnchecked)
+	return s.respond(raw, from, tcp, rrlUnchecked, s.isStale())
 }
 
 // rrlUnchecked tells respond to ask the rate limiter itself.
 const rrlUnchecked rrlAction = -1
 
-// respond is handle with the rate limiter's decision for this response
-// already taken (the fast path counts each response once, hit or miss),
-// or rrlUnchecked.
-func (s *Server) respond(raw []byte, from netip.AddrPort, tcp bool, act rrlAction) ([]byte, *transfer) {
+// respond is handle with what the fast path has already asked for this
+// query, so that the reply it remembers is the one for what it asked: the
+// rate limiter's decision (each response is counted once, hit or miss; or
+// rrlUnchecked) and whether the Source is stale.
+func (s *Server) respond(raw []byte, from netip.AddrPort, tcp bool, act rrlAction, stale bool) ([]byte, *transfer) {
 	if len(raw) < headerLen || raw[2]&0x80 != 0 {
 		return nil, nil // too short to answer, or a response: drop
 	}
@@ -32,7 +33,7 @@ func (s *Server) respond(raw []byte, from netip.AddrPort, tcp bool, act rrlActio
 		return formErr(raw), nil
 	}
 	st := s.src.State()
-	o := s.options()
+	o := s.options(stale)
 
 	t := s.checkTSIG(raw, req)
 	if t != nil && t.err != 0 {
@@ -133,12 +134,14 @@ func formErr(raw []byte) []byte {
 	return b
 }
 
-func (s *Server) options() Options {
+func (s *Server) options(stale bool) Options {
 	return Options{
-		Serving: s.src.Serving(),
-		NoTXT:   s.cfg.NoTXT,
-		NodeID:  s.identity(),
-		UDPSize: s.cfg.UDPSize,
+		Serving:  s.src.Serving(),
+		NoTXT:    s.cfg.NoTXT,
+		NodeID:   s.identity(),
+		UDPSize:  s.cfg.UDPSize,
+		Stale:    stale,
+		StaleTTL: uint32(s.cfg.StaleTTL / time.Second),
 	}
 }
 

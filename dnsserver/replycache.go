@@ -23,7 +23,11 @@ import (
 // same *control.Service (services are immutable: any change to one,
 // health included, replaces it); every other entry is rebuilt. So a switch
 // of one service leaves the cached answers of all the others in place. The
-// cache is not used at all while the node is not serving.
+// cache is not used at all while the node is not serving. While the
+// Source is stale its answers are marked (Extended DNS Error, TTLs
+// capped): the fast path asks once per query whether it is, the handler
+// answers under that, and an entry holds only under the staleness it was
+// built with, so every change of it rebuilds the entries.
 //
 // With response rate limiting on, every response the fast path would send
 // is counted first, hit or miss, exactly once: over the limit it is
@@ -55,6 +59,9 @@ type fastEntry struct {
 	// the service named svcName, as it was.
 	svc     *control.Service
 	svcName string
+	// stale is whether the reply was built as a stale answer (marked,
+	// TTLs capped); it only holds while the Source says the same.
+	stale bool
 }
 
 // fastCache is one UDP reader's set of remembered replies.
@@ -63,6 +70,7 @@ type fastCache struct {
 	entries map[string]*fastEntry
 	cur     *control.State              // the State of the last query
 	curW    weak.Pointer[control.State] // weak.Make(cur), made once per State
+	stale   bool                        // whether the Source was stale at the last query
 	key     [maxFastKey]byte
 	out     [maxFastReply]byte
 }
@@ -80,6 +88,8 @@ func (c *fastCache) reply(raw []byte, from netip.AddrPort) []byte {
 		reply, _ := s.handle(raw, from, false)
 		return reply
 	}
+	stale := s.isStale() // asked once: the handler answers under the same
+	c.stale = stale
 	act := rrlAllow // what the rate limiter says, asked once
 	if s.rrl != nil {
 		act = s.rrl.check(from.Addr(), s.now().Unix())
@@ -87,7 +97,7 @@ func (c *fastCache) reply(raw []byte, from netip.AddrPort) []byte {
 		case rrlDrop:
 			return nil
 		case rrlSlip:
-			reply, _ := s.respond(raw, from, false, act)
+			reply, _ := s.respond(raw, from, false, act, stale)
 			return reply
 		}
 	}
@@ -106,7 +116,7 @@ func (c *fastCache) reply(raw []byte, from netip.AddrPort) []byte {
 	}
 	switch {
 	case e == nil:
-		reply, _ := s.respond(raw, from, false, act)
+		reply, _ := s.respond(raw, from, false, act, stale)
 		if isLower {
 			c.fill(st, raw, key, qlen, reply)
 		}
@@ -120,11 +130,11 @@ func (c *fastCache) reply(raw []byte, from netip.AddrPort) []byte {
 		if x := c.entries[string(exact)]; x != nil && c.current(x) {
 			return c.serve(x, raw, name)
 		}
-		reply, _ := s.respond(raw, from, false, act)
+		reply, _ := s.respond(raw, from, false, act, stale)
 		c.fill(st, raw, exact, qlen, reply)
 		return reply
 	default:
-		reply, _ := s.respond(raw, from, false, act)
+		reply, _ := s.respond(raw, from, false, act, stale)
 		e.cases = c.checkCase(raw, from, qlen, e)
 		return reply
 	}
@@ -139,9 +149,12 @@ func (c *fastCache) serve(e *fastEntry, raw, name []byte) []byte {
 	return out
 }
 
-// current reports whether e holds for the current State, moving it on to
-// that State when the service it depends on is unchanged.
+// current reports whether e holds for the current State and staleness,
+// moving it on to that State when the service it depends on is unchanged.
 func (c *fastCache) current(e *fastEntry) bool {
+	if e.stale != c.stale {
+		return false // stale answers are marked: rebuilt at every change
+	}
 	if e.st == c.curW {
 		return true
 	}
@@ -168,7 +181,7 @@ func (c *fastCache) fill(st *control.State, raw, key []byte, qlen int, reply []b
 	if len(c.entries) >= maxFastEntries {
 		clear(c.entries)
 	}
-	e := &fastEntry{reply: bytes.Clone(reply), st: c.curW}
+	e := &fastEntry{reply: bytes.Clone(reply), st: c.curW, stale: c.stale}
 	e.reply[0], e.reply[1] = 0, 0
 	if positiveOnly(raw, reply) {
 		if n, ok := presentation(raw[headerLen : headerLen+qlen]); ok {
@@ -235,7 +248,7 @@ func parentName(n string) string {
 // must its reply to raw itself.
 func (c *fastCache) checkCase(raw []byte, from netip.AddrPort, qlen int, e *fastEntry) int {
 	matches := func(q []byte) bool {
-		r, _ := c.s.respond(q, from, false, rrlAllow) // not responses: not counted
+		r, _ := c.s.respond(q, from, false, rrlAllow, e.stale) // not responses: not counted
 		if len(r) != len(e.reply) {
 			return false
 		}

@@ -146,6 +146,27 @@ func TestFastPathMatchesHandler(t *testing.T) {
 	checkAll(t, s, c, src.State())
 	src.serving.Store(true)
 	checkAll(t, s, c, src.State())
+	// Stale: marked answers, TTLs capped, as the handler says; and back.
+	src.stale.Store(true)
+	if n := checkAll(t, s, c, src.State()); n == 0 {
+		t.Fatal("nothing cached while stale")
+	}
+	src.apply(t, control.Command{Op: control.OpSwitch, Name: "svc6." + testZone})
+	checkAll(t, s, c, src.State())
+	src.stale.Store(false)
+	checkAll(t, s, c, src.State())
+}
+
+// TestFastPathMatchesHandlerWhenStale starts stale, with a StaleTTL other
+// than the default, and compares every reply.
+func TestFastPathMatchesHandlerWhenStale(t *testing.T) {
+	src := fastZone(t)
+	src.stale.Store(true)
+	s := newTestServer(t, Config{StaleTTL: 3 * time.Second}, src)
+	c := s.newFastCache()
+	checkAll(t, s, c, src.State())
+	src.stale.Store(false)
+	checkAll(t, s, c, src.State())
 }
 
 func TestFastPathCachesCommonQueries(t *testing.T) {

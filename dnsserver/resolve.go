@@ -17,6 +17,11 @@ type Options struct {
 	NodeID string
 	// UDPSize is the EDNS0 payload size advertised in replies.
 	UDPSize uint16
+	// Stale marks every answer about our zones as stale: Extended DNS
+	// Error 3 "Stale Answer" when the query has EDNS, and every TTL of
+	// the reply capped at StaleTTL seconds.
+	Stale    bool
+	StaleTTL uint32
 }
 
 // Resolve answers one query from st. It is pure: no I/O, no clock, no
@@ -56,7 +61,9 @@ func Resolve(st *control.State, req *dns.Msg, o Options) *dns.Msg {
 	q := req.Question[0]
 	switch q.Qclass {
 	case dns.ClassINET:
-		resolveIN(st, q, m, o)
+		if resolveIN(st, q, m, o) && o.Stale {
+			markStale(m, o.StaleTTL)
+		}
 	case dns.ClassCHAOS:
 		resolveChaos(q, m, o)
 	default:
@@ -65,31 +72,51 @@ func Resolve(st *control.State, req *dns.Msg, o Options) *dns.Msg {
 	return m
 }
 
-// resolveIN answers a class IN question.
-func resolveIN(st *control.State, q dns.Question, m *dns.Msg, o Options) {
+// resolveIN answers a class IN question. It reports whether the reply is
+// one about our zones, answered from the State (not REFUSED for a name
+// elsewhere, not SERVFAIL).
+func resolveIN(st *control.State, q dns.Question, m *dns.Msg, o Options) bool {
 	lname := lowerName(q.Name)
 	z := st.ZoneFor(lname)
 	if z == nil {
 		m.Rcode = dns.RcodeRefused
-		return
+		return false
 	}
 	if !o.Serving {
 		m.Rcode = dns.RcodeServerFailure
-		return
+		return false
 	}
 	switch q.Qtype {
 	case dns.TypeAXFR, dns.TypeIXFR:
 		// Zone transfers are answered by the transfer code, which checks
 		// the client's right to them; here they are refused.
 		m.Rcode = dns.RcodeRefused
-		return
+		return true
 	case dns.TypeOPT, dns.TypeTSIG, dns.TypeTKEY:
 		m.Rcode = dns.RcodeFormatError
-		return
+		return true
 	}
 	m.Authoritative = true
 	l := lookup{st: st, z: z, q: q, lname: lname, noTXT: o.NoTXT}
 	l.answer(m)
+	return true
+}
+
+// markStale labels m, a reply about our zones from a state the node could
+// not confirm as current: Extended DNS Error 3 "Stale Answer" (RFC 8914)
+// in its OPT record when it has one, and no TTL above ttl in any section
+// (the SOA of a negative answer and glue included).
+func markStale(m *dns.Msg, ttl uint32) {
+	for _, sec := range [][]dns.RR{m.Answer, m.Ns, m.Extra} {
+		for _, rr := range sec {
+			if h := rr.Header(); h.Rrtype != dns.TypeOPT && h.Ttl > ttl {
+				h.Ttl = ttl
+			}
+		}
+	}
+	if opt := m.IsEdns0(); opt != nil {
+		opt.Option = append(opt.Option, &dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeStaleAnswer})
+	}
 }
 
 // lowerName returns n in ASCII lower case, the same length as n (so that

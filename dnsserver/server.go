@@ -17,15 +17,29 @@ import (
 type Source interface {
 	// State is the current applied state, never nil; a lock-free read.
 	State() *control.State
-	// Serving is false when the node is stale or not caught up: our zones
-	// then answer SERVFAIL.
+	// Serving is false when the node must not answer from its state (not
+	// caught up, or stale under the servfail policy): our zones then
+	// answer SERVFAIL.
 	Serving() bool
+}
+
+// StaleSource is a Source that can also say it is stale. New checks for
+// it once; a Source without it is never stale.
+type StaleSource interface {
+	// Stale is true while the node serves from a state it could not
+	// confirm as current (it lost its leader and keeps answering, the
+	// fail-static policy). Serving false still means SERVFAIL for our
+	// zones; while Serving and Stale every answer for our zones carries
+	// Extended DNS Error 3 "Stale Answer" (RFC 8914) when the query has
+	// EDNS, and no TTL above Config.StaleTTL.
+	Stale() bool
 }
 
 // Server is an authoritative DNS server for the zones of a Source.
 type Server struct {
 	cfg   Config
 	src   Source
+	stale StaleSource // src, when it can be stale; nil otherwise
 	log   *slog.Logger
 	clock func() time.Time // nil: time.Now; tests set it
 
@@ -64,6 +78,7 @@ func New(cfg Config, src Source) *Server {
 		tcpPerSource: map[netip.Prefix]int{},
 		conns:        map[net.Conn]struct{}{},
 	}
+	s.stale, _ = src.(StaleSource)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	// Parse errors are reported by Start; until then the server has no
 	// keys and no allow list, so it transfers to nobody.
@@ -104,6 +119,9 @@ func (s *Server) Start() error {
 		"rrl_rate", max(0, s.cfg.RRLRate))
 	return nil
 }
+
+// isStale reports whether the Source says it is stale now.
+func (s *Server) isStale() bool { return s.stale != nil && s.stale.Stale() }
 
 // Addr is the bound address (host:port), the same for UDP and TCP. Before
 // Start it is the configured address.

@@ -86,14 +86,16 @@ func (s *Server) answerTransfer(st *control.State, req *dns.Msg, from netip.Addr
 	}
 	m.Authoritative = true
 	if q.Qtype == dns.TypeIXFR {
-		if have, ok := ixfrSerial(req); ok && !serialLess(have, z.Serial) {
-			// Up to date: the current SOA alone (RFC 1995 §4).
+		// Up to date: the current SOA alone (RFC 1995 §4). Over UDP the
+		// zone does not fit: the SOA tells the client to use TCP. Marked
+		// when stale, as every answer is; a whole transfer is not (its
+		// records are the zone's, for a secondary's own timers).
+		have, ok := ixfrSerial(req)
+		if (ok && !serialLess(have, z.Serial)) || !tcp {
 			m.Answer = []dns.RR{soaRR(z, z.Name, z.SOA.TTL)}
-			return m, nil
-		}
-		if !tcp {
-			// Does not fit in UDP: the SOA tells the client to use TCP.
-			m.Answer = []dns.RR{soaRR(z, z.Name, z.SOA.TTL)}
+			if o.Stale {
+				markStale(m, o.StaleTTL)
+			}
 			return m, nil
 		}
 	} else if !tcp {

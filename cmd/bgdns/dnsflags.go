@@ -22,6 +22,7 @@ func addDNSFlags(f *pflag.FlagSet, c *dnsserver.Config) {
 	f.IntVar(&c.UDPReaders, "dns-readers", 0, "UDP reader threads (0: one per CPU the process may use)")
 	f.IntVar(&c.MaxTCPConns, "max-tcp-conns", 256, "concurrent DNS TCP connections; above half of them, idle connections are closed after 200ms")
 	f.IntVar(&c.MaxTCPConnsPerSource, "max-tcp-conns-per-source", 0, "concurrent DNS TCP connections from one IPv4 address or IPv6 /64 (0: a quarter of --max-tcp-conns)")
+	f.DurationVar(&c.StaleTTL, "stale-ttl", dnsserver.DefaultStaleTTL, "largest TTL of any answer while the node serves a state it could not confirm (no leader); whole seconds")
 	f.DurationVar(&c.TCPIdleTimeout, "tcp-idle-timeout", 0, "close DNS TCP connections idle this long (0: the server's default)")
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"testing"
+	"time"
 
 	"github.com/bgdns/bgdns/dnsserver"
 	"github.com/spf13/pflag"
@@ -25,6 +26,12 @@ func TestDNSFlags(t *testing.T) {
 	}
 	if c := parseDNSFlags(t, "--rrl-rate", "0"); c.RRLRate >= 0 {
 		t.Errorf("--rrl-rate 0: Config.RRLRate %d, want rate limiting off (negative)", c.RRLRate)
+	}
+	if c.StaleTTL != time.Second {
+		t.Errorf("--stale-ttl default %v, want 1s", c.StaleTTL)
+	}
+	if c := parseDNSFlags(t, "--stale-ttl", "5s"); c.StaleTTL != 5*time.Second {
+		t.Errorf("--stale-ttl 5s: %v", c.StaleTTL)
 	}
 	if c := parseDNSFlags(t, "--rrl-rate", "50"); c.RRLRate != 50 {
 		t.Errorf("--rrl-rate 50: %d", c.RRLRate)
