@@ -40,6 +40,7 @@ type Config struct {
 	// HideIdentity gives no NSID and refuses id.server and hostname.bind
 	// (as NSD's hide-identity): the node id is not told to anyone who asks.
 	HideIdentity bool
+
 	Logger *slog.Logger
 
 	// UDPSize is the EDNS0 UDP payload size advertised and the largest UDP

@@ -24,18 +24,20 @@
 //	replycache.go        the UDP fast path: the handler's own earlier replies, reused
 //	udp_batch_linux.go   recvmmsg/sendmmsg batches of the reader threads
 //	udp_sockopt_*.go     the UDP socket's receive buffer
-//	tcp.go      the TCP accept loop and RFC 7766 connection handling
+//	tcp.go      the TCP accept loop and RFC 7766 connection handling: the
+//	            connection caps, and NSD's short idle timeout when busy
 //	handler.go  one packet in, reply out: header checks, EDNS, TSIG, RRL, packing
 //	resolve.go  Resolve: the pure answer for one query from one State
 //	lookup.go   names inside a zone (services, colours, preview, TXT, apex, NS hosts)
 //	records.go  building resource records
 //	negative.go NXDOMAIN and NODATA with the SOA
 //	edns.go     EDNS0: sizes, BADVERS, NSID
-//	chaos.go    id.server and hostname.bind
+//	stale.go    StaleSource and the marking of stale answers (EDE 3, TTL cap)
+//	chaos.go    id.server and hostname.bind (refused with HideIdentity)
 //	tsig.go     TSIG keys, verification and signing
 //	xfr.go      AXFR and IXFR
 //	notify.go   NOTIFY on serial changes
-//	rrl.go      response rate limiting
+//	rrl.go      response rate limiting (on by default, 200/s per prefix)
 //
 // No line is logged per query.
 package dnsserver

@@ -306,6 +306,23 @@ func BenchmarkFastPathHitRRL(b *testing.B) {
 	}
 }
 
+// BenchmarkFastPathHitStale is BenchmarkFastPathHit while the Source is
+// stale: stale replies are cached like the others.
+func BenchmarkFastPathHitStale(b *testing.B) {
+	src := fastZone(b)
+	src.stale.Store(true)
+	s := newTestServer(b, Config{}, src)
+	c := s.newFastCache()
+	m := query("svc2."+testZone, dns.TypeA)
+	m.SetEdns0(1232, false)
+	raw, _ := m.Pack()
+	c.reply(raw, testClient)
+	b.ReportAllocs()
+	for b.Loop() {
+		c.reply(raw, testClient)
+	}
+}
+
 func BenchmarkFullHandler(b *testing.B) {
 	src := fastZone(b)
 	s := newTestServer(b, Config{}, src)

@@ -101,37 +101,3 @@ func resolveIN(st *control.State, q dns.Question, m *dns.Msg, o Options) bool {
 	l.answer(m)
 	return true
 }
-
-// markStale labels m, a reply about our zones from a state the node could
-// not confirm as current: Extended DNS Error 3 "Stale Answer" (RFC 8914)
-// in its OPT record when it has one, and no TTL above ttl in any section
-// (the SOA of a negative answer and glue included).
-func markStale(m *dns.Msg, ttl uint32) {
-	for _, sec := range [][]dns.RR{m.Answer, m.Ns, m.Extra} {
-		for _, rr := range sec {
-			if h := rr.Header(); h.Rrtype != dns.TypeOPT && h.Ttl > ttl {
-				h.Ttl = ttl
-			}
-		}
-	}
-	if opt := m.IsEdns0(); opt != nil {
-		opt.Option = append(opt.Option, &dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeStaleAnswer})
-	}
-}
-
-// lowerName returns n in ASCII lower case, the same length as n (so that
-// suffixes of both line up), allocating only when n has upper case.
-func lowerName(n string) string {
-	for i := 0; i < len(n); i++ {
-		if c := n[i]; c >= 'A' && c <= 'Z' {
-			b := []byte(n)
-			for j := i; j < len(b); j++ {
-				if c := b[j]; c >= 'A' && c <= 'Z' {
-					b[j] = c + ('a' - 'A')
-				}
-			}
-			return string(b)
-		}
-	}
-	return n
-}

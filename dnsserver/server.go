@@ -23,18 +23,6 @@ type Source interface {
 	Serving() bool
 }
 
-// StaleSource is a Source that can also say it is stale. New checks for
-// it once; a Source without it is never stale.
-type StaleSource interface {
-	// Stale is true while the node serves from a state it could not
-	// confirm as current (it lost its leader and keeps answering, the
-	// fail-static policy). Serving false still means SERVFAIL for our
-	// zones; while Serving and Stale every answer for our zones carries
-	// Extended DNS Error 3 "Stale Answer" (RFC 8914) when the query has
-	// EDNS, and no TTL above Config.StaleTTL.
-	Stale() bool
-}
-
 // Server is an authoritative DNS server for the zones of a Source.
 type Server struct {
 	cfg   Config
@@ -119,9 +107,6 @@ func (s *Server) Start() error {
 		"rrl_rate", max(0, s.cfg.RRLRate))
 	return nil
 }
-
-// isStale reports whether the Source says it is stale now.
-func (s *Server) isStale() bool { return s.stale != nil && s.stale.Stale() }
 
 // Addr is the bound address (host:port), the same for UDP and TCP. Before
 // Start it is the configured address.
