@@ -57,7 +57,7 @@ func (s *Server) respond(raw []byte, from netip.AddrPort, tcp bool, act rrlActio
 
 	if !tcp && s.rrl != nil {
 		if act == rrlUnchecked {
-			act = s.rrl.check(from.Addr(), s.now().Unix())
+			act = s.rrl.check(from.Addr(), s.rrlSecond())
 		}
 		switch act {
 		case rrlDrop:

@@ -92,7 +92,7 @@ func (c *fastCache) reply(raw []byte, from netip.AddrPort) []byte {
 	c.stale = stale
 	act := rrlAllow // what the rate limiter says, asked once
 	if s.rrl != nil {
-		act = s.rrl.check(from.Addr(), s.now().Unix())
+		act = s.rrl.check(from.Addr(), s.rrlSecond())
 		switch act {
 		case rrlDrop:
 			return nil

@@ -293,6 +293,7 @@ func BenchmarkFastPathHit(b *testing.B) {
 func BenchmarkFastPathHitRRL(b *testing.B) {
 	src := fastZone(b)
 	s := newTestServer(b, Config{RRLRate: 1 << 30}, src)
+	s.rrlClock.sec.Store(time.Now().Unix()) // as Start sets it going
 	c := s.newFastCache()
 	m := query("svc2."+testZone, dns.TypeA)
 	m.SetEdns0(1232, false)

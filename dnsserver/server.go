@@ -31,10 +31,11 @@ type Server struct {
 	log   *slog.Logger
 	clock func() time.Time // nil: time.Now; tests set it
 
-	keys    map[string]TSIGKey
-	allow   []netip.Prefix
-	targets []netip.AddrPort
-	rrl     *rrl
+	keys     map[string]TSIGKey
+	allow    []netip.Prefix
+	targets  []netip.AddrPort
+	rrl      *rrl
+	rrlClock rrlClock
 
 	pc  net.PacketConn
 	ln  net.Listener
@@ -101,6 +102,10 @@ func (s *Server) Start() error {
 
 	s.udp.start(s, pc, s.cfg.UDPReaders)
 	s.wg.Go(func() { s.serveTCP(ln) })
+	if s.rrl != nil {
+		s.rrlClock.sec.Store(time.Now().Unix())
+		s.wg.Go(func() { s.rrlClock.run(s.ctx) })
+	}
 	s.notify.start()
 	s.log.Info("dns server listening", "addr", s.Addr(), "udp_size", s.cfg.UDPSize,
 		"xfr_keys", len(s.keys), "allow_transfer", len(s.allow), "notify", len(s.targets),
