@@ -18,6 +18,17 @@ func dialFrom(t testing.TB, src, addr string) (net.Conn, error) {
 	return d.Dial("tcp", addr)
 }
 
+// needLoopbackRange skips a test that connects from several loopback
+// addresses where only 127.0.0.1 is loopback (macOS, BSDs).
+func needLoopbackRange(t *testing.T) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.1.1:0")
+	if err != nil {
+		t.Skipf("no loopback addresses besides 127.0.0.1 here: %v", err)
+	}
+	l.Close()
+}
+
 // askTCP sends one query on c and reads the reply.
 func askTCP(t *testing.T, c net.Conn) error {
 	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
@@ -93,6 +104,7 @@ func TestTCPBusyShortensIdleTimeout(t *testing.T) {
 // connection and send a query every so often fill every slot; with the
 // busy rule a fresh client still gets its answer within a few attempts.
 func TestTCPSlowClientsDoNotLockOthersOut(t *testing.T) {
+	needLoopbackRange(t)
 	const slots, slow = 16, 48
 	s := startServer(t, Config{MaxTCPConns: slots, MaxTCPConnsPerSource: slots, TCPIdleTimeout: time.Minute,
 		BusyTCPIdleTimeout: 100 * time.Millisecond}, newTestSource(t))
@@ -165,6 +177,7 @@ func waitFor(t *testing.T, cond func() bool) {
 // TestTCPPerSourceCap: one client gets MaxTCPConnsPerSource connections;
 // another client still gets in.
 func TestTCPPerSourceCap(t *testing.T) {
+	needLoopbackRange(t)
 	s := startServer(t, Config{MaxTCPConns: 16, MaxTCPConnsPerSource: 2, BusyTCPIdleTimeout: time.Minute}, newTestSource(t))
 	for range 2 {
 		c, err := dialFrom(t, "127.0.0.1", s.Addr())
