@@ -40,9 +40,11 @@ test-e2e: build
 test-interop: build
 	$(GO) test -count=1 -timeout 10m -tags interop ./dnsserver/interop/...
 
-# Bounded fuzzing of the DNS handler.
+# Bounded fuzzing of the DNS handler and of the UDP fast path against it,
+# FUZZTIME each (go test fuzzes one target at a time).
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzHandler -fuzztime $(FUZZTIME) ./dnsserver/
+	$(GO) test -run '^$$' -fuzz '^FuzzHandler$$' -fuzztime $(FUZZTIME) ./dnsserver/
+	$(GO) test -run '^$$' -fuzz '^FuzzFastPath$$' -fuzztime $(FUZZTIME) ./dnsserver/
 
 # Side-by-side benchmark against NSD and Knot (BENCH_SECONDS, default 10).
 bench: build
