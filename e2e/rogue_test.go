@@ -98,13 +98,20 @@ func forgedServicePut() []byte {
 const forgedAddr = "203.0.113.66"
 
 // inject sends n, posing as leader id, an AppendEntries of n's current
-// term that appends the forged entry after n's last one and commits it.
+// term (as probed) that appends the forged entry after n's last one and
+// commits it.
 func (r *rogue) inject(n *Node, leaderID string) (raft.AppendEntriesResponse, error) {
-	var resp raft.AppendEntriesResponse
 	term, last, err := r.probe(n)
 	if err != nil {
-		return resp, err
+		return raft.AppendEntriesResponse{}, err
 	}
+	return r.injectAt(n, leaderID, term, last)
+}
+
+// injectAt is inject for a node known to be at term with last as its
+// last log index.
+func (r *rogue) injectAt(n *Node, leaderID string, term, last uint64) (raft.AppendEntriesResponse, error) {
+	var resp raft.AppendEntriesResponse
 	req := &raft.AppendEntriesRequest{
 		RPCHeader: r.header(leaderID),
 		Term:      term,
@@ -115,7 +122,7 @@ func (r *rogue) inject(n *Node, leaderID string) (raft.AppendEntriesResponse, er
 		}},
 		LeaderCommitIndex: last + 1,
 	}
-	err = r.trans.AppendEntries(raft.ServerID(n.ID), raft.ServerAddress(n.RaftAddr), req, &resp)
+	err := r.trans.AppendEntries(raft.ServerID(n.ID), raft.ServerAddress(n.RaftAddr), req, &resp)
 	return resp, err
 }
 
@@ -151,11 +158,17 @@ func emptySnapshot(index uint64) []byte {
 // wipe installs the empty snapshot on n, posing as leader id, keeping the
 // cluster's voters (members) as its configuration.
 func (r *rogue) wipe(n *Node, leaderID string, members []*Node) (raft.InstallSnapshotResponse, error) {
-	var resp raft.InstallSnapshotResponse
 	term, last, err := r.probe(n)
 	if err != nil {
-		return resp, err
+		return raft.InstallSnapshotResponse{}, err
 	}
+	return r.wipeAt(n, leaderID, members, term, last)
+}
+
+// wipeAt is wipe for a node known to be at term with last as its last
+// log index.
+func (r *rogue) wipeAt(n *Node, leaderID string, members []*Node, term, last uint64) (raft.InstallSnapshotResponse, error) {
+	var resp raft.InstallSnapshotResponse
 	var cfg raft.Configuration
 	for _, m := range members {
 		cfg.Servers = append(cfg.Servers, raft.Server{Suffrage: raft.Voter, ID: raft.ServerID(m.ID), Address: raft.ServerAddress(m.RaftAddr)})
@@ -167,14 +180,15 @@ func (r *rogue) wipe(n *Node, leaderID string, members []*Node) (raft.InstallSna
 		Configuration: raft.EncodeConfiguration(cfg), ConfigurationIndex: last,
 		Size: int64(len(data)),
 	}
-	err = r.trans.InstallSnapshot(raft.ServerID(n.ID), raft.ServerAddress(n.RaftAddr), req, &resp, bytes.NewReader(data))
+	err := r.trans.InstallSnapshot(raft.ServerID(n.ID), raft.ServerAddress(n.RaftAddr), req, &resp, bytes.NewReader(data))
 	return resp, err
 }
 
-// attackAll sends each of the three forged RPCs to every node and
-// returns what each returned, keyed "rpc to node".
-func (r *rogue) attackAll(c *Cluster, leaderID string) map[string]error {
-	errs := map[string]error{}
+// attackAll sends each of the three forged RPCs to every node, built with
+// the node's true term and last index (pos, as if the attacker had guessed
+// them), and returns what each returned, in order.
+func (r *rogue) attackAll(c *Cluster, leaderID string, pos map[string]logPos) []attackResult {
+	var out []attackResult
 	for _, n := range c.Nodes {
 		var pose string // a member other than n
 		for _, m := range c.Nodes {
@@ -183,14 +197,25 @@ func (r *rogue) attackAll(c *Cluster, leaderID string) map[string]error {
 				break
 			}
 		}
-		_, err := r.inject(n, leaderID)
-		errs["AppendEntries to "+n.ID] = err
+		p := pos[n.ID]
+		_, _, err := r.probe(n)
+		out = append(out, attackResult{"AppendEntries probe to " + n.ID, err})
+		_, err = r.injectAt(n, leaderID, p.term, p.last)
+		out = append(out, attackResult{"AppendEntries with the forged entry to " + n.ID, err})
 		_, err = r.vote(n, pose)
-		errs["RequestVote to "+n.ID] = err
-		_, err = r.wipe(n, leaderID, c.Nodes)
-		errs["InstallSnapshot to "+n.ID] = err
+		out = append(out, attackResult{"RequestVote at term 2^62 to " + n.ID, err})
+		_, err = r.wipeAt(n, leaderID, c.Nodes, p.term, p.last)
+		out = append(out, attackResult{"InstallSnapshot of an empty state to " + n.ID, err})
 	}
-	return errs
+	return out
+}
+
+// logPos is a node's current term and last log index.
+type logPos struct{ term, last uint64 }
+
+type attackResult struct {
+	what string
+	err  error
 }
 
 // putBlue creates svcName on blue through n and waits until every node
@@ -228,7 +253,12 @@ func TestSecurityRogueRaftPeerPlaintext(t *testing.T) {
 	c := StartCluster(t, 3, ClusterOptions{Hosts: []string{"127.0.0.91", "127.0.0.92", "127.0.0.93"}})
 	leader := c.Leader()
 	putBlue(t, c, leader)
-	fs := c.Followers()
+	var fs []*Node
+	for _, n := range c.Nodes {
+		if n != leader {
+			fs = append(fs, n)
+		}
+	}
 	f1, f2 := fs[0], fs[1]
 	r := newRogue(t, "plaintext", "127.0.0.66", nil)
 
@@ -287,4 +317,174 @@ func TestSecurityRogueRaftPeerPlaintext(t *testing.T) {
 		return nil
 	})
 	t.Logf("%s took term 2^62 from a forged RequestVote and voted for the rogue", leader.ID)
+}
+
+// rogueTLS is the TLS configuration of an attacker presenting cert (none
+// when nil) and not checking who it talks to.
+func rogueTLS(t *testing.T, certFile, keyFile string) *tls.Config {
+	t.Helper()
+	cfg := &tls.Config{InsecureSkipVerify: true, ServerName: "server.bgdns"}
+	if certFile != "" {
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	return cfg
+}
+
+// positions reads every node's current term and last index through ob
+// (a peer with a member certificate, whose term-0 probes raft ignores).
+func positions(t *testing.T, ob *rogue, c *Cluster) map[string]logPos {
+	t.Helper()
+	pos := map[string]logPos{}
+	for _, n := range c.Nodes {
+		term, last, err := ob.probe(n)
+		if err != nil {
+			t.Fatalf("probing the term of %s with a member certificate: %v", n.ID, err)
+		}
+		pos[n.ID] = logPos{term, last}
+	}
+	return pos
+}
+
+// termsOf is the term of every node, from positions.
+func termsOf(t *testing.T, ob *rogue, c *Cluster) map[string]uint64 {
+	t.Helper()
+	terms := map[string]uint64{}
+	for id, p := range positions(t, ob, c) {
+		terms[id] = p.term
+	}
+	return terms
+}
+
+// With mutual TLS, the same forged RPCs, sent to every node by a
+// plaintext peer, a peer with a certificate of another CA and a TLS peer
+// without a certificate, are all refused at the handshake (and logged):
+// no answer changes, no term moves, the leader stays, and the cluster
+// still commits.
+func TestSecurityRogueRaftPeerTLS(t *testing.T) {
+	c := StartCluster(t, 3, ClusterOptions{Hosts: secureHosts, TLS: true})
+	leader := c.Leader()
+	putBlue(t, c, leader)
+
+	obCert, obKey := c.CA.Issue("observer", t.TempDir())
+	obTLS := &tls.Config{RootCAs: c.CA.Pool(), ServerName: "server.bgdns"}
+	obTLS.Certificates = rogueTLS(t, obCert, obKey).Certificates
+	observer := newRogue(t, "observer", "127.0.0.65", obTLS)
+	marks := logMarks(c)
+	pos := positions(t, observer, c)
+	before := termsOf(t, observer, c)
+
+	other := NewTestCA(t)
+	otherCert, otherKey := other.Issue(leader.ID, t.TempDir(), "--ip", leader.Opts.Host)
+	rogues := []*rogue{
+		newRogue(t, "plaintext", "127.0.0.66", nil),
+		newRogue(t, "certificate of another CA", "127.0.0.67", rogueTLS(t, otherCert, otherKey)),
+		newRogue(t, "TLS without a certificate", "127.0.0.68", rogueTLS(t, "", "")),
+	}
+	for _, r := range rogues {
+		for _, a := range r.attackAll(c, leader.ID, pos) {
+			if a.err == nil {
+				t.Errorf("%s: %s was answered; want it refused at the handshake", r.name, a.what)
+			} else {
+				t.Logf("%s: %s: %v", r.name, a.what, a.err)
+			}
+		}
+	}
+
+	for _, n := range c.Nodes {
+		if err := checkColour(n, blueV4); err != nil {
+			t.Errorf("%s after the attacks: %v", n.ID, err)
+		}
+	}
+	stable := func(when string) {
+		t.Helper()
+		after := termsOf(t, observer, c)
+		l := c.Leader()
+		moved := l.ID != leader.ID
+		for id, term := range after {
+			if term >= hugeTerm {
+				t.Errorf("%s: %s took the forged term: %d", when, id, term)
+			}
+			moved = moved || term != before[id]
+		}
+		if !moved {
+			return
+		}
+		// On a loaded machine a node may miss heartbeats and start an
+		// election of its own; raft logs why. The forged RPCs never do.
+		if why := organicElection(c, marks); why != "" {
+			t.Logf("%s: terms %v -> %v, leader %s -> %s, after an election the load caused: %s", when, before, after, leader.ID, l.ID, why)
+			return
+		}
+		t.Errorf("%s: terms moved from %v to %v and leader from %s to %s, with no election of the cluster's own", when, before, after, leader.ID, l.ID)
+	}
+	stable("after the attacks")
+	for _, n := range c.Nodes {
+		eventually(t, 5*time.Second, n.ID+" logs every refused source", func() error {
+			var missing []string
+			for _, r := range rogues {
+				if !logHasRefusal(n.Log(), r.src) {
+					missing = append(missing, r.src)
+				}
+			}
+			if len(missing) > 0 {
+				return fmt.Errorf("no refusal logged for %v", missing)
+			}
+			return nil
+		})
+	}
+
+	// The cluster still commits, through a follower, on every node.
+	var f *Node
+	for _, n := range c.Nodes {
+		if n.ID != c.Leader().ID {
+			f = n
+			break
+		}
+	}
+	switchGreen(t, c, f)
+	stable("after the switch")
+}
+
+// logMarks is how long each node's log was at some point.
+func logMarks(c *Cluster) map[string]int {
+	m := map[string]int{}
+	for _, n := range c.Nodes {
+		m[n.ID] = len(n.Log())
+	}
+	return m
+}
+
+// organicElection returns the first log line, since marks, of a node
+// starting an election because it stopped hearing from the leader or a
+// leader losing its quorum ("" when none).
+func organicElection(c *Cluster, marks map[string]int) string {
+	for _, n := range c.Nodes {
+		log := n.Log()
+		if m := marks[n.ID]; m <= len(log) {
+			log = log[m:]
+		}
+		for _, line := range strings.Split(log, "\n") {
+			if strings.Contains(line, "heartbeat timeout reached, starting election") ||
+				strings.Contains(line, "failed to contact quorum of nodes") {
+				return n.ID + ": " + line
+			}
+		}
+	}
+	return ""
+}
+
+// logHasRefusal reports whether a node's log holds a line refusing a Raft
+// connection from src at the TLS handshake.
+func logHasRefusal(log, src string) bool {
+	for _, line := range strings.Split(log, "\n") {
+		if strings.Contains(line, "connection refused") && strings.Contains(line, "listener=raft") &&
+			strings.Contains(line, "source="+src+" ") && strings.Contains(line, "TLS handshake failed") {
+			return true
+		}
+	}
+	return false
 }
