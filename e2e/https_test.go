@@ -115,6 +115,7 @@ func TestSecurityHTTPS(t *testing.T) {
 	if r.Code == 0 {
 		t.Errorf("the CLI over plain http to a TLS node succeeded: %s", r)
 	}
+	t.Logf("CLI over plain http: exit %d: %s", r.Code, strings.TrimSpace(r.Stderr))
 
 	// The CLI without --ca-cert, or with another CA, refuses the server.
 	other := NewTestCA(t)
@@ -123,6 +124,7 @@ func TestSecurityHTTPS(t *testing.T) {
 		if r.Code == 0 || !strings.Contains(r.Stderr, "certificate") {
 			t.Errorf("CLI %v against a TLS node: want a failure naming the certificate:\n%s", extra, r)
 		}
+		t.Logf("CLI %v: exit %d: %s", extra, r.Code, strings.TrimSpace(r.Stderr))
 	}
 }
 
