@@ -73,6 +73,7 @@ type flood struct {
 	what     string
 	dialer   net.Dialer
 	dst      string
+	pause    time.Duration // between a closed connection and the next dial (with up to 50% jitter)
 	stop     context.CancelFunc
 	ctx      context.Context
 	wg       sync.WaitGroup
@@ -88,9 +89,14 @@ type flood struct {
 }
 
 func startFlood(what, src, dst string, n int) *flood {
+	return startFloodPaced(what, src, dst, n, 4*time.Second)
+}
+
+// startFloodPaced is startFlood with the pause between dials of a worker.
+func startFloodPaced(what, src, dst string, n int, pause time.Duration) *flood {
 	ctx, cancel := context.WithCancel(context.Background())
 	f := &flood{
-		what: what, dst: dst, ctx: ctx, stop: cancel, conns: map[net.Conn]bool{},
+		what: what, dst: dst, pause: pause, ctx: ctx, stop: cancel, conns: map[net.Conn]bool{},
 		dialer: net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: 5 * time.Second},
 	}
 	for i := 0; i < n; i++ {
@@ -126,7 +132,7 @@ func (f *flood) worker() {
 		}
 		select {
 		case <-f.ctx.Done():
-		case <-time.After(time.Duration(4000+rand.IntN(2000)) * time.Millisecond):
+		case <-time.After(f.pause + rand.N(f.pause/2+1)):
 		}
 	}
 }
@@ -281,10 +287,11 @@ func freshGet(url string) error {
 // Known gap, kept as a reproduction and run only when
 // BGDNS_E2E_KNOWN_GAPS is set: the bounds count connections before the
 // TLS handshake, so idle connections from a handful of sources (here 20,
-// each within its per-source share) fill --max-http-conns and
-// --max-raft-conns, and every new legitimate API connection is refused
-// until the attacker stops. Connections opened before the flood (the
-// members' pooled Raft and API connections) keep working.
+// each within its per-source share, redialled a second after each drop)
+// fill --max-http-conns and --max-raft-conns, and nearly every new
+// legitimate API connection is refused while the flood lasts.
+// Connections opened before the flood (the members' pooled Raft and API
+// connections) keep working.
 func TestSecurityIdleFloodManySources(t *testing.T) {
 	if os.Getenv("BGDNS_E2E_KNOWN_GAPS") == "" {
 		t.Skip("known gap (set BGDNS_E2E_KNOWN_GAPS=1 to run): idle connections from a few sources fill the total bounds")
@@ -303,7 +310,9 @@ func TestSecurityIdleFloodManySources(t *testing.T) {
 	var floods []*flood
 	for i := 1; i <= 20; i++ {
 		src := fmt.Sprintf("127.0.1.%d", i)
-		floods = append(floods, startFlood("api from "+src, src, target.HTTPAddr, 300), startFlood("raft from "+src, src, target.RaftAddr, 40))
+		floods = append(floods,
+			startFloodPaced("api from "+src, src, target.HTTPAddr, 300, time.Second),
+			startFloodPaced("raft from "+src, src, target.RaftAddr, 40, time.Second))
 	}
 	defer func() {
 		for _, f := range floods {
@@ -318,8 +327,19 @@ func TestSecurityIdleFloodManySources(t *testing.T) {
 		}
 		return nil
 	})
-	// A new client from yet another source is served within 10 seconds.
-	eventually(t, 10*time.Second, "a legitimate client on a new connection", func() error {
-		return freshGet(target.URL() + "/v1/services/" + svcName)
-	})
+	// Most requests of a client from yet another source, each on a new
+	// connection, are served.
+	const tries = 40
+	var failed int
+	var last error
+	for i := 0; i < tries; i++ {
+		if err := freshGet(target.URL() + "/v1/services/" + svcName); err != nil {
+			failed++
+			last = err
+		}
+	}
+	t.Logf("%d of %d new legitimate connections refused (last: %v); %s", failed, tries, last, floods[0])
+	if failed > tries/2 {
+		t.Errorf("%d of %d new legitimate connections refused under a flood from 20 sources", failed, tries)
+	}
 }
