@@ -218,12 +218,19 @@ type attackResult struct {
 	err  error
 }
 
-// putBlue creates svcName on blue through n and waits until every node
+// putBlue creates svcName on blue through n (trying again while the
+// cluster has no leader: a put is idempotent) and waits until every node
 // answers it.
 func putBlue(t *testing.T, c *Cluster, n *Node) {
 	t.Helper()
-	n.CLI("service", "put", svcName, "--ttl", "5", "--blue", strings.Join(blueV4, ","), "--blue-version", "1.0")
-	c.EveryNode(10*time.Second, "blue everywhere", func(n *Node) error { return checkColour(n, blueV4) })
+	eventually(t, 60*time.Second, "the service put through "+n.ID+" commits", func() error {
+		r := RunCLIEnv(t, n.CLIEnv(), n.URL(), "service", "put", svcName, "--ttl", "5", "--blue", strings.Join(blueV4, ","), "--blue-version", "1.0")
+		if r.Code != 0 {
+			return fmt.Errorf("%s", r)
+		}
+		return nil
+	})
+	c.EveryNode(20*time.Second, "blue everywhere", func(n *Node) error { return checkColour(n, blueV4) })
 }
 
 // commitWrite puts svcName with addr as its only blue address through n,
