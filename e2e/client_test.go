@@ -200,6 +200,7 @@ func (r HTTPResult) ErrorCode() string {
 
 // client does not follow redirects, so a test sees a 307 as it is.
 var client = &http.Client{
+	Transport:     harnessTransport,
 	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 }
 
