@@ -49,6 +49,9 @@ type runningNode struct {
 	dns   *dnsserver.Server
 	http  *http.Server
 	peers *peer.Client
+	// releaseProcs gives back the processors reserved for the DNS
+	// readers.
+	releaseProcs func()
 	stop  context.CancelFunc
 	done  chan struct{}
 }
@@ -107,9 +110,11 @@ func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningN
 	}
 	rn.node = node
 	dcfg.ShouldNotify = node.IsLeader
+	rn.releaseProcs = reserveDNSProcs(&dcfg)
 	srv := dnsserver.New(dcfg, node)
 	dnsSrv.Store(srv)
 	if err := srv.Start(); err != nil {
+		rn.releaseProcs()
 		_ = node.Shutdown(context.Background())
 		return nil, fmt.Errorf("dns: %w", err)
 	}
@@ -132,6 +137,7 @@ func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningN
 	ln, err := listenAPI(cfg.HTTPAddr, cfg.Security.MaxHTTPConns, bundle, log)
 	if err != nil {
 		_ = srv.Shutdown(context.Background())
+		rn.releaseProcs()
 		_ = node.Shutdown(context.Background())
 		return nil, fmt.Errorf("http: %w", err)
 	}
@@ -231,6 +237,7 @@ func (rn *runningNode) Shutdown(ctx context.Context) error {
 	if err := rn.dns.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("dns: %w", err))
 	}
+	rn.releaseProcs()
 	if err := rn.node.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("raft: %w", err))
 	}
