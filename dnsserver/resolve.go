@@ -75,15 +75,21 @@ func Resolve(st *control.State, req *dns.Msg, o Options) *dns.Msg {
 // resolveIN answers a class IN question. It reports whether the reply is
 // one about our zones, answered from the State (not REFUSED for a name
 // elsewhere, not SERVFAIL).
+//
+// A node that does not serve (catching up after a restart, cut off under
+// the servfail policy, diverged) answers SERVFAIL to every question, also
+// for names outside the zones it knows: until it has re-applied its log it
+// may not know all of its zones yet, and REFUSED would tell resolvers it
+// is lame for them.
 func resolveIN(st *control.State, q dns.Question, m *dns.Msg, o Options) bool {
+	if !o.Serving {
+		m.Rcode = dns.RcodeServerFailure
+		return false
+	}
 	lname := lowerName(q.Name)
 	z := st.ZoneFor(lname)
 	if z == nil {
 		m.Rcode = dns.RcodeRefused
-		return false
-	}
-	if !o.Serving {
-		m.Rcode = dns.RcodeServerFailure
 		return false
 	}
 	switch q.Qtype {
