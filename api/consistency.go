@@ -25,7 +25,9 @@ const consistentTimeout = 3 * time.Second
 
 // readGate applies the node's consistency to reads of zones and services:
 //   - a node that is not serving (catching up after a restart, diverged)
-//     answers 503 rather than an older state than it may have given before;
+//     answers 503 rather than an older state than it may have given before,
+//     unless the read says ?stale (whatever this node holds will do: status
+//     pages, debugging);
 //   - ?consistent confirms with the leader first that this node applied
 //     everything committed (503 when it cannot);
 //   - otherwise the answer says whether it is stale and the index it was
@@ -36,7 +38,8 @@ func (h *handler) readGate(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if !h.b.Serving() {
+		_, anyState := r.URL.Query()["stale"]
+		if !h.b.Serving() && !anyState {
 			msg := "this node does not serve its state now"
 			if err := h.b.Ready(); err != nil {
 				msg += ": " + err.Error()
@@ -52,7 +55,7 @@ func (h *handler) readGate(next http.Handler) http.Handler {
 				h.writeError(w, r, err)
 				return
 			}
-		} else if h.b.Stale() {
+		} else if h.b.Stale() || !h.b.Serving() {
 			w.Header().Set(HeaderStale, "true")
 		}
 		w.Header().Set(HeaderApplied, strconv.FormatUint(h.b.Applied(), 10))

@@ -31,7 +31,9 @@ func newStatusCmd(cf *clientFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			items, rawSvcs, err := c.getAll(cmd.Context(), "/v1/services", nil, "services")
+			// ?stale: the status of a node that is catching up still lists
+			// what it holds
+			items, rawSvcs, err := c.getAll(cmd.Context(), "/v1/services", url.Values{"stale": {""}}, "services")
 			if err != nil {
 				return err
 			}
