@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"bufio"
 	"context"
 	"fmt"
@@ -266,21 +267,30 @@ func (n *Node) waitReady(timeout time.Duration) error {
 			return permanent{fmt.Errorf("process exited: %v", n.ExitErr())}
 		default:
 		}
-		code, _, err := httpGet(n.URL() + "/readyz")
+		code, body, err := httpGet(n.URL() + "/readyz")
 		if err != nil {
 			return err
 		}
-		if code != http.StatusOK {
-			return fmt.Errorf("/readyz: %d", code)
+		if code != http.StatusOK || !readyBody(body) {
+			return fmt.Errorf("/readyz: %d %s", code, body)
 		}
 		return nil
 	})
 }
 
-// Ready reports whether /readyz answers 200 right now.
+// readyBody reports whether a /readyz body says "ready" (a 200 can also be
+// "stale": serving, but not confirmed current).
+func readyBody(body []byte) bool {
+	var h struct {
+		Status string `json:"status"`
+	}
+	return json.Unmarshal(body, &h) == nil && h.Status == "ready"
+}
+
+// Ready reports whether /readyz says ready (current, not stale) right now.
 func (n *Node) Ready() bool {
-	code, _, err := httpGet(n.URL() + "/readyz")
-	return err == nil && code == http.StatusOK
+	code, body, err := httpGet(n.URL() + "/readyz")
+	return err == nil && code == http.StatusOK && readyBody(body)
 }
 
 // Kill9 sends SIGKILL and waits for the process to be gone.
