@@ -5,7 +5,8 @@ import (
 	"time"
 )
 
-// Phase is the lifecycle state of a service (SPEC §1).
+// Phase is the lifecycle state of a service: stable, deployed, validating
+// or rolled_back.
 type Phase string
 
 const (
