@@ -1,10 +1,10 @@
 package api
 
 import (
-	"strings"
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/bgdns/bgdns/control"
 )

@@ -1,9 +1,9 @@
 package e2e
 
 import (
-	"encoding/json"
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"

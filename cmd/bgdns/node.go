@@ -52,8 +52,8 @@ type runningNode struct {
 	// releaseProcs gives back the processors reserved for the DNS
 	// readers.
 	releaseProcs func()
-	stop  context.CancelFunc
-	done  chan struct{}
+	stop         context.CancelFunc
+	done         chan struct{}
 }
 
 func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningNode, error) {
