@@ -1,0 +1,399 @@
+package faults
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Config says what one fault run does.
+type Config struct {
+	Bin      string        // the bgdns binary
+	Nodes    int           // 3 or 5
+	Seed     int64         // drives the clients' and the nemesis' choices
+	Duration time.Duration // how long writes and faults go on
+	Writers  int           // concurrent clients
+	Services int           // services the clients write to
+
+	PauseMin, PauseMax time.Duration // SIGSTOP of the leader; zero: no pauses
+
+	BusyLoops int  // CPU busy loops beside the nodes
+	Dsync     bool // a dd oflag=dsync writer beside the nodes
+
+	RequestTimeout  time.Duration // per client request
+	ConvergeTimeout time.Duration // after heal
+	OutDir          string        // artefacts of a failed run go under it
+}
+
+func (c *Config) defaults() {
+	if c.Nodes == 0 {
+		c.Nodes = 3
+	}
+	if c.Duration == 0 {
+		c.Duration = 30 * time.Second
+	}
+	if c.Writers == 0 {
+		c.Writers = 24
+	}
+	if c.Services == 0 {
+		c.Services = 4
+	}
+	if c.RequestTimeout == 0 {
+		c.RequestTimeout = 3 * time.Second
+	}
+	if c.ConvergeTimeout == 0 {
+		c.ConvergeTimeout = 30 * time.Second
+	}
+}
+
+// Result is the outcome of a run, written as summary.json on failure.
+type Result struct {
+	Seed        int64         `json:"seed"`
+	Nodes       int           `json:"nodes"`
+	Duration    string        `json:"duration"`
+	Writers     int           `json:"writers"`
+	Load        string        `json:"load"`
+	Acked       int           `json:"acked"`
+	Conflicts   int           `json:"conflicts"`
+	Unknown     int           `json:"unknown"`
+	Refused     int           `json:"refused"`
+	Faults      []Fault       `json:"faults"`
+	Convergence string        `json:"convergence"`
+	Violations  []Violation   `json:"violations"`
+	DNS         []DNSStats    `json:"dns"`
+	Decreases   []Sample      `json:"dns_decreases,omitempty"`
+	LogRange    []string      `json:"log_range"`
+	Refusals    []Op          `json:"refusals,omitempty"`
+	Elapsed     time.Duration `json:"-"`
+}
+
+// Figures is the one-line summary of a run.
+func (r *Result) Figures() string {
+	return fmt.Sprintf("FAULTS seed=%d nodes=%d duration=%s load=%s acked=%d conflicts=%d unknown=%d faults=%d convergence=%s violations=%d",
+		r.Seed, r.Nodes, r.Duration, r.Load, r.Acked, r.Conflicts, r.Unknown, len(r.Faults), r.Convergence, len(r.Violations))
+}
+
+// Run starts a cluster, runs clients, observers and the nemesis for
+// cfg.Duration, heals, checks, and returns what it found. Failures to set
+// the run up fail t; violations are returned, not reported.
+func Run(t testing.TB, cfg Config) *Result {
+	t.Helper()
+	cfg.defaults()
+	root := t.TempDir()
+	res := &Result{Seed: cfg.Seed, Nodes: cfg.Nodes, Duration: cfg.Duration.String(), Writers: cfg.Writers, Load: "none"}
+	if cfg.BusyLoops > 0 || cfg.Dsync {
+		res.Load = fmt.Sprintf("busy%d", cfg.BusyLoops)
+		if cfg.Dsync {
+			res.Load += "+dsync"
+		}
+	}
+	logf := func(format string, a ...any) { t.Logf(format, a...) }
+
+	// Nodes: n1 bootstraps, the others join through n1.
+	var nodes []*Node
+	t.Cleanup(func() {
+		for _, n := range nodes {
+			n.Stop(10 * time.Second)
+		}
+	})
+	for i := 1; i <= cfg.Nodes; i++ {
+		n, err := NewNode(cfg.Bin, filepath.Join(root, fmt.Sprintf("n%d", i)), fmt.Sprintf("n%d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 1 {
+			n.Args = []string{"--bootstrap"}
+		} else {
+			n.Args = []string{"--join", nodes[0].URL()}
+		}
+		if err := n.Start(); err != nil {
+			t.Fatal(err)
+		}
+		if err := n.WaitReady(30 * time.Second); err != nil {
+			t.Fatalf("%v\n%s", err, n.LogTail(40))
+		}
+		n.Args = nil // a restart neither bootstraps nor joins again
+		nodes = append(nodes, n)
+	}
+	var services []string
+	for i := 0; i < cfg.Services; i++ {
+		services = append(services, fmt.Sprintf("svc%d.%s", i, Zone))
+	}
+	initial := map[string]uint64{}
+	for _, s := range services {
+		if err := retry(15*time.Second, func() error { return PutService(nodes[0], s) }); err != nil {
+			t.Fatal(err)
+		}
+		v, err := readService(nodes[0], s, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		initial[s] = v.Revision
+	}
+	for _, n := range nodes {
+		for _, s := range services {
+			if err := retry(15*time.Second, func() error {
+				rev, _, err := DNSRevision(n, s)
+				if err == nil && rev < initial[s] {
+					err = fmt.Errorf("%s answers revision %d for %s, want %d", n.ID, rev, s, initial[s])
+				}
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	start := time.Now()
+	rec := NewRecorder(start)
+	obs := NewObserver(rec)
+	obsCtx, stopObs := context.WithCancel(context.Background())
+	var obsWG sync.WaitGroup
+	for _, n := range nodes {
+		obs.Run(obsCtx, n, services, 3*time.Millisecond, &obsWG)
+	}
+	defer func() { stopObs(); obsWG.Wait() }()
+
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.Duration)
+	defer cancel()
+	var load *Load
+	if res.Load != "none" {
+		var err error
+		if load, err = StartLoad(ctx, root, cfg.BusyLoops, cfg.Dsync); err != nil {
+			t.Fatal(err)
+		}
+		defer load.Stop()
+	}
+	all := func() []*Node { return nodes }
+	writers := Writers(ctx, cfg.Writers, cfg.Seed, all, services, rec, cfg.RequestTimeout)
+	nem := NewNemesis(cfg.Seed, nodes, rec, logf)
+	nemDone := make(chan struct{})
+	go func() {
+		defer close(nemDone)
+		if cfg.PauseMax > 0 {
+			nem.PauseLeader(ctx, cfg.PauseMin, cfg.PauseMax)
+		}
+	}()
+	<-ctx.Done()
+	<-nemDone
+	HealAll(nodes)
+	load.Stop()
+	writers.Wait()
+	healed := time.Now()
+
+	// Convergence: every node ready and answering the same revision of
+	// every service.
+	conv := retry(cfg.ConvergeTimeout, func() error {
+		for _, s := range services {
+			var want uint64
+			for _, n := range nodes {
+				rev, _, err := DNSRevision(n, s)
+				if err != nil {
+					return fmt.Errorf("%s: %s: %v", n.ID, s, err)
+				}
+				if want == 0 {
+					want = rev
+				} else if rev != want {
+					return fmt.Errorf("%s: %s answers revision %d, %s answers %d", s, nodes[0].ID, want, n.ID, rev)
+				}
+			}
+		}
+		return nil
+	})
+	if conv != nil {
+		res.Convergence = "none"
+		res.Violations = append(res.Violations, Violation{Check: "convergence",
+			Message: fmt.Sprintf("not converged %v after heal: %v", cfg.ConvergeTimeout, conv)})
+	} else {
+		res.Convergence = time.Since(healed).Round(time.Millisecond).String()
+	}
+	for _, n := range nodes {
+		for _, s := range services {
+			obs.CheckA(n, s)
+		}
+	}
+	stopObs()
+	obsWG.Wait()
+
+	ops := rec.Ops()
+	for _, op := range ops {
+		switch op.Outcome {
+		case OK:
+			res.Acked++
+		case Conflict:
+			res.Conflicts++
+		case Unknown:
+			res.Unknown++
+		case Refused:
+			res.Refused++
+			if len(res.Refusals) < 10 {
+				res.Refusals = append(res.Refusals, op)
+			}
+		}
+	}
+	res.Faults = nem.Faults
+	res.DNS = obs.Stats()
+	sort.Slice(res.DNS, func(i, j int) bool { return res.DNS[i].Node < res.DNS[j].Node })
+	res.Decreases = obs.Decreases
+
+	// Histories, while the nodes still run.
+	histories := map[string]map[string][]Record{}
+	for _, n := range nodes {
+		histories[n.ID] = map[string][]Record{}
+		for _, s := range services {
+			h, err := History(n, s)
+			if err != nil {
+				res.Violations = append(res.Violations, Violation{Check: "acked-writes", Message: err.Error()})
+				continue
+			}
+			histories[n.ID][s] = h
+		}
+	}
+	for _, n := range nodes {
+		if !n.Stop(15 * time.Second) {
+			logf("%s: no exit within 15s of SIGTERM; killed", n.ID)
+		}
+	}
+
+	// (a) log matching
+	var logs []NodeLog
+	for _, n := range nodes {
+		entries, first, last, err := ReadLog(n.DataDir)
+		if err != nil {
+			t.Errorf("reading %s's log: %v", n.ID, err)
+			continue
+		}
+		logs = append(logs, NodeLog{Node: n.ID, First: first, Last: last, Entries: entries})
+		res.LogRange = append(res.LogRange, fmt.Sprintf("%s:%d..%d", n.ID, first, last))
+	}
+	res.Violations = append(res.Violations, CheckLogMatching(logs)...)
+	// (b) acknowledged writes
+	res.Violations = append(res.Violations, CheckAckedWrites(ops, histories)...)
+	// (c) linearizability, unknowns resolved by the histories most nodes agree on
+	art := filepath.Join(cfg.OutDir, fmt.Sprintf("%s-seed%d", sanitize(t.Name()), cfg.Seed))
+	res.Violations = append(res.Violations,
+		CheckLinearizable(ops, appliedByMajority(histories), initial, time.Minute, filepath.Join(art, "linearizability.html"))...)
+	// (d) DNS revisions never go back on one node
+	if len(obs.Decreases) > 0 {
+		d := obs.Decreases[0]
+		res.Violations = append(res.Violations, Violation{Check: "dns-monotonic",
+			Message: fmt.Sprintf("%d answers went back; first: %s answered revision %d for %s at %v after a higher one",
+				len(obs.Decreases), d.Node, d.Revision, d.Service, time.Duration(d.At).Round(time.Millisecond))})
+	}
+	if res.Refused > 0 {
+		res.Violations = append(res.Violations, Violation{Check: "client", Message: fmt.Sprintf("%d writes refused with a 4xx other than 409; first: %+v", res.Refused, res.Refusals[0])})
+	}
+	res.Elapsed = time.Since(start)
+
+	if len(res.Violations) > 0 {
+		if err := os.MkdirAll(art, 0o755); err == nil {
+			writeJSON(filepath.Join(art, "summary.json"), res)
+			writeJSON(filepath.Join(art, "ops.json"), ops)
+			writeJSON(filepath.Join(art, "dns-changes.json"), obs.Changes)
+			for _, n := range nodes {
+				if err := copyDir(n.Dir, filepath.Join(art, n.ID)); err != nil {
+					logf("copying %s: %v", n.Dir, err)
+				}
+			}
+			logf("artefacts of the failed run: %s (data dirs were under %s)", art, root)
+		}
+	}
+	return res
+}
+
+// appliedByMajority maps each request id to the index most nodes' histories
+// give it.
+func appliedByMajority(h map[string]map[string][]Record) map[string]uint64 {
+	votes := map[string]map[uint64]int{}
+	for _, bySvc := range h {
+		for _, recs := range bySvc {
+			for _, r := range recs {
+				if r.RequestID == "" {
+					continue
+				}
+				if votes[r.RequestID] == nil {
+					votes[r.RequestID] = map[uint64]int{}
+				}
+				votes[r.RequestID][r.Index]++
+			}
+		}
+	}
+	out := map[string]uint64{}
+	for id, m := range votes {
+		best, n := uint64(0), 0
+		for idx, v := range m {
+			if v > n || (v == n && idx < best) {
+				best, n = idx, v
+			}
+		}
+		out[id] = best
+	}
+	return out
+}
+
+func retry(timeout time.Duration, f func() error) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		err := f()
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func sanitize(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_':
+			return r
+		}
+		return '_'
+	}, s)
+}
+
+func writeJSON(path string, v any) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err == nil {
+		_ = os.WriteFile(path, b, 0o644)
+	}
+}
+
+// copyDir copies the regular files under src to dst.
+func copyDir(src, dst string) error {
+	return filepath.Walk(src, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		if fi.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		if !fi.Mode().IsRegular() {
+			return nil
+		}
+		in, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer in.Close()
+		out, err := os.Create(target)
+		if err != nil {
+			return err
+		}
+		if _, err := io.Copy(out, in); err != nil {
+			out.Close()
+			return err
+		}
+		return out.Close()
+	})
+}
