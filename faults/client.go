@@ -102,6 +102,7 @@ func Writers(ctx context.Context, k int, seed int64, nodes func() []*Node, servi
 		go func() {
 			defer wg.Done()
 			rng := rand.New(rand.NewSource(seed*1000 + int64(c)))
+			known := map[string]*ServiceView{} // what the last answer said, per service
 			for ctx.Err() == nil {
 				ns := nodes()
 				if len(ns) == 0 {
@@ -109,10 +110,14 @@ func Writers(ctx context.Context, k int, seed int64, nodes func() []*Node, servi
 					continue
 				}
 				svc := services[rng.Intn(len(services))]
-				view, err := readService(ns[rng.Intn(len(ns))], svc, timeout)
-				if err != nil {
-					sleepCtx(ctx, time.Duration(10+rng.Intn(40))*time.Millisecond)
-					continue
+				view := known[svc]
+				if view == nil {
+					v, err := readService(ns[rng.Intn(len(ns))], svc, timeout)
+					if err != nil {
+						sleepCtx(ctx, time.Duration(10+rng.Intn(40))*time.Millisecond)
+						continue
+					}
+					view = v
 				}
 				n := ns[rng.Intn(len(ns))]
 				id := fmt.Sprintf("s%d-c%d-%d", seed, c, seq.Add(1))
@@ -129,7 +134,7 @@ func Writers(ctx context.Context, k int, seed int64, nodes func() []*Node, servi
 					return
 				}
 				op.Call = rec.now()
-				doWrite(n, &op, body, timeout)
+				known[svc] = doWrite(n, &op, body, timeout)
 				op.Return = rec.now()
 				rec.add(op)
 				if op.Outcome != OK && op.Outcome != Conflict {
@@ -148,7 +153,9 @@ func idle(active string) string {
 	return "green"
 }
 
-func doWrite(n *Node, op *Op, body map[string]any, timeout time.Duration) {
+// doWrite issues op and records its outcome; it returns the service as the
+// answer gave it (nil when it gave none).
+func doWrite(n *Node, op *Op, body map[string]any, timeout time.Duration) *ServiceView {
 	b, _ := json.Marshal(body)
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
@@ -156,29 +163,30 @@ func doWrite(n *Node, op *Op, body map[string]any, timeout time.Duration) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(b))
 	if err != nil {
 		op.Outcome, op.Err = Unknown, err.Error()
-		return
+		return nil
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := plainClient.Do(req)
 	if err != nil {
 		op.Outcome, op.Err = Unknown, err.Error()
-		return
+		return nil
 	}
 	defer resp.Body.Close()
 	rb, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
 	op.Status = resp.StatusCode
 	if err != nil {
 		op.Outcome, op.Err = Unknown, err.Error()
-		return
+		return nil
 	}
 	switch {
 	case resp.StatusCode == http.StatusOK:
 		var m mutationResp
 		if err := json.Unmarshal(rb, &m); err != nil || m.Index == 0 {
 			op.Outcome, op.Err = Unknown, fmt.Sprintf("200 with an unreadable body: %v %.200s", err, rb)
-			return
+			return nil
 		}
 		op.Outcome, op.Index = OK, m.Index
+		return m.Service
 	case resp.StatusCode == http.StatusConflict:
 		var e errorResp
 		_ = json.Unmarshal(rb, &e)
@@ -186,11 +194,13 @@ func doWrite(n *Node, op *Op, body map[string]any, timeout time.Duration) {
 		if e.Error.Service != nil {
 			op.Current = e.Error.Service.Revision
 		}
+		return e.Error.Service
 	case resp.StatusCode >= 400 && resp.StatusCode < 500:
 		op.Outcome, op.Err = Refused, fmt.Sprintf("%.300s", rb)
 	default:
 		op.Outcome, op.Err = Unknown, fmt.Sprintf("%.300s", rb)
 	}
+	return nil
 }
 
 func readService(n *Node, svc string, timeout time.Duration) (*ServiceView, error) {

@@ -54,6 +54,10 @@ type Node struct {
 	done   chan struct{}
 	paused bool
 	runs   int
+	// stopping is set when the harness stops or kills the process; an
+	// exit without it is unexpected (a crash, or a signal from outside).
+	stopping   bool
+	unexpected []string
 }
 
 // URL is the node's API base address.
@@ -85,10 +89,15 @@ func (n *Node) Start() error {
 		return fmt.Errorf("%s: start: %w", n.ID, err)
 	}
 	done := make(chan struct{})
-	n.cmd, n.done, n.paused = cmd, done, false
+	n.cmd, n.done, n.paused, n.stopping = cmd, done, false, false
 	go func() {
 		_ = cmd.Wait()
 		logf.Close()
+		n.mu.Lock()
+		if !n.stopping {
+			n.unexpected = append(n.unexpected, fmt.Sprintf("%s (run %d) exited by itself: %v", n.ID, n.runs, cmd.ProcessState))
+		}
+		n.mu.Unlock()
 		close(done)
 	}()
 	return nil
@@ -145,9 +154,18 @@ func (n *Node) Stop(timeout time.Duration) bool {
 	return false
 }
 
+// UnexpectedExits lists the runs of the node that ended without the
+// harness stopping them.
+func (n *Node) UnexpectedExits() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return append([]string(nil), n.unexpected...)
+}
+
 func (n *Node) stop(sig syscall.Signal, timeout time.Duration) bool {
 	n.mu.Lock()
 	cmd, done := n.cmd, n.done
+	n.stopping = true
 	n.mu.Unlock()
 	if cmd == nil || closed(done) {
 		return true

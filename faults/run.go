@@ -244,18 +244,33 @@ func Run(t testing.TB, cfg Config) *Result {
 	sort.Slice(res.DNS, func(i, j int) bool { return res.DNS[i].Node < res.DNS[j].Node })
 	res.Decreases = obs.Decreases
 
+	// A node that exited without the harness stopping it (a crash, or a
+	// signal from outside the test) makes the run void: report it, and
+	// check only what the remaining nodes can show.
+	for _, n := range nodes {
+		for _, u := range n.UnexpectedExits() {
+			res.Violations = append(res.Violations, Violation{Check: "node-exit", Message: u + "\n" + n.LogTail(15)})
+		}
+	}
 	// Histories, while the nodes still run.
 	histories := map[string]map[string][]Record{}
 	for _, n := range nodes {
-		histories[n.ID] = map[string][]Record{}
+		bySvc := map[string][]Record{}
+		var errs []string
 		for _, s := range services {
 			h, err := History(n, s)
 			if err != nil {
-				res.Violations = append(res.Violations, Violation{Check: "acked-writes", Message: err.Error()})
+				errs = append(errs, err.Error())
 				continue
 			}
-			histories[n.ID][s] = h
+			bySvc[s] = h
 		}
+		if len(errs) > 0 {
+			res.Violations = append(res.Violations, Violation{Check: "acked-writes",
+				Message: fmt.Sprintf("%s: history not readable, its writes not checked: %s", n.ID, errs[0])})
+			continue
+		}
+		histories[n.ID] = bySvc
 	}
 	for _, n := range nodes {
 		if !n.Stop(15 * time.Second) {
@@ -277,10 +292,14 @@ func Run(t testing.TB, cfg Config) *Result {
 	res.Violations = append(res.Violations, CheckLogMatching(logs)...)
 	// (b) acknowledged writes
 	res.Violations = append(res.Violations, CheckAckedWrites(ops, histories)...)
-	// (c) linearizability, unknowns resolved by the histories most nodes agree on
-	art := filepath.Join(cfg.OutDir, fmt.Sprintf("%s-seed%d", sanitize(t.Name()), cfg.Seed))
-	res.Violations = append(res.Violations,
-		CheckLinearizable(ops, appliedByMajority(histories), initial, time.Minute, filepath.Join(art, "linearizability.html"))...)
+	// (c) linearizability, unknowns resolved by the histories most nodes
+	// agree on (only when a majority of histories could be read)
+	art := filepath.Join(cfg.OutDir, sanitize(t.Name()))
+	if len(histories)*2 > len(nodes) {
+		_ = os.MkdirAll(art, 0o755)
+		res.Violations = append(res.Violations,
+			CheckLinearizable(ops, appliedByMajority(histories), initial, time.Minute, filepath.Join(art, "linearizability.html"))...)
+	}
 	// (d) DNS revisions never go back on one node
 	if len(obs.Decreases) > 0 {
 		d := obs.Decreases[0]
@@ -295,6 +314,7 @@ func Run(t testing.TB, cfg Config) *Result {
 
 	if len(res.Violations) > 0 {
 		if err := os.MkdirAll(art, 0o755); err == nil {
+			logf("violations: %d; artefacts in %s", len(res.Violations), art)
 			writeJSON(filepath.Join(art, "summary.json"), res)
 			writeJSON(filepath.Join(art, "ops.json"), ops)
 			writeJSON(filepath.Join(art, "dns-changes.json"), obs.Changes)
