@@ -18,6 +18,7 @@ var (
 	flagDuration = flag.Duration("duration", 0, "how long each run injects faults (env FAULTS_DURATION); default 25s")
 	flagLoad     = flag.Bool("load", false, "CPU busy loops and a dd oflag=dsync writer beside the nodes (env FAULTS_LOAD=1)")
 	flagWriters  = flag.Int("writers", 0, "concurrent clients (env FAULTS_WRITERS); default 24")
+	flagBusy     = flag.Int("busy", 0, "CPU busy loops with -load (env FAULTS_BUSY); default 2")
 	flagOut      = flag.String("out", "", "where failed runs leave their artefacts (env FAULTS_OUT); default faults/out")
 )
 
@@ -139,6 +140,20 @@ func writers(t *testing.T) int {
 	return 24
 }
 
+func busyLoops(t *testing.T) int {
+	if *flagBusy > 0 {
+		return *flagBusy
+	}
+	if s := os.Getenv("FAULTS_BUSY"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			t.Fatalf("FAULTS_BUSY=%q is not a number", s)
+		}
+		return n
+	}
+	return 2
+}
+
 func outDir() string {
 	if *flagOut != "" {
 		return *flagOut
@@ -165,11 +180,13 @@ func pausedLeader(t *testing.T, nodes int) {
 				Bin: binPath, Nodes: nodes, Seed: seed, Duration: duration(t), Writers: writers(t),
 				PauseMin: 2 * time.Second, PauseMax: 6 * time.Second, OutDir: outDir(),
 			}
+			load := ""
 			if withLoad() {
-				cfg.BusyLoops, cfg.Dsync = 2, true
+				cfg.BusyLoops, cfg.Dsync = busyLoops(t), true
+				load = fmt.Sprintf(" -load -busy %d", cfg.BusyLoops)
 			}
 			t.Logf("seed %d: go test ./faults/ -count=1 -run '%s' -args -seed %d -duration %v -writers %d%s",
-				seed, strings.Split(t.Name(), "/")[0], seed, cfg.Duration, cfg.Writers, map[bool]string{true: " -load"}[withLoad()])
+				seed, strings.Split(t.Name(), "/")[0], seed, cfg.Duration, cfg.Writers, load)
 			res := Run(t, cfg)
 			fmt.Println(res.Figures())
 			t.Log(res.Figures())

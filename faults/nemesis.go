@@ -97,7 +97,7 @@ func (m *Nemesis) PauseLeader(ctx context.Context, minPause, maxPause time.Durat
 			return
 		}
 		// Let writes reach the leader before it stops.
-		sleepCtx(ctx, time.Duration(200+m.rng.Intn(1300))*time.Millisecond)
+		sleepCtx(ctx, time.Duration(200+m.rng.Intn(800))*time.Millisecond)
 		if ctx.Err() != nil {
 			return
 		}
@@ -119,7 +119,7 @@ func (m *Nemesis) PauseLeader(ctx context.Context, minPause, maxPause time.Durat
 		}
 		m.healed(i)
 		m.logf("nemesis: SIGCONT %s", l.ID)
-		sleepCtx(ctx, time.Duration(500+m.rng.Intn(1500))*time.Millisecond)
+		sleepCtx(ctx, time.Duration(300+m.rng.Intn(700))*time.Millisecond)
 	}
 }
 

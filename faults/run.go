@@ -311,6 +311,9 @@ func Run(t testing.TB, cfg Config) *Result {
 		res.Violations = append(res.Violations, Violation{Check: "client", Message: fmt.Sprintf("%d writes refused with a 4xx other than 409; first: %+v", res.Refused, res.Refusals[0])})
 	}
 	res.Elapsed = time.Since(start)
+	if len(res.Violations) == 0 {
+		_ = os.Remove(art) // only when empty
+	}
 
 	if len(res.Violations) > 0 {
 		if err := os.MkdirAll(art, 0o755); err == nil {
