@@ -19,6 +19,7 @@ var (
 	flagLoad     = flag.Bool("load", false, "CPU busy loops and a dd oflag=dsync writer beside the nodes (env FAULTS_LOAD=1)")
 	flagWriters  = flag.Int("writers", 0, "concurrent clients (env FAULTS_WRITERS); default 24")
 	flagBusy     = flag.Int("busy", 0, "CPU busy loops with -load (env FAULTS_BUSY); default 2")
+	flagKeep     = flag.Bool("keep", false, "leave the artefacts of runs that pass too (env FAULTS_KEEP=1)")
 	flagOut      = flag.String("out", "", "where failed runs leave their artefacts (env FAULTS_OUT); default faults/out")
 )
 
@@ -178,7 +179,7 @@ func pausedLeader(t *testing.T, nodes int) {
 		t.Run(fmt.Sprintf("seed%d", seed), func(t *testing.T) {
 			cfg := Config{
 				Bin: binPath, Nodes: nodes, Seed: seed, Duration: duration(t), Writers: writers(t),
-				PauseMin: 2 * time.Second, PauseMax: 6 * time.Second, OutDir: outDir(),
+				PauseMin: 2 * time.Second, PauseMax: 6 * time.Second, OutDir: outDir(), Keep: *flagKeep || os.Getenv("FAULTS_KEEP") == "1",
 			}
 			load := ""
 			if withLoad() {
@@ -187,12 +188,7 @@ func pausedLeader(t *testing.T, nodes int) {
 			}
 			t.Logf("seed %d: go test ./faults/ -count=1 -run '%s' -args -seed %d -duration %v -writers %d%s",
 				seed, strings.Split(t.Name(), "/")[0], seed, cfg.Duration, cfg.Writers, load)
-			res := Run(t, cfg)
-			fmt.Println(res.Figures())
-			t.Log(res.Figures())
-			for _, v := range res.Violations {
-				t.Errorf("seed %d: %s", seed, v)
-			}
+			report(t, Run(t, cfg))
 		})
 	}
 }
@@ -208,5 +204,50 @@ func TestParseSeeds(t *testing.T) {
 	}
 	if _, err := parseSeeds("5-2"); err == nil {
 		t.Fatal("parseSeeds accepted 5-2")
+	}
+}
+
+// killRestart kills nodes with SIGKILL (a random one, the leader, or all of
+// them) and restarts them on the same data, over and over, while writes go on.
+func killRestart(t *testing.T, nodes int) {
+	requireFaults(t, "sh")
+	for _, seed := range seeds(t) {
+		t.Run(fmt.Sprintf("seed%d", seed), func(t *testing.T) {
+			cfg := Config{
+				Bin: binPath, Nodes: nodes, Seed: seed, Duration: duration(t), Writers: writers(t),
+				KillMin: 500 * time.Millisecond, KillMax: 4 * time.Second, OutDir: outDir(), Keep: *flagKeep || os.Getenv("FAULTS_KEEP") == "1",
+			}
+			t.Logf("seed %d: go test ./faults/ -count=1 -run '%s' -args -seed %d -duration %v -writers %d",
+				seed, strings.Split(t.Name(), "/")[0], seed, cfg.Duration, cfg.Writers)
+			report(t, Run(t, cfg))
+		})
+	}
+}
+
+func TestKillRestart3(t *testing.T) { killRestart(t, 3) }
+
+// TestJoinUnderWrites starts two nodes, lets writes flow, and joins a third
+// a third of the way into the run.
+func TestJoinUnderWrites(t *testing.T) {
+	requireFaults(t, "sh")
+	for _, seed := range seeds(t) {
+		t.Run(fmt.Sprintf("seed%d", seed), func(t *testing.T) {
+			cfg := Config{
+				Bin: binPath, Nodes: 3, Seed: seed, Duration: duration(t), Writers: writers(t),
+				LateJoin: true, OutDir: outDir(), Keep: *flagKeep || os.Getenv("FAULTS_KEEP") == "1",
+			}
+			t.Logf("seed %d: go test ./faults/ -count=1 -run '%s' -args -seed %d -duration %v -writers %d",
+				seed, strings.Split(t.Name(), "/")[0], seed, cfg.Duration, cfg.Writers)
+			report(t, Run(t, cfg))
+		})
+	}
+}
+
+func report(t *testing.T, res *Result) {
+	t.Helper()
+	fmt.Println(res.Figures())
+	t.Log(res.Figures())
+	for _, v := range res.Violations {
+		t.Errorf("seed %d: %s", res.Seed, v)
 	}
 }

@@ -190,3 +190,83 @@ func (l *Load) Stop() {
 	l.wg.Wait()
 	l.cmds = nil
 }
+
+// KillRestart repeats until ctx is done: pick a victim (a random node, the
+// leader, or every node, as the seeded schedule says), kill -9 it, leave
+// it down for minDown..maxDown, start it again on the same data directory
+// and wait until it is ready. Every node is running again when it returns.
+func (m *Nemesis) KillRestart(ctx context.Context, minDown, maxDown time.Duration) {
+	defer m.restartAll()
+	for ctx.Err() == nil {
+		sleepCtx(ctx, time.Duration(500+m.rng.Intn(1500))*time.Millisecond)
+		if ctx.Err() != nil {
+			return
+		}
+		var victims []*Node
+		kind := "kill"
+		switch p := m.rng.Intn(10); {
+		case p < 4:
+			victims = []*Node{m.nodes[m.rng.Intn(len(m.nodes))]}
+		case p < 8:
+			if l := CurrentLeader(m.nodes); l != nil {
+				victims = []*Node{l}
+				kind = "kill-leader"
+			}
+		default:
+			victims = m.nodes
+			kind = "kill-all"
+		}
+		if len(victims) == 0 {
+			continue
+		}
+		var idx []int
+		for _, v := range victims {
+			v.Kill9()
+			idx = append(idx, m.add(Fault{Kind: kind, Node: v.ID, At: m.rec.now()}))
+		}
+		down := minDown + time.Duration(m.rng.Int63n(int64(maxDown-minDown)+1))
+		m.logf("nemesis: kill -9 %s (%s), down for %v", ids(victims), kind, down.Round(time.Millisecond))
+		sleepCtx(ctx, down)
+		for i, v := range victims {
+			if err := v.Start(); err != nil {
+				m.logf("nemesis: restart: %v", err)
+			}
+			m.healed(idx[i])
+		}
+		for _, v := range victims {
+			if err := v.WaitReady(30 * time.Second); err != nil {
+				m.logf("nemesis: %v", err)
+			}
+		}
+		m.logf("nemesis: restarted %s", ids(victims))
+	}
+}
+
+func (m *Nemesis) restartAll() {
+	var started []*Node
+	for _, n := range m.nodes {
+		if !n.Running() {
+			if err := n.Start(); err != nil {
+				m.logf("nemesis: restart: %v", err)
+				continue
+			}
+			started = append(started, n)
+		}
+	}
+	for _, n := range started {
+		if err := n.WaitReady(30 * time.Second); err != nil {
+			m.logf("nemesis: %v", err)
+		}
+	}
+}
+
+func ids(ns []*Node) string {
+	s := ""
+	for i, n := range ns {
+		if i > 0 {
+			s += ","
+		}
+		s += n.ID
+	}
+	return s
+}

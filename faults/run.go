@@ -24,6 +24,8 @@ type Config struct {
 	Services int           // services the clients write to
 
 	PauseMin, PauseMax time.Duration // SIGSTOP of the leader; zero: no pauses
+	KillMin, KillMax   time.Duration // kill -9 and restart: how long the victims stay down; zero: no kills
+	LateJoin           bool          // the last node joins a third of the way into the run, while writes go on
 
 	BusyLoops int  // CPU busy loops beside the nodes
 	Dsync     bool // a dd oflag=dsync writer beside the nodes
@@ -31,6 +33,7 @@ type Config struct {
 	RequestTimeout  time.Duration // per client request
 	ConvergeTimeout time.Duration // after heal
 	OutDir          string        // artefacts of a failed run go under it
+	Keep            bool          // leave the artefacts of a run that passed too
 }
 
 func (c *Config) defaults() {
@@ -99,9 +102,13 @@ func Run(t testing.TB, cfg Config) *Result {
 
 	// Nodes: n1 bootstraps, the others join through n1.
 	var nodes []*Node
+	var late *Node // started during the run with LateJoin
 	t.Cleanup(func() {
 		for _, n := range nodes {
 			n.Stop(10 * time.Second)
+		}
+		if late != nil {
+			late.Stop(10 * time.Second)
 		}
 	})
 	for i := 1; i <= cfg.Nodes; i++ {
@@ -114,6 +121,10 @@ func Run(t testing.TB, cfg Config) *Result {
 		} else {
 			n.Args = []string{"--join", nodes[0].URL()}
 		}
+		if cfg.LateJoin && i == cfg.Nodes {
+			late = n
+			break
+		}
 		if err := n.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -122,6 +133,15 @@ func Run(t testing.TB, cfg Config) *Result {
 		}
 		n.Args = nil // a restart neither bootstraps nor joins again
 		nodes = append(nodes, n)
+	}
+	var (
+		activeMu sync.Mutex
+		active   = append([]*Node(nil), nodes...)
+	)
+	members := func() []*Node {
+		activeMu.Lock()
+		defer activeMu.Unlock()
+		return active
 	}
 	var services []string
 	for i := 0; i < cfg.Services; i++ {
@@ -172,19 +192,54 @@ func Run(t testing.TB, cfg Config) *Result {
 		}
 		defer load.Stop()
 	}
-	all := func() []*Node { return nodes }
-	writers := Writers(ctx, cfg.Writers, cfg.Seed, all, services, rec, cfg.RequestTimeout)
-	nem := NewNemesis(cfg.Seed, nodes, rec, logf)
-	nemDone := make(chan struct{})
-	go func() {
-		defer close(nemDone)
-		if cfg.PauseMax > 0 {
-			nem.PauseLeader(ctx, cfg.PauseMin, cfg.PauseMax)
-		}
-	}()
+	writers := Writers(ctx, cfg.Writers, cfg.Seed, members, services, rec, cfg.RequestTimeout)
+	nem := NewNemesis(cfg.Seed, append([]*Node(nil), nodes...), rec, logf)
+	var nemWG sync.WaitGroup
+	if cfg.PauseMax > 0 {
+		nemWG.Add(1)
+		go func() { defer nemWG.Done(); nem.PauseLeader(ctx, cfg.PauseMin, cfg.PauseMax) }()
+	}
+	if cfg.KillMax > 0 {
+		nemWG.Add(1)
+		go func() { defer nemWG.Done(); nem.KillRestart(ctx, cfg.KillMin, cfg.KillMax) }()
+	}
+	var joinErr error
+	if late != nil {
+		nemWG.Add(1)
+		go func() {
+			defer nemWG.Done()
+			sleepCtx(ctx, cfg.Duration/3)
+			i := nem.add(Fault{Kind: "join", Node: late.ID, At: rec.now()})
+			logf("joining %s while writes go on", late.ID)
+			if joinErr = late.Start(); joinErr == nil {
+				joinErr = late.WaitReady(60 * time.Second)
+			}
+			nem.healed(i)
+			late.Args = nil
+			activeMu.Lock()
+			nodes = append(nodes, late)
+			active = append([]*Node(nil), nodes...)
+			activeMu.Unlock()
+			obs.Run(obsCtx, late, services, 3*time.Millisecond, &obsWG)
+			logf("%s joined: %v", late.ID, joinErr)
+		}()
+	}
 	<-ctx.Done()
-	<-nemDone
+	nemWG.Wait()
+	if joinErr != nil {
+		res.Violations = append(res.Violations, Violation{Check: "join", Message: fmt.Sprintf("%s did not join: %v\n%s", late.ID, joinErr, late.LogTail(30))})
+	}
 	HealAll(nodes)
+	for _, n := range nodes {
+		if !n.Running() {
+			_ = n.Start()
+		}
+	}
+	for _, n := range nodes {
+		if err := n.WaitReady(30 * time.Second); err != nil {
+			logf("after heal: %v", err)
+		}
+	}
 	load.Stop()
 	writers.Wait()
 	healed := time.Now()
@@ -311,11 +366,11 @@ func Run(t testing.TB, cfg Config) *Result {
 		res.Violations = append(res.Violations, Violation{Check: "client", Message: fmt.Sprintf("%d writes refused with a 4xx other than 409; first: %+v", res.Refused, res.Refusals[0])})
 	}
 	res.Elapsed = time.Since(start)
-	if len(res.Violations) == 0 {
+	if len(res.Violations) == 0 && !cfg.Keep {
 		_ = os.Remove(art) // only when empty
 	}
 
-	if len(res.Violations) > 0 {
+	if len(res.Violations) > 0 || cfg.Keep {
 		if err := os.MkdirAll(art, 0o755); err == nil {
 			logf("violations: %d; artefacts in %s", len(res.Violations), art)
 			writeJSON(filepath.Join(art, "summary.json"), res)
