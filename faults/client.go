@@ -94,7 +94,12 @@ func (r *Recorder) Ops() []Op {
 // step its state allows (rollback after a switch, otherwise a switch to
 // the idle colour) with expect_revision set to the revision it read and a
 // fresh request id.
-func Writers(ctx context.Context, k int, seed int64, nodes func() []*Node, services []string, rec *Recorder, timeout time.Duration) *sync.WaitGroup {
+//
+// think, when positive, is the longest pause a client takes between two
+// writes (a random part of it): a leader that is not saturated is idle now
+// and then, with all its entries replicated, which is when a pause of it
+// can leave stray entries behind.
+func Writers(ctx context.Context, k int, seed int64, nodes func() []*Node, services []string, rec *Recorder, timeout, think time.Duration) *sync.WaitGroup {
 	var wg sync.WaitGroup
 	var seq atomic.Uint64
 	for c := 0; c < k; c++ {
@@ -139,6 +144,9 @@ func Writers(ctx context.Context, k int, seed int64, nodes func() []*Node, servi
 				rec.add(op)
 				if op.Outcome != OK && op.Outcome != Conflict {
 					sleepCtx(ctx, time.Duration(20+rng.Intn(80))*time.Millisecond)
+				}
+				if think > 0 {
+					sleepCtx(ctx, time.Duration(rng.Int63n(int64(think))))
 				}
 			}
 		}()

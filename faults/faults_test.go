@@ -18,6 +18,7 @@ var (
 	flagDuration = flag.Duration("duration", 0, "how long each run injects faults (env FAULTS_DURATION); default 25s")
 	flagLoad     = flag.Bool("load", false, "CPU busy loops and a dd oflag=dsync writer beside the nodes (env FAULTS_LOAD=1)")
 	flagWriters  = flag.Int("writers", 0, "concurrent clients (env FAULTS_WRITERS); default 24")
+	flagThink    = flag.Duration("think", 0, "longest pause of a client between writes (env FAULTS_THINK); default none")
 	flagBusy     = flag.Int("busy", 0, "CPU busy loops with -load (env FAULTS_BUSY); default 2")
 	flagKeep     = flag.Bool("keep", false, "leave the artefacts of runs that pass too (env FAULTS_KEEP=1)")
 	flagOut      = flag.String("out", "", "where failed runs leave their artefacts (env FAULTS_OUT); default faults/out")
@@ -155,6 +156,20 @@ func busyLoops(t *testing.T) int {
 	return 2
 }
 
+func think(t *testing.T) time.Duration {
+	if *flagThink > 0 {
+		return *flagThink
+	}
+	if s := os.Getenv("FAULTS_THINK"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			t.Fatalf("FAULTS_THINK=%q: %v", s, err)
+		}
+		return d
+	}
+	return 0
+}
+
 func outDir() string {
 	if *flagOut != "" {
 		return *flagOut
@@ -178,13 +193,16 @@ func pausedLeader(t *testing.T, nodes int) {
 	for _, seed := range seeds(t) {
 		t.Run(fmt.Sprintf("seed%d", seed), func(t *testing.T) {
 			cfg := Config{
-				Bin: binPath, Nodes: nodes, Seed: seed, Duration: duration(t), Writers: writers(t),
+				Bin: binPath, Nodes: nodes, Seed: seed, Duration: duration(t), Writers: writers(t), Think: think(t),
 				PauseMin: 2 * time.Second, PauseMax: 6 * time.Second, OutDir: outDir(), Keep: *flagKeep || os.Getenv("FAULTS_KEEP") == "1",
 			}
 			load := ""
 			if withLoad() {
 				cfg.BusyLoops, cfg.Dsync = busyLoops(t), true
 				load = fmt.Sprintf(" -load -busy %d", cfg.BusyLoops)
+			}
+			if cfg.Think > 0 {
+				load += " -think " + cfg.Think.String()
 			}
 			t.Logf("seed %d: go test ./faults/ -count=1 -run '%s' -args -seed %d -duration %v -writers %d%s",
 				seed, strings.Split(t.Name(), "/")[0], seed, cfg.Duration, cfg.Writers, load)

@@ -30,6 +30,7 @@ type Config struct {
 	BusyLoops int  // CPU busy loops beside the nodes
 	Dsync     bool // a dd oflag=dsync writer beside the nodes
 
+	Think           time.Duration // the longest pause of a client between writes
 	RequestTimeout  time.Duration // per client request
 	ConvergeTimeout time.Duration // after heal
 	OutDir          string        // artefacts of a failed run go under it
@@ -192,7 +193,7 @@ func Run(t testing.TB, cfg Config) *Result {
 		}
 		defer load.Stop()
 	}
-	writers := Writers(ctx, cfg.Writers, cfg.Seed, members, services, rec, cfg.RequestTimeout)
+	writers := Writers(ctx, cfg.Writers, cfg.Seed, members, services, rec, cfg.RequestTimeout, cfg.Think)
 	nem := NewNemesis(cfg.Seed, append([]*Node(nil), nodes...), rec, logf)
 	var nemWG sync.WaitGroup
 	if cfg.PauseMax > 0 {
