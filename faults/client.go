@@ -99,7 +99,7 @@ func (r *Recorder) Ops() []Op {
 // writes (a random part of it): a leader that is not saturated is idle now
 // and then, with all its entries replicated, which is when a pause of it
 // can leave stray entries behind.
-func Writers(ctx context.Context, k int, seed int64, nodes func() []*Node, services []string, rec *Recorder, timeout, think time.Duration) *sync.WaitGroup {
+func Writers(ctx context.Context, k int, seed int64, nodes func() []*Node, services []string, rec *Recorder, timeout, think time.Duration, gate *Gate) *sync.WaitGroup {
 	var wg sync.WaitGroup
 	var seq atomic.Uint64
 	for c := 0; c < k; c++ {
@@ -124,6 +124,7 @@ func Writers(ctx context.Context, k int, seed int64, nodes func() []*Node, servi
 					}
 					view = v
 				}
+				gate.Wait(ctx)
 				n := ns[rng.Intn(len(ns))]
 				id := fmt.Sprintf("s%d-c%d-%d", seed, c, seq.Add(1))
 				op := Op{Client: c, Service: svc, ExpectRevision: view.Revision, RequestID: id, Node: n.ID}

@@ -26,6 +26,9 @@ type Nemesis struct {
 	nodes []*Node
 	rec   *Recorder
 	logf  func(string, ...any)
+	// Gate, when set, is closed for a moment before each pause so that
+	// the leader is idle when it stops, and opened once it is stopped.
+	Gate *Gate
 
 	mu     sync.Mutex
 	Faults []Fault
@@ -102,9 +105,20 @@ func (m *Nemesis) PauseLeader(ctx context.Context, minPause, maxPause time.Durat
 			return
 		}
 		d := minPause + time.Duration(m.rng.Int63n(int64(maxPause-minPause)+1))
-		if err := l.Pause(); err != nil {
+		quiet := time.Duration(0)
+		if m.Gate != nil {
+			quiet = time.Duration(100+m.rng.Intn(300)) * time.Millisecond
+			m.Gate.Close()
+			sleepCtx(ctx, quiet)
+		}
+		err := l.Pause()
+		m.Gate.Open()
+		if err != nil {
 			m.logf("nemesis: %v", err)
 			continue
+		}
+		if quiet > 0 {
+			m.logf("nemesis: writes held back for %v before the pause", quiet)
 		}
 		i := m.add(Fault{Kind: "pause", Node: l.ID, At: m.rec.now()})
 		m.logf("nemesis: SIGSTOP %s (leader) for %v", l.ID, d.Round(time.Millisecond))

@@ -26,6 +26,7 @@ type Config struct {
 	PauseMin, PauseMax time.Duration // SIGSTOP of the leader; zero: no pauses
 	KillMin, KillMax   time.Duration // kill -9 and restart: how long the victims stay down; zero: no kills
 	LateJoin           bool          // the last node joins a third of the way into the run, while writes go on
+	Quiesce            bool          // hold writes back for a moment before each pause (see Gate)
 
 	BusyLoops int  // CPU busy loops beside the nodes
 	Dsync     bool // a dd oflag=dsync writer beside the nodes
@@ -193,8 +194,13 @@ func Run(t testing.TB, cfg Config) *Result {
 		}
 		defer load.Stop()
 	}
-	writers := Writers(ctx, cfg.Writers, cfg.Seed, members, services, rec, cfg.RequestTimeout, cfg.Think)
+	var gate *Gate
+	if cfg.Quiesce {
+		gate = NewGate()
+	}
+	writers := Writers(ctx, cfg.Writers, cfg.Seed, members, services, rec, cfg.RequestTimeout, cfg.Think, gate)
 	nem := NewNemesis(cfg.Seed, append([]*Node(nil), nodes...), rec, logf)
+	nem.Gate = gate
 	var nemWG sync.WaitGroup
 	if cfg.PauseMax > 0 {
 		nemWG.Add(1)
