@@ -19,7 +19,7 @@ var (
 	flagLoad     = flag.Bool("load", false, "CPU busy loops and a dd oflag=dsync writer beside the nodes (env FAULTS_LOAD=1)")
 	flagWriters  = flag.Int("writers", 0, "concurrent clients (env FAULTS_WRITERS); default 24")
 	flagThink    = flag.Duration("think", 0, "longest pause of a client between writes (env FAULTS_THINK); default none")
-	flagQuiesce  = flag.Bool("quiesce", false, "hold writes back just before each pause, so the leader stops idle (env FAULTS_QUIESCE=1)")
+	flagQuiesce  = flag.Bool("quiesce", true, "hold writes back just before each pause, so the leader stops idle (env FAULTS_QUIESCE=0 turns it off)")
 	flagBusy     = flag.Int("busy", 0, "CPU busy loops with -load (env FAULTS_BUSY); default 2")
 	flagKeep     = flag.Bool("keep", false, "leave the artefacts of runs that pass too (env FAULTS_KEEP=1)")
 	flagOut      = flag.String("out", "", "where failed runs leave their artefacts (env FAULTS_OUT); default faults/out")
@@ -195,7 +195,7 @@ func pausedLeader(t *testing.T, nodes int) {
 		t.Run(fmt.Sprintf("seed%d", seed), func(t *testing.T) {
 			cfg := Config{
 				Bin: binPath, Nodes: nodes, Seed: seed, Duration: duration(t), Writers: writers(t), Think: think(t),
-				Quiesce: *flagQuiesce || os.Getenv("FAULTS_QUIESCE") == "1",
+				Quiesce: *flagQuiesce && os.Getenv("FAULTS_QUIESCE") != "0",
 				PauseMin: 2 * time.Second, PauseMax: 6 * time.Second, OutDir: outDir(), Keep: *flagKeep || os.Getenv("FAULTS_KEEP") == "1",
 			}
 			load := ""
@@ -206,8 +206,8 @@ func pausedLeader(t *testing.T, nodes int) {
 			if cfg.Think > 0 {
 				load += " -think " + cfg.Think.String()
 			}
-			if cfg.Quiesce {
-				load += " -quiesce"
+			if !cfg.Quiesce {
+				load += " -quiesce=false"
 			}
 			t.Logf("seed %d: go test ./faults/ -count=1 -run '%s' -args -seed %d -duration %v -writers %d%s",
 				seed, strings.Split(t.Name(), "/")[0], seed, cfg.Duration, cfg.Writers, load)
