@@ -174,35 +174,8 @@ func CheckAckedWrites(ops []Op, histories map[string]map[string][]Record) []Viol
 			}
 		}
 	}
-	const maxReports = 10
-	bad := 0
-	report := func(format string, a ...any) {
-		bad++
-		if bad <= maxReports {
-			out = append(out, Violation{Check: "acked-writes", Message: fmt.Sprintf(format, a...)})
-		}
-	}
-	for _, op := range ops {
-		if op.Outcome != OK {
-			continue
-		}
-		for _, n := range nodes {
-			p := where[n][op.RequestID]
-			switch {
-			case p.count == 0 && len(histories[n][op.Service]) >= 1000 && op.Index < oldest[n][op.Service]:
-				// trimmed from the history
-			case p.count == 0:
-				report("%s acknowledged at index %d (client %d via %s) is missing from %s's history of %s",
-					op.RequestID, op.Index, op.Client, op.Node, n, op.Service)
-			case p.count > 1:
-				report("%s appears %d times in %s's history", op.RequestID, p.count, n)
-			case p.index != op.Index:
-				report("%s acknowledged at index %d is at index %d in %s's history", op.RequestID, op.Index, p.index, n)
-			}
-		}
-	}
-	// The same request id at different indexes on different nodes, even
-	// when no client saw it acknowledged.
+	// The same request id at different indexes on different nodes comes
+	// first: it is the plainest sign of diverged logs.
 	ids := map[string]map[uint64][]string{}
 	for _, n := range nodes {
 		for id, p := range where[n] {
@@ -218,19 +191,56 @@ func CheckAckedWrites(ops []Op, histories map[string]map[string][]Record) []Viol
 			split = append(split, id)
 		}
 	}
-	sort.Strings(split)
+	sort.Slice(split, func(i, j int) bool { return minKey(ids[split[i]]) < minKey(ids[split[j]]) })
+	const maxReports = 5
+	counts := map[string]int{}
+	report := func(kind, format string, a ...any) {
+		counts[kind]++
+		if counts[kind] <= maxReports {
+			out = append(out, Violation{Check: "acked-writes", Message: fmt.Sprintf(format, a...)})
+		}
+	}
 	for _, id := range split {
 		var parts []string
 		for idx, ns := range ids[id] {
 			parts = append(parts, fmt.Sprintf("index %d on %s", idx, strings.Join(ns, ",")))
 		}
 		sort.Strings(parts)
-		report("request %s applied at %s", id, strings.Join(parts, " but "))
+		report("split", "request %s applied at %s", id, strings.Join(parts, " but at "))
 	}
-	if bad > maxReports {
-		out = append(out, Violation{Check: "acked-writes", Message: fmt.Sprintf("... %d violations in all", bad)})
+	for _, op := range ops {
+		if op.Outcome != OK {
+			continue
+		}
+		for _, n := range nodes {
+			p := where[n][op.RequestID]
+			switch {
+			case p.count == 0 && len(histories[n][op.Service]) >= 1000 && op.Index < oldest[n][op.Service]:
+				// trimmed from the history
+			case p.count == 0:
+				report("missing", "%s acknowledged at index %d (client %d via %s) is missing from %s's history of %s",
+					op.RequestID, op.Index, op.Client, op.Node, n, op.Service)
+			case p.count > 1:
+				report("twice", "%s appears %d times in %s's history", op.RequestID, p.count, n)
+			case p.index != op.Index:
+				report("moved", "%s acknowledged at index %d is at index %d in %s's history", op.RequestID, op.Index, p.index, n)
+			}
+		}
+	}
+	if len(counts) > 0 {
+		out = append(out, Violation{Check: "acked-writes", Message: fmt.Sprintf(
+			"in all: %d request ids at different indexes on different nodes, %d acknowledged writes missing from a node's history, %d applied twice, %d at another index than acknowledged",
+			counts["split"], counts["missing"], counts["twice"], counts["moved"])})
 	}
 	return out
+}
+
+func minKey(m map[uint64][]string) uint64 {
+	k := uint64(math.MaxUint64)
+	for i := range m {
+		k = min(k, i)
+	}
+	return k
 }
 
 // Linearizability --------------------------------------------------------------
