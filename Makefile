@@ -52,7 +52,7 @@ FAULTS_LONG5_SEEDS    ?= 1-6
 FAULTS_LONG_DURATION  ?= 45s
 
 test-faults-short:
-	$(GO) test -count=1 -timeout 8m ./faults/ -run 'TestPausedLeader3|TestParseSeeds' -args -seeds $(FAULTS_SHORT_SEEDS) -duration $(FAULTS_SHORT_DURATION)
+	$(GO) test -count=1 -timeout 8m ./faults/ -run 'TestPausedLeader3|TestParseSeeds|TestCheck|TestLinearizabilityModel' -args -seeds $(FAULTS_SHORT_SEEDS) -duration $(FAULTS_SHORT_DURATION)
 
 test-faults:
 	$(GO) test -count=1 -timeout 60m ./faults/ -run 'TestPausedLeader3' -args -seeds $(FAULTS_LONG_SEEDS) -duration $(FAULTS_LONG_DURATION) -load
