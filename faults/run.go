@@ -49,7 +49,7 @@ func (c *Config) defaults() {
 		c.Writers = 24
 	}
 	if c.Services == 0 {
-		c.Services = 4
+		c.Services = 8
 	}
 	if c.RequestTimeout == 0 {
 		c.RequestTimeout = 3 * time.Second
@@ -77,6 +77,7 @@ type Result struct {
 	Decreases   []Sample      `json:"dns_decreases,omitempty"`
 	LogRange    []string      `json:"log_range"`
 	Refusals    []Op          `json:"refusals,omitempty"`
+	Notes       []string      `json:"notes,omitempty"`
 	Elapsed     time.Duration `json:"-"`
 }
 
@@ -358,9 +359,32 @@ func Run(t testing.TB, cfg Config) *Result {
 	// agree on (only when a majority of histories could be read)
 	art := filepath.Join(cfg.OutDir, sanitize(t.Name()))
 	if len(histories)*2 > len(nodes) {
+		// A history cut at its maximum length cannot say whether an
+		// unknown write older than its first record took effect; such a
+		// service is left out of this check.
+		full := map[string]bool{}
+		for _, bySvc := range histories {
+			for s, recs := range bySvc {
+				if len(recs) >= 1000 {
+					full[s] = true
+				}
+			}
+		}
+		var checked []Op
+		for _, op := range ops {
+			if !full[op.Service] {
+				checked = append(checked, op)
+			}
+		}
+		for s := range full {
+			res.Notes = append(res.Notes, fmt.Sprintf("the history of %s reached its maximum length: not checked for linearizability", s))
+		}
 		_ = os.MkdirAll(art, 0o755)
 		res.Violations = append(res.Violations,
-			CheckLinearizable(ops, appliedByMajority(histories), initial, time.Minute, filepath.Join(art, "linearizability.html"))...)
+			CheckLinearizable(checked, appliedByMajority(histories), initial, time.Minute, filepath.Join(art, "linearizability.html"))...)
+	}
+	for _, n := range res.Notes {
+		logf("note: %s", n)
 	}
 	// (d) DNS revisions never go back on one node
 	if len(obs.Decreases) > 0 {
