@@ -38,25 +38,38 @@ test-unit: vet
 test-e2e: build
 	$(GO) test -race -count=1 -timeout 10m ./e2e/
 
-# Fault runs: real clusters with the leader paused (SIGSTOP) while writes
-# flow, then checks of the raft logs, the histories, linearizability and
-# DNS. Built without -race. The short run takes about two minutes; the long
-# one about an hour (20 seeds x 3 nodes and 6 seeds x 5 nodes, with CPU and
-# fsync load beside the nodes). The variables below choose the seeds and
-# the length of each run (make test-faults FAULTS_LONG_SEEDS=21-40); failed
-# runs leave their artefacts in faults/out/.
+# Fault runs (docs/RELIABILITY.md): real clusters with the leader paused
+# (SIGSTOP) while writes flow, then checks of the raft logs, the histories,
+# linearizability and DNS. Built without -race. The short run takes about a
+# minute and a half; the long one about 40 minutes: 20 seeds x 3 nodes and
+# 6 seeds x 5 nodes with CPU and fsync load beside the nodes, then 6 seeds
+# each of kill -9 and restart and of a node joining under writes. The
+# variables below choose the seeds and the length of each run
+# (make test-faults FAULTS_LONG_SEEDS=21-40); failed runs leave their
+# artefacts in faults/out/.
 FAULTS_SHORT_SEEDS    ?= 1-3
 FAULTS_SHORT_DURATION ?= 20s
 FAULTS_LONG_SEEDS     ?= 1-20
 FAULTS_LONG5_SEEDS    ?= 1-6
 FAULTS_LONG_DURATION  ?= 45s
 
+# Each run appends its figures to faults/out/figures.txt, printed at the end.
+FAULTS_FIGURES = faults/out/figures.txt
+
 test-faults-short:
-	$(GO) test -count=1 -timeout 8m ./faults/ -run 'TestPausedLeader3|TestParseSeeds|TestCheck|TestLinearizabilityModel' -args -seeds $(FAULTS_SHORT_SEEDS) -duration $(FAULTS_SHORT_DURATION)
+	@rm -f $(FAULTS_FIGURES)
+	$(GO) test -count=1 -timeout 8m ./faults/ -run 'TestPausedLeader3|TestParseSeeds|TestCheck|TestLinearizabilityModel' -args -seeds $(FAULTS_SHORT_SEEDS) -duration $(FAULTS_SHORT_DURATION); \
+		status=$$?; cat $(FAULTS_FIGURES) 2>/dev/null; exit $$status
 
 test-faults:
-	$(GO) test -count=1 -timeout 60m ./faults/ -run 'TestPausedLeader3' -args -seeds $(FAULTS_LONG_SEEDS) -duration $(FAULTS_LONG_DURATION) -load
-	$(GO) test -count=1 -timeout 30m ./faults/ -run 'TestPausedLeader5' -args -seeds $(FAULTS_LONG5_SEEDS) -duration $(FAULTS_LONG_DURATION) -load
+	@rm -f $(FAULTS_FIGURES)
+	$(GO) test -count=1 -timeout 60m ./faults/ -run 'TestPausedLeader3' -args -seeds $(FAULTS_LONG_SEEDS) -duration $(FAULTS_LONG_DURATION) -load; \
+		s1=$$?; \
+	$(GO) test -count=1 -timeout 30m ./faults/ -run 'TestPausedLeader5' -args -seeds $(FAULTS_LONG5_SEEDS) -duration $(FAULTS_LONG_DURATION) -load; \
+		s2=$$?; \
+	$(GO) test -count=1 -timeout 20m ./faults/ -run 'TestKillRestart3|TestJoinUnderWrites' -args -seeds $(FAULTS_LONG5_SEEDS) -duration 30s; \
+		s3=$$?; \
+	cat $(FAULTS_FIGURES) 2>/dev/null; [ $$s1 -eq 0 ] && [ $$s2 -eq 0 ] && [ $$s3 -eq 0 ]
 
 # Real peers (NSD, Knot, unbound, dig) against bgdns; needs scripts/install-test-deps.sh.
 test-interop: build

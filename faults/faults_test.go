@@ -270,6 +270,14 @@ func report(t *testing.T, res *Result) {
 	t.Helper()
 	fmt.Println(res.Figures())
 	t.Log(res.Figures())
+	// go test shows a passing package's output only with -v: the figures
+	// also go to a file that make prints.
+	if err := os.MkdirAll(outDir(), 0o755); err == nil {
+		if f, err := os.OpenFile(filepath.Join(outDir(), "figures.txt"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err == nil {
+			fmt.Fprintf(f, "%s %s\n", t.Name(), res.Figures())
+			f.Close()
+		}
+	}
 	for _, v := range res.Violations {
 		t.Errorf("seed %d: %s", res.Seed, v)
 	}
