@@ -238,7 +238,8 @@ func killRestart(t *testing.T, nodes int) {
 		t.Run(fmt.Sprintf("seed%d", seed), func(t *testing.T) {
 			cfg := Config{
 				Bin: binPath, Nodes: nodes, Seed: seed, Duration: duration(t), Writers: writers(t),
-				KillMin: 500 * time.Millisecond, KillMax: 4 * time.Second, OutDir: outDir(), Keep: *flagKeep || os.Getenv("FAULTS_KEEP") == "1",
+				KillMin: 500 * time.Millisecond, KillMax: 4 * time.Second, OutDir: outDir(),
+				Services: 8, // writes are faster without pauses: more services keep each history under its maximum length Keep: *flagKeep || os.Getenv("FAULTS_KEEP") == "1",
 			}
 			t.Logf("seed %d: go test ./faults/ -count=1 -run '%s' -args -seed %d -duration %v -writers %d",
 				seed, strings.Split(t.Name(), "/")[0], seed, cfg.Duration, cfg.Writers)
@@ -257,7 +258,7 @@ func TestJoinUnderWrites(t *testing.T) {
 		t.Run(fmt.Sprintf("seed%d", seed), func(t *testing.T) {
 			cfg := Config{
 				Bin: binPath, Nodes: 3, Seed: seed, Duration: duration(t), Writers: writers(t),
-				LateJoin: true, OutDir: outDir(), Keep: *flagKeep || os.Getenv("FAULTS_KEEP") == "1",
+				LateJoin: true, OutDir: outDir(), Services: 8, Keep: *flagKeep || os.Getenv("FAULTS_KEEP") == "1",
 			}
 			t.Logf("seed %d: go test ./faults/ -count=1 -run '%s' -args -seed %d -duration %v -writers %d",
 				seed, strings.Split(t.Name(), "/")[0], seed, cfg.Duration, cfg.Writers)

@@ -49,7 +49,7 @@ func (c *Config) defaults() {
 		c.Writers = 24
 	}
 	if c.Services == 0 {
-		c.Services = 8
+		c.Services = 4
 	}
 	if c.RequestTimeout == 0 {
 		c.RequestTimeout = 3 * time.Second
