@@ -239,7 +239,10 @@ func killRestart(t *testing.T, nodes int) {
 			cfg := Config{
 				Bin: binPath, Nodes: nodes, Seed: seed, Duration: duration(t), Writers: writers(t),
 				KillMin: 500 * time.Millisecond, KillMax: 4 * time.Second, OutDir: outDir(),
-				Services: 8, // writes are faster without pauses: more services keep each history under its maximum length Keep: *flagKeep || os.Getenv("FAULTS_KEEP") == "1",
+				Keep: *flagKeep || os.Getenv("FAULTS_KEEP") == "1",
+				// writes are faster without pauses: more services keep
+				// each history under its maximum length
+				Services: 8,
 			}
 			t.Logf("seed %d: go test ./faults/ -count=1 -run '%s' -args -seed %d -duration %v -writers %d",
 				seed, strings.Split(t.Name(), "/")[0], seed, cfg.Duration, cfg.Writers)
