@@ -37,7 +37,7 @@ type Op struct {
 	Call           int64   `json:"call"`
 	Return         int64   `json:"return"`
 	Outcome        Outcome `json:"outcome"`
-	Index          uint64  `json:"index,omitempty"`    // ok: the new revision
+	Index          uint64  `json:"index,omitempty"`   // ok: the new revision
 	Current        uint64  `json:"current,omitempty"` // conflict: the revision the server reported
 	Status         int     `json:"status,omitempty"`
 	Err            string  `json:"err,omitempty"`

@@ -195,7 +195,7 @@ func pausedLeader(t *testing.T, nodes int) {
 		t.Run(fmt.Sprintf("seed%d", seed), func(t *testing.T) {
 			cfg := Config{
 				Bin: binPath, Nodes: nodes, Seed: seed, Duration: duration(t), Writers: writers(t), Think: think(t),
-				Quiesce: *flagQuiesce && os.Getenv("FAULTS_QUIESCE") != "0",
+				Quiesce:  *flagQuiesce && os.Getenv("FAULTS_QUIESCE") != "0",
 				PauseMin: 2 * time.Second, PauseMax: 6 * time.Second, OutDir: outDir(), Keep: *flagKeep || os.Getenv("FAULTS_KEEP") == "1",
 			}
 			load := ""

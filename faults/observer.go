@@ -23,12 +23,12 @@ type Sample struct {
 type DNSStats struct {
 	Node      string `json:"node"`
 	Queries   int    `json:"queries"`
-	Answers   int    `json:"answers"`    // NOERROR with a readable TXT
-	Servfail  int    `json:"servfail"`   // SERVFAIL (not serving, or stale)
-	Stale     int    `json:"stale"`      // answers carrying EDE 3 (stale answer)
-	Errors    int    `json:"errors"`     // timeouts and other failures
-	BadA      int    `json:"bad_a"`      // A answers with an address of neither pool
-	Decreases int    `json:"decreases"`  // fresh answers with a lower revision than before
+	Answers   int    `json:"answers"`   // NOERROR with a readable TXT
+	Servfail  int    `json:"servfail"`  // SERVFAIL (not serving, or stale)
+	Stale     int    `json:"stale"`     // answers carrying EDE 3 (stale answer)
+	Errors    int    `json:"errors"`    // timeouts and other failures
+	BadA      int    `json:"bad_a"`     // A answers with an address of neither pool
+	Decreases int    `json:"decreases"` // fresh answers with a lower revision than before
 }
 
 // Observer polls every node's _bgdns TXT and A records and keeps, per node
