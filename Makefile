@@ -47,8 +47,8 @@ test-e2e: build
 # variables below choose the seeds and the length of each run
 # (make test-faults FAULTS_LONG_SEEDS=21-40); failed runs leave their
 # artefacts in faults/out/.
-FAULTS_SHORT_SEEDS    ?= 1-3
-FAULTS_SHORT_DURATION ?= 20s
+FAULTS_SHORT_SEEDS    ?= 1-5
+FAULTS_SHORT_DURATION ?= 15s
 FAULTS_LONG_SEEDS     ?= 1-20
 FAULTS_LONG5_SEEDS    ?= 1-6
 FAULTS_LONG_DURATION  ?= 45s

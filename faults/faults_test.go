@@ -197,6 +197,8 @@ func pausedLeader(t *testing.T, nodes int) {
 				Bin: binPath, Nodes: nodes, Seed: seed, Duration: duration(t), Writers: writers(t), Think: think(t),
 				Quiesce:  *flagQuiesce && os.Getenv("FAULTS_QUIESCE") != "0",
 				PauseMin: 2 * time.Second, PauseMax: 6 * time.Second, OutDir: outDir(), Keep: *flagKeep || os.Getenv("FAULTS_KEEP") == "1",
+				// the whole log stays for the log check
+				SnapshotThreshold: 1 << 30, KillAtEnd: true,
 			}
 			load := ""
 			if withLoad() {

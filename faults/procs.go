@@ -47,7 +47,8 @@ type Node struct {
 	DNSAddr  string
 	HTTPAddr string
 	RaftAddr string
-	Args     []string // serve flags for the next start
+	Base     []string // serve flags for every start
+	Args     []string // serve flags for the next start (bootstrap, join)
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -78,7 +79,7 @@ func (n *Node) Start() error {
 	args := append([]string{"serve",
 		"--node-id", n.ID, "--data-dir", n.DataDir, "--zone", Zone,
 		"--dns-addr", n.DNSAddr, "--http-addr", n.HTTPAddr, "--raft-addr", n.RaftAddr,
-	}, n.Args...)
+	}, append(append([]string(nil), n.Base...), n.Args...)...)
 	fmt.Fprintf(logf, "=== run %d: bgdns %s\n", n.runs, strings.Join(args, " "))
 	cmd := exec.Command(n.Bin, args...)
 	cmd.Env = cleanEnv()

@@ -27,6 +27,14 @@ type Config struct {
 	KillMin, KillMax   time.Duration // kill -9 and restart: how long the victims stay down; zero: no kills
 	LateJoin           bool          // the last node joins a third of the way into the run, while writes go on
 	Quiesce            bool          // hold writes back for a moment before each pause (see Gate)
+	// SnapshotThreshold, when set, is the nodes' --snapshot-threshold. A
+	// high one keeps every entry in the log, where the log check can see
+	// it: what a snapshot compacted away is compared only through its
+	// effects (histories, DNS).
+	SnapshotThreshold uint64
+	// KillAtEnd stops the nodes with SIGKILL before their logs are read:
+	// a clean shutdown takes a snapshot and compacts the log.
+	KillAtEnd bool
 
 	BusyLoops int  // CPU busy loops beside the nodes
 	Dsync     bool // a dd oflag=dsync writer beside the nodes
@@ -118,6 +126,9 @@ func Run(t testing.TB, cfg Config) *Result {
 		n, err := NewNode(cfg.Bin, filepath.Join(root, fmt.Sprintf("n%d", i)), fmt.Sprintf("n%d", i))
 		if err != nil {
 			t.Fatal(err)
+		}
+		if cfg.SnapshotThreshold > 0 {
+			n.Base = []string{"--snapshot-threshold", fmt.Sprint(cfg.SnapshotThreshold)}
 		}
 		if i == 1 {
 			n.Args = []string{"--bootstrap"}
@@ -336,7 +347,9 @@ func Run(t testing.TB, cfg Config) *Result {
 		histories[n.ID] = bySvc
 	}
 	for _, n := range nodes {
-		if !n.Stop(15 * time.Second) {
+		if cfg.KillAtEnd {
+			n.Kill9()
+		} else if !n.Stop(15 * time.Second) {
 			logf("%s: no exit within 15s of SIGTERM; killed", n.ID)
 		}
 	}
