@@ -40,8 +40,8 @@ test-e2e: build
 
 # Fault runs (docs/RELIABILITY.md): real clusters with the leader paused
 # (SIGSTOP) while writes flow, then checks of the raft logs, the histories,
-# linearizability and DNS. Built without -race. The short run takes about a
-# minute and a half; the long one about 40 minutes: 20 seeds x 3 nodes and
+# linearizability and DNS. Built without -race. The short run takes about two
+# minutes; the long one about 40 minutes: 20 seeds x 3 nodes and
 # 6 seeds x 5 nodes with CPU and fsync load beside the nodes, then 6 seeds
 # each of kill -9 and restart and of a node joining under writes. The
 # variables below choose the seeds and the length of each run
