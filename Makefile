@@ -4,7 +4,7 @@ BIN       := bin/bgdns
 PKGS      := ./...
 FUZZTIME  ?= 20s
 
-.PHONY: all build run test test-unit test-e2e test-faults test-faults-short test-interop fuzz bench bench-switch vet clean
+.PHONY: all build run test test-unit test-e2e test-faults test-faults-short test-interop fuzz bench bench-switch vet lint clean
 
 all: build
 
@@ -17,6 +17,14 @@ run: build
 
 vet:
 	$(GO) vet $(PKGS)
+
+# go vet, then staticcheck at a pinned version (2026.2.2, which knows Go
+# 1.26), fetched through the Go module proxy and built into the module
+# cache by `go run` on first use: nothing to install beforehand.
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+lint: vet
+	$(GO) run $(STATICCHECK) $(PKGS)
 
 # Every package but e2e/ and faults/ (real processes, run on their own).
 UNIT_PKGS = $$($(GO) list $(PKGS) | grep -v -e '/e2e$$' -e '/faults$$')
@@ -75,9 +83,11 @@ test-faults:
 test-interop: build
 	$(GO) test -count=1 -timeout 10m -tags interop ./dnsserver/interop/...
 
-# Bounded fuzzing of the DNS handler.
+# Bounded fuzzing of the DNS handler and of the UDP fast path against it,
+# FUZZTIME each (go test fuzzes one target at a time).
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzHandler -fuzztime $(FUZZTIME) ./dnsserver/
+	$(GO) test -run '^$$' -fuzz '^FuzzHandler$$' -fuzztime $(FUZZTIME) ./dnsserver/
+	$(GO) test -run '^$$' -fuzz '^FuzzFastPath$$' -fuzztime $(FUZZTIME) ./dnsserver/
 
 # Side-by-side benchmark against NSD and Knot (BENCH_SECONDS, default 10).
 bench: build

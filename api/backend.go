@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/bgdns/bgdns/control"
+	"github.com/bgdns/bgdns/peer"
 )
 
 // Backend is what the API needs from the node it runs on. cluster.Node
@@ -20,8 +21,23 @@ type Backend interface {
 	WaitApplied(ctx context.Context, index uint64) ([]control.NodeStatus, error)
 	// Status describes the cluster: leader, members, applied indexes.
 	Status(ctx context.Context) control.ClusterStatus
-	// Ready is nil when this node is caught up and serving DNS.
+	// Ready is nil when this node is caught up and serving current
+	// answers; otherwise it says why not.
 	Ready() error
+	// Serving reports whether the node answers from its state at all
+	// (current or stale); Stale whether that state could not be
+	// confirmed as current (the node lost its leader).
+	Serving() bool
+	Stale() bool
+	// Confirm makes sure, with the leader, that this node has applied
+	// everything committed so far (CodeNoLeader when it cannot).
+	Confirm(ctx context.Context) error
+	// RetireWaiting names the members not (yet) seen applying index: the
+	// nodes a switch at index waits for before its colour can retire.
+	RetireWaiting(ctx context.Context, index uint64) []string
+	// ReadIndex is the leader's commit index, confirmed with a quorum
+	// (CodeNotLeader on a follower); followers call it to confirm.
+	ReadIndex(ctx context.Context) (uint64, error)
 	// Join and Remove change membership (leader only; CodeNotLeader otherwise).
 	Join(ctx context.Context, req control.JoinRequest) error
 	Remove(ctx context.Context, id string) error
@@ -31,4 +47,8 @@ type Backend interface {
 	// contact with the leader, serving); GET /v1/cluster/self returns it and
 	// other nodes read it to learn this node's applied index.
 	Self() control.NodeStatus
+	// Checkpoint is this node's hash of its applied log at index and at
+	// its last applied entry; other members compare it with theirs to
+	// find a diverged log.
+	Checkpoint(index uint64) peer.Checkpoint
 }

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
+	"strings"
 
 	"github.com/bgdns/bgdns/control"
 )
@@ -27,7 +29,28 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 	if int64(len(b)) > limit {
 		return nil, &control.Error{Code: CodeTooLarge, Message: fmt.Sprintf("request body is larger than %d bytes", limit)}
 	}
+	if len(b) > 0 {
+		if err := checkJSONContentType(r); err != nil {
+			return nil, err
+		}
+	}
 	return b, nil
+}
+
+// checkJSONContentType refuses a write whose body is not declared JSON:
+// a browser form cannot send application/json across origins without a
+// preflight, so this closes the CSRF path.
+func checkJSONContentType(r *http.Request) error {
+	ct := r.Header.Get("Content-Type")
+	mt, _, err := mime.ParseMediaType(ct)
+	if err == nil && (mt == "application/json" || strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")) {
+		return nil
+	}
+	if ct == "" {
+		ct = "none"
+	}
+	return &control.Error{Code: CodeUnsupportedMedia,
+		Message: fmt.Sprintf("a request body must be sent as Content-Type: application/json (got %s)", ct)}
 }
 
 // decodeStrict decodes one JSON value into v: unknown fields, wrong types

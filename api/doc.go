@@ -3,6 +3,14 @@
 // leader forwarding and the one mapping from domain errors to HTTP status
 // codes.
 //
+// Authorization (auth.go): with Options.ACL every /v1 request is
+// authenticated against the replicated tokens (or Options.Token, the
+// management token, or a cluster member's TLS client certificate, which
+// only reads), and each route names the role it needs and, for a named
+// zone or service, checks the token's scope. The secret of a new token is
+// made here, on the node handling the request, and only its hash is
+// proposed (acl.go).
+//
 // Handlers decode and check the shape of a request, stamp the Command
 // (time, actor, request id) and hand it to a Backend, which commits it
 // through Raft. A follower's Backend answers CodeNotLeader; the handler

@@ -54,16 +54,21 @@ type Zone struct {
 	Glue      map[string][]string `json:"glue,omitempty"`
 	ChangedAt time.Time           `json:"changed_at"`
 	Frozen    bool                `json:"frozen,omitempty"`
+	// AllowLoopback lets the zone's pools hold 127.0.0.0/8 and ::1.
+	AllowLoopback bool `json:"allow_loopback,omitempty"`
 }
 
 // ServiceList is GET /v1/services.
 type ServiceList struct {
 	Services []*Service `json:"services"`
+	// NextCursor, when set, is the ?cursor= of the next page.
+	NextCursor string `json:"next_cursor,omitempty"`
 }
 
 // ZoneList is GET /v1/zones.
 type ZoneList struct {
-	Zones []*Zone `json:"zones"`
+	Zones      []*Zone `json:"zones"`
+	NextCursor string  `json:"next_cursor,omitempty"`
 }
 
 // History is GET /v1/services/{fqdn}/history: audit records, newest first.
@@ -110,6 +115,10 @@ type Cluster struct {
 type MembershipChange struct {
 	Joined  *control.JoinRequest `json:"joined,omitempty"`
 	Removed string               `json:"removed,omitempty"`
+	// AuditIndex is the index of the change's audit record (0 when it
+	// could not be recorded).
+	AuditIndex uint64 `json:"audit_index,omitempty"`
+	RequestID  string `json:"request_id,omitempty"`
 }
 
 // Health is /healthz and /readyz.
@@ -165,6 +174,8 @@ func toZone(z *control.Zone) *Zone {
 		NS:        make([]string, len(z.NS)),
 		ChangedAt: z.ChangedAt,
 		Frozen:    z.Frozen,
+
+		AllowLoopback: z.AllowLoopback,
 	}
 	for i, n := range z.NS {
 		out.NS[i] = bare(n)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"strings"
 	"context"
 	"errors"
 	"net/http"
@@ -49,6 +50,12 @@ func statusFor(c control.Code) int {
 		return http.StatusUnauthorized
 	case CodeMethodNotAllowed:
 		return http.StatusMethodNotAllowed
+	case CodeForbidden:
+		return http.StatusForbidden
+	case CodeUnsupportedMedia:
+		return http.StatusUnsupportedMediaType
+	case control.CodeQuota:
+		return http.StatusInsufficientStorage
 	default:
 		return http.StatusInternalServerError
 	}
@@ -79,13 +86,16 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	status := statusFor(code)
 	body := ErrorBody{Error: ErrorDetail{Code: string(code), Message: e.Message, Leader: e.Leader}}
 	if e.Service != nil && status == http.StatusConflict {
-		body.Error.Service = toService(e.Service)
+		body.Error.Service = h.withWaiting(r.Context(), toService(e.Service))
+		if rt := body.Error.Service.Retire; rt != nil && len(rt.WaitingFor) > 0 {
+			body.Error.Message += " (waiting for " + strings.Join(rt.WaitingFor, ", ") + ")"
+		}
 	}
 	switch {
 	case code == control.CodeNoLeader:
 		// expected while a cluster elects or a node joins; not a fault here
 		h.log.Warn("api request refused", "method", r.Method, "path", r.URL.Path, "status", status, "err", e.Message)
-	case status >= 500:
+	case status >= 500 && status != http.StatusInsufficientStorage:
 		h.log.Error("api request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", e.Message)
 	}
 	if status == http.StatusUnauthorized {

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/go-chi/chi/v5"
 
@@ -36,9 +37,11 @@ func NewHandler(b Backend, opts Options) http.Handler {
 	r.Get("/readyz", health.readyz)
 	r.Route("/v1", func(r chi.Router) {
 		r.Use(h.auth)
-		r.Mount("/zones", zonesResource{h}.Routes())
-		r.Mount("/services", servicesResource{h}.Routes())
-		r.Mount("/cluster", clusterResource{h}.Routes())
+		r.With(h.readGate).Mount("/zones", zonesResource{h}.Routes())
+		r.With(h.readGate).Mount("/services", servicesResource{h}.Routes())
+		r.Mount(strings.TrimPrefix(clusterPrefix, "/v1"), clusterResource{h}.Routes())
+		r.Mount("/acl", aclResource{h}.Routes())
+		r.With(h.need(control.RoleRead, "")).Get("/audit", h.audit)
 	})
 	return r
 }

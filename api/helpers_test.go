@@ -68,6 +68,9 @@ func (e *env) do(method, path, body string, hdr ...string) resp {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	hdr = append(append([]string(nil), e.hdr...), hdr...)
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])

@@ -1,30 +1,13 @@
 package api
 
 import (
-	"crypto/subtle"
 	"fmt"
 	"net/http"
 	"runtime/debug"
-	"strings"
 	"time"
 
 	"github.com/bgdns/bgdns/control"
 )
-
-// auth requires "Authorization: Bearer <token>" when a token is set.
-func (h *handler) auth(next http.Handler) http.Handler {
-	want := []byte(h.opts.Token)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if len(want) > 0 {
-			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-			if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), want) != 1 {
-				h.writeError(w, r, &control.Error{Code: CodeUnauthorized, Message: "a valid bearer token is required"})
-				return
-			}
-		}
-		next.ServeHTTP(w, r)
-	})
-}
 
 // recoverer turns a panic in a handler into a logged 500.
 func (h *handler) recoverer(next http.Handler) http.Handler {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -49,9 +48,14 @@ func (h *handler) commit(w http.ResponseWriter, r *http.Request, m mutation) {
 		h.writeError(w, r, err)
 		return
 	}
-	cmd.Actor = actor(r)
+	id := identityOf(r)
+	cmd.Actor, cmd.OnBehalfOf = id.actor(r)
 	cmd.Reason = m.meta.Reason
 	cmd.Force = m.meta.Force
+	if cmd.Force && !id.role.Includes(control.RoleOperator) {
+		h.writeError(w, r, forbidden("force needs a token of role operator or above; %q has role %s", id.name, id.role))
+		return
+	}
 	cmd.MaxStale = control.Duration(h.opts.MaxStale)
 	cmd.Time = time.Now().UTC()
 	if e := cmd.Normalize(); e != nil {
@@ -65,7 +69,7 @@ func (h *handler) commit(w http.ResponseWriter, r *http.Request, m mutation) {
 	cancel()
 	if err != nil {
 		if leader, ok := notLeader(err); ok {
-			h.forward(w, r, m.body, leader, cmd.RequestID, cmd.Actor)
+			h.forward(w, r, m.body, leader, cmd.RequestID, forwardActor(id, cmd.Actor))
 			return
 		}
 		h.writeError(w, r, err)
@@ -85,16 +89,24 @@ func (h *handler) commit(w http.ResponseWriter, r *http.Request, m mutation) {
 	if out.Service != nil && cmd.Op != control.OpServiceDelete {
 		w.Header().Set("ETag", etag(out.Service.Revision))
 	}
-	writeJSON(w, http.StatusOK, out)
+	status := http.StatusOK
+	if out.Wait != nil && !out.Wait.Complete {
+		// committed, but not confirmed everywhere in time: the body says
+		// which nodes lag
+		status = http.StatusGatewayTimeout
+	}
+	writeJSON(w, status, out)
 }
 
-// waitAll waits until every voter applied index or the timeout passes. A
-// timeout is reported in the result, not as an error.
+// waitAll waits until every voter applied index or the timeout passes. It
+// is complete only when every node reported in the answer has applied
+// index, whatever WaitApplied returned; a timeout is reported in the
+// result (and as 504 by the caller), not as an error.
 func (h *handler) waitAll(parent context.Context, index uint64, d time.Duration) *WaitResult {
 	ctx, cancel := context.WithTimeout(parent, d)
 	defer cancel()
 	nodes, err := h.b.WaitApplied(ctx, index)
-	res := &WaitResult{Complete: err == nil, Index: index, Nodes: nodes, Lagging: []string{}}
+	res := &WaitResult{Index: index, Nodes: nodes, Lagging: []string{}}
 	if res.Nodes == nil {
 		res.Nodes = []control.NodeStatus{}
 	}
@@ -103,6 +115,7 @@ func (h *handler) waitAll(parent context.Context, index uint64, d time.Duration)
 			res.Lagging = append(res.Lagging, n.ID)
 		}
 	}
+	res.Complete = err == nil && len(res.Lagging) == 0 && len(nodes) > 0
 	if err != nil {
 		res.Error = err.Error()
 	}
@@ -167,16 +180,15 @@ func requestID(r *http.Request, body string) (string, error) {
 	return hex.EncodeToString(b[:]), nil
 }
 
-// actor is X-Bgdns-Actor, or "api@<client address>".
-func actor(r *http.Request) string {
-	if a := strings.TrimSpace(r.Header.Get(HeaderActor)); a != "" {
-		return a
+// forwardActor is the X-Bgdns-Actor a forwarded write carries: without
+// ACLs the actor this node settled on; with a token, none added (the
+// leader names the token again, and the client's own header, passed on
+// unchanged, becomes on_behalf_of).
+func forwardActor(id identity, actor string) string {
+	if id.kind == identityOpen {
+		return actor
 	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil || host == "" {
-		return "api"
-	}
-	return "api@" + host
+	return ""
 }
 
 func etag(rev uint64) string { return `"` + strconv.FormatUint(rev, 10) + `"` }

@@ -15,9 +15,14 @@ const (
 
 // Options configure the handler returned by NewHandler.
 type Options struct {
-	// Token, when set, is required on every /v1 request as
-	// "Authorization: Bearer <token>". /healthz and /readyz stay open.
+	// Token, when set, is a single management (admin) token. Without ACL
+	// it is required on every /v1 request as "Authorization: Bearer
+	// <token>"; with ACL it is accepted beside the replicated tokens.
+	// /healthz and /readyz stay open.
 	Token string
+	// ACL turns on ACL tokens: every /v1 request needs a token of the
+	// replicated state (or Token), with a role and scope that allow it.
+	ACL bool
 	// MaxBodyBytes bounds request bodies (default 1 MiB); larger is 413.
 	MaxBodyBytes int64
 	// Logger receives request and error logs (default slog.Default()).

@@ -52,6 +52,8 @@ type ZonePut struct {
 	Revision  json.RawMessage     `json:"revision,omitempty"`
 	ChangedAt json.RawMessage     `json:"changed_at,omitempty"`
 	Frozen    bool                `json:"frozen,omitempty"`
+	// AllowLoopback lets the zone's pools hold loopback addresses.
+	AllowLoopback bool `json:"allow_loopback,omitempty"`
 }
 
 // DeployRequest is the body of POST .../deploy.

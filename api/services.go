@@ -18,25 +18,34 @@ type servicesResource struct{ h *handler }
 
 func (rs servicesResource) Routes() chi.Router {
 	r := chi.NewRouter()
-	r.Get("/", rs.list)
+	read := rs.h.need(control.RoleRead, "")
+	readOne := rs.h.need(control.RoleRead, "fqdn")
+	deploy := rs.h.need(control.RoleDeploy, "fqdn")
+	operate := rs.h.need(control.RoleOperator, "fqdn")
+	r.With(read).Get("/", rs.list)
 	r.Route("/{fqdn}", func(r chi.Router) {
-		r.Get("/", rs.get)
-		r.Put("/", rs.put)
-		r.Delete("/", rs.delete)
-		r.Get("/history", rs.history)
+		r.With(readOne).Get("/", rs.get)
+		r.With(operate).Put("/", rs.put)
+		r.With(operate).Delete("/", rs.delete)
+		r.With(readOne).Get("/history", rs.history)
 		lc := lifecycleResource(rs)
-		r.Post("/deploy", lc.deploy)
-		r.Post("/switch", lc.switchColour)
-		r.Post("/rollback", lc.rollback)
-		r.Post("/complete", lc.complete)
-		r.Post("/freeze", rs.h.freezeHandler(control.OpFreeze, "fqdn"))
-		r.Post("/unfreeze", rs.h.freezeHandler(control.OpUnfreeze, "fqdn"))
+		r.With(deploy).Post("/deploy", lc.deploy)
+		r.With(deploy).Post("/switch", lc.switchColour)
+		r.With(deploy).Post("/rollback", lc.rollback)
+		r.With(deploy).Post("/complete", lc.complete)
+		r.With(operate).Post("/freeze", rs.h.freezeHandler(control.OpFreeze, "fqdn"))
+		r.With(operate).Post("/unfreeze", rs.h.freezeHandler(control.OpUnfreeze, "fqdn"))
 	})
 	return r
 }
 
 // list is GET /v1/services[?zone=Z].
 func (rs servicesResource) list(w http.ResponseWriter, r *http.Request) {
+	pg, err := readPage(r)
+	if err != nil {
+		rs.h.writeError(w, r, err)
+		return
+	}
 	st := rs.h.b.State()
 	var svcs []*control.Service
 	if z := r.URL.Query().Get("zone"); z != "" {
@@ -53,9 +62,19 @@ func (rs servicesResource) list(w http.ResponseWriter, r *http.Request) {
 	} else {
 		svcs = st.Services()
 	}
-	out := ServiceList{Services: make([]*Service, len(svcs))}
-	for i, s := range svcs {
-		out.Services[i] = toService(s)
+	if id := identityOf(r); len(id.scope) > 0 {
+		seen := make([]*control.Service, 0, len(svcs))
+		for _, s := range svcs {
+			if id.sees(s.Name, false) {
+				seen = append(seen, s)
+			}
+		}
+		svcs = seen
+	}
+	start, end, next := pg.window(len(svcs), func(i int) string { return svcs[i].Name })
+	out := ServiceList{Services: make([]*Service, 0, end-start), NextCursor: next}
+	for _, s := range svcs[start:end] {
+		out.Services = append(out.Services, toService(s))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -82,7 +101,7 @@ func (rs servicesResource) get(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("ETag", etag(svc.Revision))
-	writeJSON(w, http.StatusOK, toService(svc))
+	writeJSON(w, http.StatusOK, rs.h.withWaiting(r.Context(), toService(svc)))
 }
 
 // put is PUT /v1/services/{fqdn}: create or replace.

@@ -211,9 +211,10 @@ func TestWaitAll(t *testing.T) {
 		t.Fatalf("wait without asking: %+v", m.Wait)
 	}
 
-	// A voter that lags: the wait times out, the commit is still a 200.
+	// A voter that lags: the wait times out; the commit stands, and the
+	// answer is a 504 whose body names the lagging node.
 	e.b.SetLagging("n3")
-	r := e.must(http.StatusOK, "POST", "/v1/services/api.bg.example.com/rollback?wait=all&wait_timeout=20ms", "")
+	r := e.must(http.StatusGatewayTimeout, "POST", "/v1/services/api.bg.example.com/rollback?wait=all&wait_timeout=20ms", "")
 	var lm Mutation
 	r.decode(t, &lm)
 	if lm.Wait == nil || lm.Wait.Complete || !slices.Equal(lm.Wait.Lagging, []string{"n3"}) || lm.Service.Active != "blue" {

@@ -14,22 +14,39 @@ type zonesResource struct{ h *handler }
 
 func (rs zonesResource) Routes() chi.Router {
 	r := chi.NewRouter()
-	r.Get("/", rs.list)
+	read := rs.h.need(control.RoleRead, "")
+	operate := rs.h.need(control.RoleOperator, "zone")
+	r.With(read).Get("/", rs.list)
 	r.Route("/{zone}", func(r chi.Router) {
-		r.Get("/", rs.get)
-		r.Put("/", rs.put)
-		r.Delete("/", rs.delete)
-		r.Post("/freeze", rs.h.freezeHandler(control.OpFreeze, "zone"))
-		r.Post("/unfreeze", rs.h.freezeHandler(control.OpUnfreeze, "zone"))
+		r.With(rs.h.needZoneRead("zone")).Get("/", rs.get)
+		r.With(operate).Put("/", rs.put)
+		r.With(operate).Delete("/", rs.delete)
+		r.With(operate).Post("/freeze", rs.h.freezeHandler(control.OpFreeze, "zone"))
+		r.With(operate).Post("/unfreeze", rs.h.freezeHandler(control.OpUnfreeze, "zone"))
 	})
 	return r
 }
 
 func (rs zonesResource) list(w http.ResponseWriter, r *http.Request) {
+	pg, err := readPage(r)
+	if err != nil {
+		rs.h.writeError(w, r, err)
+		return
+	}
 	zs := rs.h.b.State().Zones()
-	out := ZoneList{Zones: make([]*Zone, len(zs))}
-	for i, z := range zs {
-		out.Zones[i] = toZone(z)
+	if id := identityOf(r); len(id.scope) > 0 {
+		seen := make([]*control.Zone, 0, len(zs))
+		for _, z := range zs {
+			if id.sees(z.Name, true) {
+				seen = append(seen, z)
+			}
+		}
+		zs = seen
+	}
+	start, end, next := pg.window(len(zs), func(i int) string { return zs[i].Name })
+	out := ZoneList{Zones: make([]*Zone, 0, end-start), NextCursor: next}
+	for _, z := range zs[start:end] {
+		out.Zones = append(out.Zones, toZone(z))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -71,7 +88,7 @@ func zoneSpec(name string, in *ZonePut) (*control.ZoneSpec, error) {
 	if err := matchBodyName(name, in.Name); err != nil {
 		return nil, err
 	}
-	spec := &control.ZoneSpec{NS: in.NS, Frozen: in.Frozen}
+	spec := &control.ZoneSpec{NS: in.NS, Frozen: in.Frozen, AllowLoopback: in.AllowLoopback}
 	if s := in.SOA; s != nil {
 		spec.SOA = control.SOA{MName: s.MName, RName: s.RName, Refresh: s.Refresh,
 			Retry: s.Retry, Expire: s.Expire, Minimum: s.Minimum, TTL: s.TTL}

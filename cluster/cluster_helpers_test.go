@@ -2,10 +2,7 @@ package cluster
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -15,14 +12,14 @@ import (
 )
 
 // tnode is one member of an in-process test cluster: in-memory transport
-// and stores, and an HTTP server answering /v1/cluster/self like the API.
+// and stores, reached by the others through the cluster's InmemPeers.
 type tnode struct {
 	id     string
 	addr   raft.ServerAddress
 	trans  *raft.InmemTransport
 	logs   *raft.InmemStore
 	snaps  raft.SnapshotStore
-	http   *httptest.Server
+	url    string // base URL under which the test's InmemPeers reach it
 	cur    atomic.Pointer[Node]
 	n      *Node
 	closed bool
@@ -32,28 +29,7 @@ type testCluster struct {
 	t     *testing.T
 	nodes []*tnode
 	opts  []func(*Config)
-}
-
-func (tn *tnode) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	n := tn.cur.Load()
-	if n != nil && r.Method == http.MethodPost && r.URL.Path == JoinPath {
-		var req control.JoinRequest
-		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		if err := n.Join(r.Context(), req); err != nil {
-			http.Error(w, err.Error(), http.StatusServiceUnavailable)
-			return
-		}
-		return
-	}
-	if n == nil || r.URL.Path != SelfPath {
-		http.Error(w, "not here", http.StatusServiceUnavailable)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(n.Self())
+	peers *InmemPeers
 }
 
 // newTNode makes a node's in-memory log, transport and API server, and a
@@ -66,17 +42,13 @@ func newTNode(t *testing.T, id string) *tnode {
 	}
 	tn := &tnode{closed: true, id: id, logs: raft.NewInmemStore(), snaps: snaps}
 	tn.addr, tn.trans = raft.NewInmemTransport("")
-	tn.http = newSelfServer(tn)
+	tn.url = "http://" + id + ".test:8053"
 	return tn
-}
-
-func newSelfServer(tn *tnode) *httptest.Server {
-	return httptest.NewServer(http.HandlerFunc(tn.serveHTTP))
 }
 
 func (c *testCluster) config(tn *tnode, bootstrap bool) Config {
 	cfg := Config{
-		NodeID: tn.id, HTTPAddr: tn.http.URL, DNSAddr: "127.0.0.1:53", Bootstrap: bootstrap,
+		NodeID: tn.id, HTTPAddr: tn.url, Peers: c.peers, DNSAddr: "127.0.0.1:53", Bootstrap: bootstrap,
 		MaxStale: time.Second, Logger: testLogger().With("node", tn.id),
 		Transport: tn.trans, LogStore: tn.logs, StableStore: tn.logs, SnapshotStore: tn.snaps,
 		HeartbeatTimeout: 400 * time.Millisecond, ElectionTimeout: 400 * time.Millisecond,
@@ -92,7 +64,7 @@ func (c *testCluster) config(tn *tnode, bootstrap bool) Config {
 // through it. It returns once every node serves.
 func newTestCluster(t *testing.T, size int, opts ...func(*Config)) *testCluster {
 	t.Helper()
-	c := &testCluster{t: t, opts: opts}
+	c := &testCluster{t: t, opts: opts, peers: NewInmemPeers()}
 	for i := 0; i < size; i++ {
 		c.nodes = append(c.nodes, newTNode(t, string(rune('a'+i))+"1"))
 	}
@@ -120,13 +92,14 @@ func (c *testCluster) open(tn *tnode, bootstrap bool) {
 	}
 	tn.n, tn.closed = n, false
 	tn.cur.Store(n)
+	c.peers.Register(tn.url, n)
 }
 
 func (c *testCluster) join(tn *tnode) {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	req := control.JoinRequest{ID: tn.id, RaftAddr: string(tn.addr), HTTPAddr: tn.http.URL, DNSAddr: "127.0.0.1:53"}
+	req := control.JoinRequest{ID: tn.id, RaftAddr: string(tn.addr), HTTPAddr: tn.url, DNSAddr: "127.0.0.1:53"}
 	for {
 		err := c.leader().n.Join(ctx, req)
 		if err == nil {
@@ -176,6 +149,7 @@ func (c *testCluster) stop(tn *tnode) {
 	}
 	tn.closed = true
 	tn.cur.Store(nil)
+	c.peers.Register(tn.url, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = tn.n.Shutdown(ctx)
@@ -201,7 +175,6 @@ func (c *testCluster) restart(tn *tnode) {
 func (c *testCluster) close() {
 	for _, tn := range c.nodes {
 		c.stop(tn)
-		tn.http.Close()
 	}
 }
 

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -49,7 +50,7 @@ func TestSwitchAppliedEverywhere(t *testing.T) {
 		}
 	}
 	st := c.nodes[2].n.Status(ctx)
-	if st.LeaderID != l.id || st.LeaderHTTP != l.http.URL || len(st.Members) != 3 {
+	if st.LeaderID != l.id || st.LeaderHTTP != l.url || len(st.Members) != 3 {
 		t.Fatalf("status from a follower: %+v", st)
 	}
 	leaders := 0
@@ -75,8 +76,8 @@ func TestWaitAppliedReportsLaggingNode(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	sts, err := l.n.WaitApplied(ctx, res.Index)
-	if err != nil {
-		t.Fatalf("a timeout is not an error: %v", err)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a wait that ran out: err %v, want the deadline", err)
 	}
 	behind := 0
 	for _, s := range sts {
@@ -144,25 +145,77 @@ func TestLeaderLossThenRollback(t *testing.T) {
 	waitActive(t, old, control.Blue)
 }
 
-func TestPartitionedFollowerStopsServing(t *testing.T) {
+// TestPartitionedFollowerServesStale: under the default stale policy a
+// cut-off follower keeps serving its last applied state, labelled stale,
+// once its last confirmation is older than max stale; healed, it catches
+// up and is current again.
+func TestPartitionedFollowerServesStale(t *testing.T) {
 	c := newTestCluster(t, 3)
 	l := setupService(t, c)
 	f := c.others(l)[0]
 	c.isolate(f)
+	c.peers.Register(f.url, nil) // cut off from the API calls too
+	cut := time.Now()
+	eventually(t, 5*time.Second, f.id+" stale", f.n.Stale)
+	if since := time.Since(cut); since < f.n.cfg.MaxStale/2 {
+		t.Errorf("stale %s after the partition, before max stale %s", since, f.n.cfg.MaxStale)
+	}
+	if !f.n.Serving() || f.n.Ready() == nil {
+		t.Fatalf("stale node: serving %v, ready %v", f.n.Serving(), f.n.Ready())
+	}
+	if activeOf(f.n.State()) != control.Blue {
+		t.Fatal("stale node lost its state")
+	}
+	// The majority goes on.
+	res := c.apply(lifecycle(control.OpSwitch))
+	c.heal(f)
+	c.peers.Register(f.url, f.n)
+	eventually(t, 5*time.Second, f.id+" current again", func() bool { return f.n.Serving() && !f.n.Stale() })
+	if f.n.Applied() < res.Index {
+		t.Fatalf("current again at applied %d before the switch at %d was applied", f.n.Applied(), res.Index)
+	}
+	waitActive(t, f, control.Green)
+}
+
+// TestPartitionedFollowerStopsServingUnderServfail: with the stale policy
+// servfail, the same follower stops serving instead.
+func TestPartitionedFollowerStopsServingUnderServfail(t *testing.T) {
+	c := newTestCluster(t, 3, func(cfg *Config) { cfg.StalePolicy = StaleServfail })
+	l := setupService(t, c)
+	f := c.others(l)[0]
+	c.isolate(f)
+	c.peers.Register(f.url, nil)
 	cut := time.Now()
 	eventually(t, 5*time.Second, f.id+" not serving", func() bool { return !f.n.Serving() })
 	if since := time.Since(cut); since < f.n.cfg.MaxStale/2 {
 		t.Errorf("stopped serving %s after the partition, before max stale %s", since, f.n.cfg.MaxStale)
 	}
-	if err := f.n.Ready(); err == nil {
-		t.Error("Ready() nil while not serving")
+	if f.n.Stale() || f.n.Ready() == nil {
+		t.Fatalf("stale %v, ready %v", f.n.Stale(), f.n.Ready())
 	}
-	// The majority goes on.
 	res := c.apply(lifecycle(control.OpSwitch))
 	c.heal(f)
+	c.peers.Register(f.url, f.n)
 	eventually(t, 5*time.Second, f.id+" serving again", f.n.Serving)
-	eventually(t, 5*time.Second, f.id+" caught up", func() bool { return f.n.Applied() >= res.Index })
-	waitActive(t, f, control.Green)
+	if f.n.Applied() < res.Index {
+		t.Fatalf("serving again at applied %d before the switch at %d was applied", f.n.Applied(), res.Index)
+	}
+}
+
+// TestHeartbeatWithoutLogIsNotCurrent: a follower that hears the leader
+// but cannot confirm with it (its API unreachable) turns stale: hearing a
+// heartbeat is not being current.
+func TestHeartbeatWithoutLogIsNotCurrent(t *testing.T) {
+	c := newTestCluster(t, 3)
+	l := setupService(t, c)
+	f := c.others(l)[0]
+	c.peers.Register(l.url, nil) // raft still reaches it; confirmations do not
+	eventually(t, 5*time.Second, f.id+" stale while it still hears heartbeats", f.n.Stale)
+	if lc := f.n.raft.LastContact(); time.Since(lc) > f.n.cfg.MaxStale {
+		t.Fatalf("the follower lost raft contact too (%s ago): the test proves nothing", time.Since(lc))
+	}
+	c.peers.Register(l.url, l.n)
+	eventually(t, 5*time.Second, f.id+" current again", func() bool { return !f.n.Stale() })
 }
 
 func TestCatchUpFromSnapshot(t *testing.T) {
@@ -329,11 +382,10 @@ func TestRestartWithNewAPIAddress(t *testing.T) {
 	l := c.leader()
 	f := c.others(l)[0]
 	c.stop(f)
-	f.http.Close()
-	f.http = newSelfServer(f)
+	f.url = "http://" + f.id + "-moved.test:8053"
 	c.restart(f)
 	eventually(t, 10*time.Second, "the leader learns the new API address", func() bool {
-		return l.n.fsm.Members()[f.id].HTTPAddr == f.http.URL
+		return l.n.fsm.Members()[f.id].HTTPAddr == f.url
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

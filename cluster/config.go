@@ -1,6 +1,8 @@
 package cluster
 
 import (
+	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -8,6 +10,8 @@ import (
 	"time"
 
 	"github.com/bgdns/bgdns/control"
+	"github.com/bgdns/bgdns/peer"
+	"github.com/bgdns/bgdns/pki"
 	"github.com/hashicorp/raft"
 )
 
@@ -32,6 +36,15 @@ const (
 	snapshotsRetained         = 2
 )
 
+// Peers is what a node asks of other members' APIs; peer.Client
+// implements it.
+type Peers interface {
+	Self(ctx context.Context, base string) (control.NodeStatus, error)
+	Join(ctx context.Context, base string, req control.JoinRequest) error
+	Checkpoint(ctx context.Context, base string, index uint64) (peer.Checkpoint, error)
+	ReadIndex(ctx context.Context, base string) (uint64, error)
+}
+
 // Config describes one node.
 type Config struct {
 	NodeID  string
@@ -44,14 +57,32 @@ type Config struct {
 	// DNSAddr is informational, shown in status.
 	DNSAddr string
 	// APIToken, when set, is sent as a bearer token on requests to the
-	// other members' APIs (their /v1/cluster/self).
+	// other members' APIs by the default Peers.
 	APIToken string
+	// Peers makes this node's calls to other members' APIs (their status,
+	// divergence checkpoints, a join). Default: a peer.Client with the TLS
+	// member certificate (when TLS is set) and APIToken.
+	Peers Peers
+	// TLS, when set, makes the Raft transport mutual TLS: peers must present
+	// a certificate of the cluster CA for pki.ServerName, and this node
+	// dials them the same way. Nil is plaintext (loopback or --insecure).
+	TLS *pki.Bundle
+	// MaxRaftConns bounds the Raft listener's connections (default
+	// DefaultMaxRaftConns; half of it per source address).
+	MaxRaftConns int
 	// Bootstrap creates a new single-voter cluster when there is no
 	// existing Raft state. It is ignored when there is.
 	Bootstrap bool
-	// MaxStale bounds how long a follower keeps serving without hearing
-	// from a leader (default 2s).
+	// MaxStale bounds how old the node's last confirmation that it is
+	// current may be (default 2s); past it the node is stale and follows
+	// StalePolicy.
 	MaxStale time.Duration
+	// StalePolicy is StaleServe (default) or StaleServfail.
+	StalePolicy string
+
+	// DivergenceCheck is how often the node compares the hash of its
+	// applied log with the other voters' (default DefaultDivergenceCheck).
+	DivergenceCheck time.Duration
 
 	SnapshotThreshold uint64
 	TrailingLogs      uint64
@@ -101,6 +132,13 @@ func (c *Config) setDefaults() error {
 	if c.MaxStale <= 0 {
 		c.MaxStale = DefaultMaxStale
 	}
+	switch c.StalePolicy {
+	case "":
+		c.StalePolicy = StaleServe
+	case StaleServe, StaleServfail:
+	default:
+		return fmt.Errorf("cluster: stale policy %q: want %s or %s", c.StalePolicy, StaleServe, StaleServfail)
+	}
 	if c.SnapshotThreshold == 0 {
 		c.SnapshotThreshold = DefaultSnapshotThreshold
 	}
@@ -113,6 +151,13 @@ func (c *Config) setDefaults() error {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if c.Peers == nil {
+		var tc *tls.Config
+		if c.TLS != nil {
+			tc = c.TLS.PeerClient()
+		}
+		c.Peers = peer.New(tc, c.APIToken)
+	}
 	def := func(v *time.Duration, d time.Duration) {
 		if *v <= 0 {
 			*v = d
@@ -122,6 +167,7 @@ func (c *Config) setDefaults() error {
 	def(&c.ElectionTimeout, DefaultElectionTimeout)
 	def(&c.LeaderLeaseTimeout, DefaultLeaderLeaseTimeout)
 	def(&c.CommitTimeout, DefaultCommitTimeout)
+	def(&c.DivergenceCheck, DefaultDivergenceCheck)
 	return nil
 }
 

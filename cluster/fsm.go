@@ -1,6 +1,8 @@
 package cluster
 
 import (
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync/atomic"
@@ -16,14 +18,22 @@ type fsm struct {
 	state    atomic.Pointer[control.State]
 	members  atomic.Pointer[members]
 	applied  atomic.Uint64 // index of the last command entry applied
+	chain    *chain        // running hash of the applied entries
+	retire   *retireWatch  // services whose last switch awaits confirmation
 	onChange func(*control.State)
 	log      *slog.Logger
+	// source names where the log lives, for messages about a bad entry.
+	source string
+	// broken is set when an entry could not be applied (checksum, newer
+	// version): the state is no longer the cluster's, and the node stops
+	// serving.
+	broken atomic.Pointer[string]
 }
 
 var _ raft.FSM = (*fsm)(nil)
 
 func newFSM(onChange func(*control.State), log *slog.Logger) *fsm {
-	f := &fsm{onChange: onChange, log: log}
+	f := &fsm{onChange: onChange, log: log, chain: newChain(), retire: newRetireWatch()}
 	f.state.Store(control.Empty())
 	f.members.Store(&members{})
 	return f
@@ -38,17 +48,25 @@ func (f *fsm) Apply(l *raft.Log) interface{} {
 		return nil
 	}
 	defer f.applied.Store(l.Index)
-	if len(l.Data) == 0 {
-		return errEmptyEntry
+	f.chain.add(l)
+	tag, body, err := unframe(l.Data)
+	if err != nil {
+		if errors.Is(err, errCorrupt) || errors.Is(err, errNewerEntry) {
+			f.fail(l.Index, err)
+		}
+		return err
 	}
-	switch l.Data[0] {
+	switch tag {
 	case entryCommand:
 		cur := f.state.Load()
-		cmd, err := control.DecodeCommand(l.Data[1:])
+		cmd, err := control.DecodeCommand(body)
 		if err != nil {
 			return control.Result{Index: l.Index, Err: control.BadRequest("%v", err)}
 		}
 		next, res := cur.Apply(cmd, l.Index)
+		if res.Err == nil {
+			f.retire.note(res.Service)
+		}
 		if next != cur {
 			f.state.Store(next)
 			if f.onChange != nil {
@@ -57,7 +75,7 @@ func (f *fsm) Apply(l *raft.Log) interface{} {
 		}
 		return res
 	case entryMember:
-		op, err := decodeMemberOp(l.Data[1:])
+		op, err := decodeMemberOp(body)
 		if err != nil {
 			f.log.Error("skipping malformed member entry", "index", l.Index, "err", err)
 			return err
@@ -66,18 +84,31 @@ func (f *fsm) Apply(l *raft.Log) interface{} {
 		f.members.Store(&m)
 		return nil
 	default:
-		f.log.Error("skipping log entry of unknown kind", "index", l.Index, "tag", l.Data[0])
+		f.log.Error("skipping log entry of unknown kind", "index", l.Index, "tag", tag)
 		return errUnknownEntry
+	}
+}
+
+// fail records that the entry at index cannot be applied; the first
+// failure is kept.
+func (f *fsm) fail(index uint64, err error) {
+	why := fmt.Sprintf("log entry %d in %s cannot be applied: %v", index, f.source, err)
+	if f.broken.CompareAndSwap(nil, &why) {
+		f.log.Error("refusing to serve: a log entry cannot be applied", "index", index, "source", f.source, "err", err)
 	}
 }
 
 // Snapshot captures the current pointers: O(1).
 func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
-	return &fsmSnapshot{d: snapshotData{
+	d := snapshotData{
 		applied: f.applied.Load(),
 		members: f.Members(),
 		state:   f.state.Load(),
-	}}, nil
+	}
+	if idx, h, known := f.chain.head(); known && idx == d.applied {
+		d.chainHash = h[:]
+	}
+	return &fsmSnapshot{d: d}, nil
 }
 
 // Restore replaces the state with a snapshot's.
@@ -90,6 +121,8 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	f.members.Store(&d.members)
 	f.state.Store(d.state)
 	f.applied.Store(d.applied)
+	f.chain.reset(d.applied, d.chainHash, d.chainHash != nil)
+	f.retire.reset(d.state)
 	if f.onChange != nil {
 		f.onChange(d.state)
 	}

@@ -1,22 +1,13 @@
 package cluster
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
-	"net/http"
 	"strings"
 	"time"
 
 	"github.com/bgdns/bgdns/control"
 	"github.com/hashicorp/raft"
 )
-
-// JoinPath is where a member's API accepts join requests.
-const JoinPath = "/v1/cluster/join"
 
 // Join adds a node to the configuration (a voter unless req.NonVoter) and
 // records its API and DNS addresses in the replicated member metadata.
@@ -126,79 +117,5 @@ func waitFuture(ctx context.Context, f raft.Future) error {
 		return err
 	case <-ctx.Done():
 		return ctx.Err()
-	}
-}
-
-// JoinCluster asks the member whose API is at memberHTTP to add the node
-// described by req: POST {memberHTTP}/v1/cluster/join. It follows a 307 to
-// the leader and retries with backoff (no leader, unreachable member) until
-// it succeeds, the member refuses for good (a 4xx answer), or ctx ends.
-func JoinCluster(ctx context.Context, memberHTTP string, req control.JoinRequest) error {
-	return JoinClusterAuth(ctx, memberHTTP, "", req)
-}
-
-// JoinClusterAuth is JoinCluster against an API that requires a bearer
-// token (sent again on the redirect to the leader).
-func JoinClusterAuth(ctx context.Context, memberHTTP, token string, req control.JoinRequest) error {
-	body, err := json.Marshal(req)
-	if err != nil {
-		return err
-	}
-	url := strings.TrimRight(memberHTTP, "/") + JoinPath
-	client := &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(r *http.Request, via []*http.Request) error {
-		if len(via) >= 5 {
-			return errors.New("too many redirects")
-		}
-		// net/http drops the token on a redirect to another host; the
-		// leader is another host of the same cluster.
-		if token != "" {
-			r.Header.Set("Authorization", "Bearer "+token)
-		}
-		return nil
-	}}
-	backoff := 100 * time.Millisecond
-	for {
-		err := postJoin(ctx, client, url, token, body)
-		var perm *permanentError
-		if err == nil || errors.As(err, &perm) {
-			return err
-		}
-		t := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("join %s: %w (last error: %v)", memberHTTP, ctx.Err(), err)
-		case <-t.C:
-		}
-		backoff = min(2*backoff, 3*time.Second)
-	}
-}
-
-type permanentError struct{ msg string }
-
-func (e *permanentError) Error() string { return e.msg }
-
-func postJoin(ctx context.Context, client *http.Client, url, token string, body []byte) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return &permanentError{err.Error()}
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	switch {
-	case resp.StatusCode/100 == 2:
-		return nil
-	case resp.StatusCode/100 == 4 && resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusRequestTimeout:
-		return &permanentError{fmt.Sprintf("join %s: %s: %s", url, resp.Status, bytes.TrimSpace(msg))}
-	default:
-		return fmt.Errorf("join %s: %s: %s", url, resp.Status, bytes.TrimSpace(msg))
 	}
 }

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,17 +22,25 @@ type Node struct {
 	raft   *raft.Raft
 	fsm    *fsm
 	stores *stores
-	client *http.Client // for peers' /v1/cluster/self
+	peers  Peers
 
 	// bootTarget is the last command index in the log at boot: the node
 	// serves only once it has applied at least that much again.
 	bootTarget uint64
+	// served is the highest index this node served before it stopped; it
+	// serves again only once it has applied that much.
+	served    uint64
+	watermark *watermark
 
 	serving           atomic.Bool
+	stale             atomic.Bool  // serving from a state not confirmed current
+	confirmedAt       atomic.Int64 // start of the last confirmation, unix ns (confirm.go)
+	everConfirmed     atomic.Bool
 	caughtUp          atomic.Bool
 	leaving           atomic.Bool
 	notReady          atomic.Pointer[string]
-	lastLeaderContact atomic.Int64 // unix nanoseconds
+	diverged          atomic.Pointer[string] // set once when the log is found to differ
+	lastLeaderContact atomic.Int64           // unix nanoseconds
 	registering       atomic.Bool
 	selfRemoved       atomic.Bool // Remove was asked to remove this node
 	lastRefresh       atomic.Int64
@@ -60,13 +68,24 @@ func Open(cfg Config) (*Node, error) {
 		log:    cfg.Logger,
 		fsm:    newFSM(cfg.OnChange, cfg.Logger),
 		stores: st,
-		client: &http.Client{Timeout: peerTimeout},
+		peers:  cfg.Peers,
 		stop:   make(chan struct{}),
+	}
+	n.fsm.source = "the log"
+	if cfg.LogStore == nil {
+		n.fsm.source = filepath.Join(cfg.DataDir, boltFile)
 	}
 	n.setNotReady("starting")
 	fail := func(err error) (*Node, error) {
 		st.close()
 		return nil, err
+	}
+	n.watermark = newWatermark(cfg.DataDir)
+	if n.served, err = n.watermark.load(); err != nil {
+		return fail(err)
+	}
+	if err := checkLog(st.logs, n.fsm.source); err != nil {
+		return fail(err)
 	}
 	last, err := st.logs.LastIndex()
 	if err != nil {
@@ -79,7 +98,9 @@ func Open(cfg Config) (*Node, error) {
 	if err != nil {
 		return fail(fmt.Errorf("cluster: inspect state: %w", err))
 	}
-	r, err := raft.NewRaft(rc, n.fsm, st.logs, st.stable, st.snaps, st.trans)
+	r, err := guarded(n.fsm.source, func() (*raft.Raft, error) {
+		return raft.NewRaft(rc, n.fsm, st.logs, st.stable, st.snaps, wrapTransport(st.trans))
+	})
 	if err != nil {
 		return fail(fmt.Errorf("cluster: start raft: %w", err))
 	}
@@ -95,9 +116,12 @@ func Open(cfg Config) (*Node, error) {
 		n.log.Info("bootstrapped a new cluster", "raft_addr", st.trans.LocalAddr())
 	}
 	n.log.Info("raft started", "raft_addr", st.trans.LocalAddr(), "existing_state", hasState,
-		"boot_index", n.bootTarget, "applied", n.fsm.applied.Load())
-	n.wg.Add(1)
+		"boot_index", n.bootTarget, "served_before", n.served, "applied", n.fsm.applied.Load())
+	n.wg.Add(4)
 	go n.watch()
+	go n.checkDivergence()
+	go n.confirmLoop()
+	go n.confirmRetires()
 	return n, nil
 }
 
@@ -111,9 +135,15 @@ func (n *Node) Applied() uint64 { return n.fsm.applied.Load() }
 // load; the watch loop computes it.
 func (n *Node) Serving() bool { return n.serving.Load() }
 
-// Ready is nil while the node serves, or says why it does not.
+// Stale reports whether the node serves answers from a state it could not
+// confirm as current (the stale policy "serve"); the DNS server labels
+// them. An atomic load.
+func (n *Node) Stale() bool { return n.stale.Load() }
+
+// Ready is nil while the node serves current answers, or says why not
+// (it may still serve stale ones: see Stale).
 func (n *Node) Ready() error {
-	if n.serving.Load() {
+	if n.serving.Load() && !n.stale.Load() {
 		return nil
 	}
 	if p := n.notReady.Load(); p != nil {
@@ -187,6 +217,11 @@ func (n *Node) Shutdown(ctx context.Context) error {
 		}
 		if err := n.raft.Shutdown().Error(); err != nil {
 			errs = append(errs, fmt.Errorf("cluster: raft shutdown: %w", err))
+		}
+		if n.caughtUp.Load() {
+			if err := n.watermark.record(n.Applied(), time.Now(), true); err != nil {
+				n.log.Warn("could not record the served index", "err", err)
+			}
 		}
 		if err := n.stores.close(); err != nil {
 			errs = append(errs, fmt.Errorf("cluster: close stores: %w", err))

@@ -70,6 +70,7 @@ func TestSingleNodeRestart(t *testing.T) {
 	for i := 12; i < 30; i++ {
 		cycle(i)
 	}
+	settled(t, n)
 	want, _ := control.MarshalState(n.State())
 	applied := n.Applied()
 	eventually(t, 5*time.Second, "own member metadata", func() bool { return n.fsm.Members()["n1"].HTTPAddr != "" })
@@ -145,8 +146,8 @@ func TestProposeOnFollower(t *testing.T) {
 		if !errors.As(err, &e) || e.Code != control.CodeNotLeader {
 			t.Fatalf("%s: got %v, want not_leader", tn.id, err)
 		}
-		if e.Leader != leader.http.URL {
-			t.Errorf("%s: leader address %q, want %q", tn.id, e.Leader, leader.http.URL)
+		if e.Leader != leader.url {
+			t.Errorf("%s: leader address %q, want %q", tn.id, e.Leader, leader.url)
 		}
 		if err := tn.n.Join(context.Background(), control.JoinRequest{ID: "x", RaftAddr: "127.0.0.1:9"}); control.CodeOf(err) != control.CodeNotLeader {
 			t.Errorf("%s: join on a follower: %v", tn.id, err)

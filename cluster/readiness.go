@@ -32,38 +32,56 @@ func (n *Node) tick(now time.Time) {
 	if n.leaving.Load() {
 		return
 	}
-	ok, why := n.evaluate(now)
-	if ok {
+	ok, stale, why := n.evaluate(now)
+	if ok && !stale {
 		n.notReady.Store(nil)
 	} else {
 		n.setNotReady(why)
 	}
 	was := n.serving.Swap(ok)
+	wasStale := n.stale.Swap(ok && stale)
 	if n.leaving.Load() {
 		// StepDown ran while this tick evaluated: it wins.
 		n.serving.Store(false)
 		return
 	}
-	if was != ok {
-		if ok {
-			n.log.Info("serving", "applied", n.Applied())
-		} else {
-			n.log.Warn("not serving", "reason", why, "applied", n.Applied())
-		}
+	switch {
+	case was != ok && ok && stale:
+		n.log.Warn("serving stale answers", "reason", why, "applied", n.Applied())
+	case was != ok && ok:
+		n.log.Info("serving", "applied", n.Applied())
+	case was != ok:
+		n.log.Warn("not serving", "reason", why, "applied", n.Applied())
+	case ok && wasStale != stale && stale:
+		n.log.Warn("serving stale answers", "reason", why, "applied", n.Applied())
+	case ok && wasStale != stale:
+		n.log.Info("serving current answers again", "applied", n.Applied())
 	}
 	if n.IsLeader() {
 		n.registerSelf()
-	} else if ok {
+	} else if ok && !stale {
 		n.refreshSelf(now)
 	}
 }
 
-// evaluate applies the readiness rules of SPEC §5:
-//   - this node is a member of the cluster configuration;
-//   - it leads, or it has heard from a leader within MaxStale;
-//   - it has applied at least the log it had at boot and, once in touch
-//     with a leader, what it has learned is committed (latched once true).
-func (n *Node) evaluate(now time.Time) (bool, string) {
+// evaluate applies the readiness rules. A node serves only when:
+//   - it is a member of the cluster configuration, and neither found its
+//     log diverged from the cluster's nor met an entry it cannot apply;
+//   - it has applied at least the log it had at boot, and at least what it
+//     served before it stopped (its served-index watermark).
+//
+// It is current (not stale) while it holds a confirmation less than
+// MaxStale old (see confirm.go). Otherwise, with StaleServe, it keeps
+// serving its last applied state, labelled stale, provided it was
+// confirmed once since start or has served before (a brand-new node never
+// serves an empty state); with StaleServfail it stops serving.
+func (n *Node) evaluate(now time.Time) (ok, stale bool, why string) {
+	if p := n.diverged.Load(); p != nil {
+		return false, false, *p
+	}
+	if p := n.fsm.broken.Load(); p != nil {
+		return false, false, *p
+	}
 	leading := n.raft.State() == raft.Leader
 	_, leaderID := n.raft.LeaderWithID()
 	switch {
@@ -75,30 +93,39 @@ func (n *Node) evaluate(now time.Time) (bool, string) {
 		}
 	}
 	if !n.inConfiguration() {
-		return false, "not a member of the cluster configuration"
-	}
-	contact := n.lastLeaderContact.Load()
-	if !leading {
-		if contact == 0 {
-			return false, "has not heard from a leader yet"
-		}
-		if age := now.Sub(time.Unix(0, contact)); age > n.cfg.MaxStale {
-			return false, fmt.Sprintf("last heard from a leader %s ago (max stale %s)",
-				age.Round(time.Millisecond), n.cfg.MaxStale)
-		}
+		return false, false, "not a member of the cluster configuration"
 	}
 	if !n.caughtUp.Load() {
 		target, err := n.catchUpTarget()
 		if err != nil {
-			return false, "reading the log: " + err.Error()
+			return false, false, "reading the log: " + err.Error()
 		}
-		if applied := n.Applied(); applied < target || n.raft.CommitIndex() == 0 {
-			return false, fmt.Sprintf("catching up: applied %d of %d", applied, target)
+		if applied := n.Applied(); applied < target {
+			return false, false, fmt.Sprintf("catching up: applied %d of %d", applied, target)
+		}
+		if applied := n.Applied(); applied < n.served {
+			return false, false, fmt.Sprintf("catching up: applied %d, but served %d before it stopped (its log ends earlier: waiting for the leader)", applied, n.served)
+		}
+		if !n.everConfirmed.Load() && n.served == 0 {
+			return false, false, "has not confirmed its state with a leader yet"
 		}
 		n.caughtUp.Store(true)
 		n.log.Info("caught up", "applied", n.Applied(), "boot_index", n.bootTarget)
 	}
-	return true, ""
+	if !n.fresh(now) {
+		why := "not confirmed as current by a leader within max stale " + n.cfg.MaxStale.String()
+		if contact := n.lastLeaderContact.Load(); contact != 0 && !leading {
+			why += fmt.Sprintf(" (last heard from a leader %s ago)", now.Sub(time.Unix(0, contact)).Round(time.Millisecond))
+		}
+		if n.cfg.StalePolicy == StaleServfail {
+			return false, false, why
+		}
+		return true, true, why
+	}
+	if err := n.watermark.record(n.Applied(), now, false); err != nil {
+		n.log.Warn("could not record the served index", "err", err)
+	}
+	return true, false, ""
 }
 
 // catchUpTarget is the command index this node must have applied before it
@@ -191,7 +218,7 @@ func (n *Node) refreshSelf(now time.Time) {
 			case <-ctx.Done():
 			}
 		}()
-		if err := JoinClusterAuth(ctx, leaderHTTP, n.cfg.APIToken, req); err != nil {
+		if err := n.peers.Join(ctx, leaderHTTP, req); err != nil {
 			n.log.Warn("could not update this node's addresses on the leader", "err", err)
 			return
 		}

@@ -2,7 +2,10 @@ package cluster
 
 import (
 	"bytes"
+	"errors"
 	"flag"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
@@ -32,7 +35,7 @@ func fixtureFSM(t *testing.T) *fsm {
 }
 
 func TestSnapshotFixturesRestore(t *testing.T) {
-	current := filepath.Join(fixtureDir, "cluster-v1.json")
+	current := filepath.Join(fixtureDir, fmt.Sprintf("cluster-v%d.json", snapshotFormat))
 	if *updateFixtures {
 		snap, _ := fixtureFSM(t).Snapshot()
 		var sink memSink
@@ -43,6 +46,62 @@ func TestSnapshotFixturesRestore(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	for v := 1; v <= snapshotFormat; v++ {
+		path := filepath.Join(fixtureDir, fmt.Sprintf("cluster-v%d.json", v))
+		t.Run(filepath.Base(path), func(t *testing.T) { checkFixture(t, path) })
+	}
+}
+
+// TestSnapshotChecksum: a snapshot with one byte changed, or cut short,
+// is refused before anything is restored.
+func TestSnapshotChecksum(t *testing.T) {
+	snap, _ := fixtureFSM(t).Snapshot()
+	var sink memSink
+	if err := snap.Persist(&sink); err != nil {
+		t.Fatal(err)
+	}
+	good := sink.Bytes()
+	if _, err := decodeSnapshot(bytes.NewReader(good)); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for trial := 0; trial < 200; trial++ {
+		b := bytes.Clone(good)
+		i := rng.IntN(bytes.IndexByte(b, '\n'))
+		b[i] ^= byte(1 + rng.IntN(255))
+		if _, err := decodeSnapshot(bytes.NewReader(b)); err == nil {
+			t.Fatalf("trial %d: byte %d changed, snapshot accepted", trial, i)
+		}
+	}
+	if _, err := decodeSnapshot(bytes.NewReader(good[:bytes.IndexByte(good, '\n')+1])); !errors.Is(err, errCorrupt) {
+		t.Fatalf("snapshot without its trailer: %v", err)
+	}
+}
+
+// TestSnapshotCarriesChain: a node restored from a snapshot continues the
+// same divergence hash as the node that took it.
+func TestSnapshotCarriesChain(t *testing.T) {
+	a := fixtureFSM(t)
+	snap, _ := a.Snapshot()
+	var sink memSink
+	if err := snap.Persist(&sink); err != nil {
+		t.Fatal(err)
+	}
+	b := newFSM(nil, testLogger())
+	if err := b.Restore(nopCloser{bytes.NewReader(sink.Bytes())}); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []*fsm{a, b} {
+		f.Apply(commandLog(t, 9, lifecycle(control.OpRollback)))
+	}
+	ha, okA := a.chain.at(9)
+	hb, okB := b.chain.at(9)
+	if !okA || !okB || ha != hb {
+		t.Fatalf("chains differ after restore: %x (%v) vs %x (%v)", ha, okA, hb, okB)
+	}
+}
+
+func checkFixture(t *testing.T, current string) {
 	b, err := os.ReadFile(current)
 	if err != nil {
 		t.Fatalf("fixture missing (run with -update once when adding a format): %v", err)

@@ -2,11 +2,7 @@ package cluster
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -15,13 +11,8 @@ import (
 )
 
 const (
-	// SelfPath is where every node's API serves Self() as JSON.
-	SelfPath = "/v1/cluster/self"
-	// peerTimeout bounds one request to a peer's API.
-	peerTimeout     = 1 * time.Second
-	maxSelfBodySize = 64 << 10
-	waitPollMin     = 2 * time.Millisecond
-	waitPollMax     = 50 * time.Millisecond
+	waitPollMin = 2 * time.Millisecond
+	waitPollMax = 50 * time.Millisecond
 )
 
 // Self describes this node only.
@@ -68,8 +59,8 @@ func (n *Node) Status(ctx context.Context) control.ClusterStatus {
 }
 
 // WaitApplied polls every voter until all have applied index or ctx ends.
-// It returns the statuses as last seen; a timeout is not an error, the
-// caller tells the user which nodes lag.
+// It returns the statuses as last seen, and ctx's error when the deadline
+// came first (the statuses then name the nodes that lag).
 func (n *Node) WaitApplied(ctx context.Context, index uint64) ([]control.NodeStatus, error) {
 	wait := waitPollMin
 	seen := map[string]control.NodeStatus{} // last successful answer per node
@@ -88,8 +79,11 @@ func (n *Node) WaitApplied(ctx context.Context, index uint64) ([]control.NodeSta
 				all = false
 			}
 		}
-		if all || ctx.Err() != nil {
+		if all {
 			return sts, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return sts, err
 		}
 		t := time.NewTimer(wait)
 		select {
@@ -142,44 +136,17 @@ func (n *Node) fillFromPeer(ctx context.Context, st *control.NodeStatus) {
 		st.Error = "API address not known yet"
 		return
 	}
-	peer, err := n.fetchSelf(ctx, st.HTTPAddr)
+	p, err := n.peers.Self(ctx, st.HTTPAddr)
 	if err != nil {
 		st.Error = err.Error()
 		return
 	}
-	if peer.ID != st.ID {
-		st.Error = fmt.Sprintf("%s answers as node %q", st.HTTPAddr, peer.ID)
+	if p.ID != st.ID {
+		st.Error = fmt.Sprintf("%s answers as node %q", st.HTTPAddr, p.ID)
 		return
 	}
-	st.Applied = peer.Applied
-	st.LastContact = peer.LastContact
-	st.Serving = peer.Serving
+	st.Applied = p.Applied
+	st.LastContact = p.LastContact
+	st.Serving = p.Serving
 	st.Reachable = true
-}
-
-func (n *Node) fetchSelf(ctx context.Context, base string) (control.NodeStatus, error) {
-	var st control.NodeStatus
-	ctx, cancel := context.WithTimeout(ctx, peerTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(base, "/")+SelfPath, nil)
-	if err != nil {
-		return st, err
-	}
-	if n.cfg.APIToken != "" {
-		req.Header.Set("Authorization", "Bearer "+n.cfg.APIToken)
-	}
-	resp, err := n.client.Do(req)
-	if err != nil {
-		return st, err
-	}
-	defer resp.Body.Close()
-	body := io.LimitReader(resp.Body, maxSelfBodySize)
-	if resp.StatusCode != http.StatusOK {
-		_, _ = io.Copy(io.Discard, body)
-		return st, fmt.Errorf("GET %s: %s", SelfPath, resp.Status)
-	}
-	if err := json.NewDecoder(body).Decode(&st); err != nil {
-		return st, fmt.Errorf("GET %s: %w", SelfPath, err)
-	}
-	return st, nil
 }

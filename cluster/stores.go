@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -41,10 +42,16 @@ func openStores(cfg *Config, hl hclog.Logger) (*stores, error) {
 		}
 	}
 	if s.logs == nil {
-		bolt, err := raftboltdb.New(raftboltdb.Options{
-			Path:        filepath.Join(cfg.DataDir, boltFile),
-			BoltOptions: &bbolt.Options{Timeout: boltLockTimeout}, // another process holding it: fail, not hang
-			NoSync:      false,                                    // fsync every append
+		if err := checkBoltFile(filepath.Join(cfg.DataDir, boltFile)); err != nil {
+			return nil, err
+		}
+		path := filepath.Join(cfg.DataDir, boltFile)
+		bolt, err := guarded(path, func() (*raftboltdb.BoltStore, error) {
+			return raftboltdb.New(raftboltdb.Options{
+				Path:        path,
+				BoltOptions: &bbolt.Options{Timeout: boltLockTimeout}, // another process holding it: fail, not hang
+				NoSync:      false,                                    // fsync every append
+			})
 		})
 		if err != nil {
 			return nil, fmt.Errorf("cluster: open bolt store: %w", err)
@@ -66,7 +73,7 @@ func openStores(cfg *Config, hl hclog.Logger) (*stores, error) {
 		s.snaps = fs
 	}
 	if s.trans == nil {
-		t, err := newTCPTransport(cfg.RaftAddr, hl.Named("transport"))
+		t, err := newTCPTransport(cfg, hl.Named("transport"))
 		if err != nil {
 			s.close()
 			return nil, err
@@ -78,7 +85,8 @@ func openStores(cfg *Config, hl hclog.Logger) (*stores, error) {
 	return s, nil
 }
 
-func newTCPTransport(addr string, hl hclog.Logger) (*raft.NetworkTransport, error) {
+func newTCPTransport(cfg *Config, hl hclog.Logger) (*raft.NetworkTransport, error) {
+	addr := cfg.RaftAddr
 	var advertise net.Addr
 	host, port, _ := net.SplitHostPort(addr)
 	if port != "0" {
@@ -91,11 +99,21 @@ func newTCPTransport(addr string, hl hclog.Logger) (*raft.NetworkTransport, erro
 		}
 		advertise = a
 	}
-	t, err := raft.NewTCPTransportWithLogger(addr, advertise, tcpMaxPool, tcpTimeout, hl)
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: raft transport on %s: %w", addr, err)
 	}
-	return t, nil
+	var server, client *tls.Config
+	if cfg.TLS != nil {
+		server, client = cfg.TLS.PeerServer(), cfg.TLS.PeerClient()
+	}
+	stream := newStreamLayer(ln, advertise, server, client, cfg.MaxRaftConns, cfg.Logger.With("component", "raft-transport"))
+	return raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
+		Stream:  stream,
+		MaxPool: tcpMaxPool,
+		Timeout: tcpTimeout,
+		Logger:  hl,
+	}), nil
 }
 
 func (s *stores) close() error {

@@ -9,7 +9,9 @@ func (s *State) Apply(cmd Command, index uint64) (*State, Result) {
 		return s, Result{Index: index, Err: e}
 	}
 	if seen := s.requests.get(cmd.RequestID); seen != nil {
-		if seen.Op != cmd.Op || seen.Name != cmd.Name {
+		// a retried token create carries a fresh id: the op must match
+		sameName := seen.Name == cmd.Name || cmd.Op == OpTokenCreate || cmd.Op == OpACLBootstrap
+		if seen.Op != cmd.Op || !sameName {
 			return s, Result{Index: index, Err: Conflict(
 				"request_id %q was already used for %s %s", cmd.RequestID, seen.Op, trimDot(seen.Name))}
 		}
@@ -35,8 +37,21 @@ func (s *State) Apply(cmd Command, index uint64) (*State, Result) {
 		res, err = ns.applyHealth(cmd)
 	case OpFreeze, OpUnfreeze:
 		res, err = ns.applyFreeze(cmd)
+	case OpACLBootstrap:
+		res, err = ns.applyACLBootstrap(cmd)
+	case OpTokenCreate:
+		res, err = ns.applyTokenCreate(cmd)
+	case OpTokenRevoke:
+		res, err = ns.applyTokenRevoke(cmd)
+	case OpMemberJoin, OpMemberRemove:
+		res, err = ns.applyMember(cmd)
+	case OpRetireConfirmed:
+		res, err = ns.applyRetireConfirmed(cmd)
 	default:
 		err = BadRequest("unknown operation %q", cmd.Op)
+	}
+	if err == nil {
+		err = ns.checkSize(s)
 	}
 	if err != nil {
 		return s, Result{Index: index, Err: err}

@@ -25,17 +25,32 @@ const (
 	// zone (Name says which), refusing switches while set.
 	OpFreeze   Op = "freeze"
 	OpUnfreeze Op = "unfreeze"
+	// ACL: bootstrap (once per cluster), token create and revoke. Name is
+	// the token id; the command carries only the secret's hash.
+	OpACLBootstrap Op = "acl.bootstrap"
+	OpTokenCreate  Op = "token.create"
+	OpTokenRevoke  Op = "token.revoke"
+	// OpMemberJoin and OpMemberRemove record, in the audit, a membership
+	// change Raft has already made (Name is the node id). A retry with the
+	// same request id is recorded once.
+	OpMemberJoin   Op = "member.join"
+	OpMemberRemove Op = "member.remove"
+	// OpRetireConfirmed: every member applied the service's last switch
+	// (leader; retire.go).
+	OpRetireConfirmed Op = "retire.confirmed"
 )
 
 // Command is one change to the State, as it travels through the Raft log.
 // Time, Actor and RequestID are stamped by the proposer (never by Apply).
 type Command struct {
-	Op        Op        `json:"op"`
-	Name      string    `json:"name"` // zone or service, canonical
-	Time      time.Time `json:"time"`
-	Actor     string    `json:"actor,omitempty"`
-	RequestID string    `json:"request_id,omitempty"`
-	Reason    string    `json:"reason,omitempty"`
+	Op    Op        `json:"op"`
+	Name  string    `json:"name"` // zone or service, canonical
+	Time  time.Time `json:"time"`
+	Actor string    `json:"actor,omitempty"`
+	// OnBehalfOf is the actor a client named when Actor is its token's name.
+	OnBehalfOf string `json:"on_behalf_of,omitempty"`
+	RequestID  string `json:"request_id,omitempty"`
+	Reason     string `json:"reason,omitempty"`
 	// ExpectRevision, when non-zero, must equal the current revision of the
 	// service (or zone), checked inside Apply.
 	ExpectRevision uint64 `json:"expect_revision,omitempty"`
@@ -45,6 +60,9 @@ type Command struct {
 	Deploy  *DeploySpec  `json:"deploy,omitempty"`  // deploy
 	To      Colour       `json:"to,omitempty"`      // switch: target ("" = idle)
 	Health  *HealthSpec  `json:"health,omitempty"`  // health
+	Token   *TokenSpec   `json:"token,omitempty"`   // acl.bootstrap, token.create
+	Member  *MemberSpec  `json:"member,omitempty"`  // member.join, member.remove
+	Retire  *RetireSpec  `json:"retire,omitempty"`  // retire.confirmed
 
 	// Force, with a reason, overrides the safety gates of a switch (frozen,
 	// min_switch_interval, min_healthy) and the retire watermark of complete.
@@ -65,6 +83,9 @@ type ZoneSpec struct {
 	Glue map[string][]netip.Addr `json:"glue,omitempty"`
 	// Frozen refuses switches of every service of the zone until lifted.
 	Frozen bool `json:"frozen,omitempty"`
+	// AllowLoopback lets pools of the zone's services hold loopback
+	// addresses (127.0.0.0/8, ::1): for local demos and tests.
+	AllowLoopback bool `json:"allow_loopback,omitempty"`
 }
 
 // ServiceSpec is the body of a service put (create or replace).
@@ -94,6 +115,7 @@ type Result struct {
 	Index     uint64   `json:"index"`
 	Service   *Service `json:"service,omitempty"`
 	Zone      *Zone    `json:"zone,omitempty"`
+	Token     *Token   `json:"token,omitempty"`
 	Err       *Error   `json:"error,omitempty"`
 	Duplicate bool     `json:"duplicate,omitempty"` // a repeated request id
 }

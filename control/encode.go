@@ -7,7 +7,7 @@ import (
 
 // SnapshotFormat is the version of the State encoding written today.
 // Decode keeps reading every older format.
-const SnapshotFormat = 1
+const SnapshotFormat = 2
 
 type snapshotV1 struct {
 	Format   int                 `json:"format"`
@@ -18,6 +18,22 @@ type snapshotV1 struct {
 	Requests snapshotRequestsV1  `json:"requests"`
 }
 
+// snapshotV2 adds the ACL (tokens, by secret hash only) and the audit
+// records of zone, membership and token changes.
+type snapshotV2 struct {
+	snapshotV1
+	ACL   snapshotACLV2 `json:"acl"`
+	Audit []Record      `json:"audit"` // newest first
+	// Members is the membership as the audit recorded it (id -> address).
+	Members map[string]string `json:"audit_members"`
+}
+
+type snapshotACLV2 struct {
+	Bootstrapped bool     `json:"bootstrapped"`
+	BootIndex    uint64   `json:"bootstrap_index,omitempty"`
+	Tokens       []*Token `json:"tokens"`
+}
+
 type snapshotRequestsV1 struct {
 	Prev []*seenRequest `json:"prev"`
 	Cur  []*seenRequest `json:"cur"`
@@ -25,12 +41,25 @@ type snapshotRequestsV1 struct {
 
 // MarshalState encodes s in the current snapshot format.
 func MarshalState(s *State) ([]byte, error) {
-	snap := snapshotV1{
+	snap := snapshotV2{snapshotV1: snapshotV1{
 		Format:   SnapshotFormat,
 		Index:    s.index,
 		Zones:    s.Zones(),
 		Services: s.Services(),
 		History:  map[string][]Record{},
+	}}
+	snap.ACL.Bootstrapped, snap.ACL.BootIndex = s.ACLBootstrapped()
+	snap.ACL.Tokens = s.Tokens()
+	if snap.ACL.Tokens == nil {
+		snap.ACL.Tokens = []*Token{}
+	}
+	snap.Members = s.members
+	if snap.Members == nil {
+		snap.Members = map[string]string{}
+	}
+	snap.Audit = s.Audit(MaxHistory)
+	if snap.Audit == nil {
+		snap.Audit = []Record{}
 	}
 	s.history.Range(func(name string, h *history) bool {
 		snap.History[name] = h.records(MaxHistory)
@@ -53,17 +82,45 @@ func UnmarshalState(b []byte) (*State, error) {
 	}
 	switch head.Format {
 	case 1:
-		return decodeV1(b)
+		var snap snapshotV1
+		if err := json.Unmarshal(b, &snap); err != nil {
+			return nil, fmt.Errorf("decode snapshot v1: %w", err)
+		}
+		return fromV1(snap), nil
+	case 2:
+		return decodeV2(b)
 	default:
 		return nil, fmt.Errorf("decode snapshot: unknown format %d", head.Format)
 	}
 }
 
-func decodeV1(b []byte) (*State, error) {
-	var snap snapshotV1
+func decodeV2(b []byte) (*State, error) {
+	var snap snapshotV2
 	if err := json.Unmarshal(b, &snap); err != nil {
-		return nil, fmt.Errorf("decode snapshot v1: %w", err)
+		return nil, fmt.Errorf("decode snapshot v2: %w", err)
 	}
+	s := fromV1(snap.snapshotV1)
+	if snap.ACL.Bootstrapped || len(snap.ACL.Tokens) > 0 {
+		a := &acl{}
+		for _, t := range snap.ACL.Tokens {
+			if t == nil || t.ID == "" || t.SecretHash == "" {
+				return nil, fmt.Errorf("decode snapshot v2: a token without id or secret hash")
+			}
+			a = a.with(t, "")
+		}
+		a.bootstrapped, a.bootIndex = snap.ACL.Bootstrapped, snap.ACL.BootIndex
+		s.acl = a
+	}
+	s.audit = fromRecords(snap.Audit)
+	if len(snap.Members) > 0 {
+		s.members = snap.Members
+	}
+	s.recount()
+	return s, nil
+}
+
+// fromV1 builds the state a v1 snapshot holds (no ACL, no audit).
+func fromV1(snap snapshotV1) *State {
 	s := Empty()
 	s.index = snap.Index
 	for _, z := range snap.Zones {
@@ -83,7 +140,8 @@ func decodeV1(b []byte) (*State, error) {
 		d.cur = d.cur.With(r.ID, r)
 	}
 	s.requests = d
-	return s, nil
+	s.recount()
+	return s
 }
 
 // EncodeCommand and DecodeCommand are the log encoding of a Command.

@@ -66,7 +66,7 @@ func (s *State) applyHealth(cmd Command) (Result, *Error) {
 	next.Health = health
 	next.Revision = s.index
 	next.ChangedAt = cmd.Time
-	s.services = s.services.With(next.Name, next)
+	s.setService(next.Name, next)
 	s.touchZone(next.Zone, cmd, s.index)
 	rec := s.newRecord(cmd, "", "", "")
 	if rec.Reason == "" {

@@ -16,6 +16,11 @@ type Record struct {
 	Reason    string    `json:"reason,omitempty"`
 	Index     uint64    `json:"index"`
 	RequestID string    `json:"request_id,omitempty"`
+	// Target names what an audit record is about (zone, node or token id).
+	Target string `json:"target,omitempty"`
+	// OnBehalfOf is the actor the client named (X-Bgdns-Actor) when the
+	// request was authenticated by an ACL token, whose name is Actor.
+	OnBehalfOf string `json:"on_behalf_of,omitempty"`
 	// Override marks a forced step that a safety rule would have refused;
 	// Overrides says which rules.
 	Override  bool     `json:"override,omitempty"`
@@ -26,9 +31,18 @@ type Record struct {
 // the old list; once it holds twice MaxHistory it is trimmed in one copy, so
 // the cost per record stays constant.
 type history struct {
-	rec  Record
-	next *history
-	n    int
+	rec   Record
+	next  *history
+	n     int
+	bytes int64 // estimated encoded size of this record and the older ones
+}
+
+// size is the estimated encoded size of the records held (nil: 0).
+func (h *history) size() int64 {
+	if h == nil {
+		return 0
+	}
+	return h.bytes
 }
 
 func (h *history) push(r Record) *history {
@@ -36,7 +50,7 @@ func (h *history) push(r Record) *history {
 	if h != nil {
 		n = h.n + 1
 	}
-	nh := &history{rec: r, next: h, n: n}
+	nh := &history{rec: r, next: h, n: n, bytes: h.size() + recordSize(r)}
 	if n > 2*MaxHistory {
 		return fromRecords(nh.records(MaxHistory))
 	}
@@ -63,7 +77,7 @@ func fromRecords(recs []Record) *history {
 		if h != nil {
 			n = h.n + 1
 		}
-		h = &history{rec: recs[i], next: h, n: n}
+		h = &history{rec: recs[i], next: h, n: n, bytes: h.size() + recordSize(recs[i])}
 	}
 	return h
 }

@@ -3,7 +3,8 @@ package control
 import "time"
 
 // applyLifecycle runs deploy, switch, rollback and complete: the blue-green
-// steps of SPEC §1.
+// steps (deploy onto the idle colour, switch, roll back, complete and retire
+// the old colour).
 func (s *State) applyLifecycle(cmd Command) (Result, *Error) {
 	svc := s.Service(cmd.Name)
 	if svc == nil {
@@ -37,7 +38,7 @@ func (s *State) applyLifecycle(cmd Command) (Result, *Error) {
 	}
 	next.Revision = s.index
 	next.ChangedAt = cmd.Time
-	s.services = s.services.With(next.Name, next)
+	s.setService(next.Name, next)
 	s.touchZone(next.Zone, cmd, s.index)
 	s.record(next.Name, rec)
 	return Result{Service: next}, nil
@@ -47,6 +48,9 @@ func (s *State) deploy(svc *Service, cmd Command) (*Service, Record, *Error) {
 	if svc.State == PhaseValidating {
 		return nil, Record{}, conflictWith(svc,
 			"%s is validating the switch to %s; complete or roll back before deploying", trimDot(svc.Name), svc.Active)
+	}
+	if e := checkLoopback(s.zones[svc.Zone], &Pool{Addresses: cmd.Deploy.Addresses}); e != nil {
+		return nil, Record{}, e
 	}
 	idle := svc.Idle()
 	next := svc.withPool(idle, &Pool{Version: cmd.Deploy.Version, Addresses: cmd.Deploy.Addresses})

@@ -20,7 +20,13 @@ func (s *State) applyServicePut(cmd Command) (Result, *Error) {
 			return Result{}, Conflict("zone %s lies below %s", trimDot(zn), trimDot(name))
 		}
 	}
+	if e := checkLoopback(z, cmd.Service.Blue, cmd.Service.Green); e != nil {
+		return Result{}, e
+	}
 	old := s.Service(name)
+	if old == nil && s.services.Len() >= quota.MaxServices {
+		return Result{}, QuotaExceeded("at most %d services", quota.MaxServices)
+	}
 	var rev uint64
 	if old != nil {
 		rev = old.Revision
@@ -36,7 +42,7 @@ func (s *State) applyServicePut(cmd Command) (Result, *Error) {
 		Revision: s.index, Blue: sp.Blue, Green: sp.Green, NoTXT: sp.NoTXT, ChangedAt: cmd.Time,
 	}
 	s.putSafety(svc, sp, old, cmd)
-	s.services = s.services.With(name, svc)
+	s.setService(name, svc)
 	s.touchZone(z.Name, cmd, s.index)
 	s.record(name, s.newRecord(cmd, "", string(svc.Active), svc.ActivePool().Version))
 	return Result{Service: svc}, nil
@@ -50,7 +56,7 @@ func (s *State) applyServiceDelete(cmd Command) (Result, *Error) {
 	if e := checkRevision(cmd, svc.Revision, svc); e != nil {
 		return Result{}, e
 	}
-	s.services = s.services.Without(cmd.Name)
+	s.dropService(cmd.Name)
 	s.touchZone(svc.Zone, cmd, s.index)
 	s.record(cmd.Name, s.newRecord(cmd, string(svc.Active), "", ""))
 	return Result{Service: svc}, nil
@@ -60,5 +66,6 @@ func (s *State) newRecord(cmd Command, from, to, version string) Record {
 	return Record{
 		Time: cmd.Time, Actor: cmd.Actor, Action: cmd.Op, From: from, To: to,
 		Version: version, Reason: cmd.Reason, Index: s.index, RequestID: cmd.RequestID,
+		OnBehalfOf: cmd.OnBehalfOf,
 	}
 }

@@ -13,6 +13,12 @@ type State struct {
 	services shardMap[*Service]
 	history  shardMap[*history] // kept after a service is deleted
 	requests *dedup
+	acl      *acl     // tokens and whether ACL bootstrap happened
+	audit    *history // zone, membership and token changes
+	// members is the membership as the audit recorded it (node id -> Raft
+	// address), so that a node that joins again unchanged adds no record.
+	members map[string]string
+	size    int64 // estimated encoded size (quota.go)
 }
 
 // Empty returns the state before any command.
@@ -99,7 +105,11 @@ func (s *State) putZone(z *Zone) {
 	for k, v := range s.zones {
 		zones[k] = v
 	}
+	if old := zones[z.Name]; old != nil {
+		s.size -= zoneSize(old)
+	}
 	zones[z.Name] = z
+	s.size += zoneSize(z)
 	s.zones = zones
 }
 
@@ -108,6 +118,8 @@ func (s *State) deleteZone(n string) {
 	for k, v := range s.zones {
 		if k != n {
 			zones[k] = v
+		} else {
+			s.size -= zoneSize(v)
 		}
 	}
 	s.zones = zones
@@ -115,5 +127,7 @@ func (s *State) deleteZone(n string) {
 
 func (s *State) record(name string, r Record) {
 	h, _ := s.history.Get(name)
-	s.history = s.history.With(name, h.push(r))
+	nh := h.push(r)
+	s.history = s.history.With(name, nh)
+	s.size += nh.size() - h.size()
 }

@@ -31,8 +31,19 @@ func (c *Command) Normalize() *Error {
 	if !printable(c.Reason) || !printable(c.Actor) || !printable(c.RequestID) {
 		return Invalid("reason, actor and request_id must be printable text")
 	}
+	if len(c.OnBehalfOf) > MaxActorLen || !printable(c.OnBehalfOf) {
+		return Invalid("on_behalf_of must be printable and at most %d characters", MaxActorLen)
+	}
 	if e := c.normalizeSafety(); e != nil {
 		return e
+	}
+	switch c.Op {
+	case OpACLBootstrap, OpTokenCreate:
+		return c.normalizeToken()
+	case OpTokenRevoke:
+		return checkTokenID(c.Name)
+	case OpMemberJoin, OpMemberRemove:
+		return c.normalizeMember()
 	}
 	name, err := CanonicalName(c.Name)
 	if err != nil {
@@ -64,6 +75,9 @@ func (c *Command) Normalize() *Error {
 		if len(addrs) == 0 {
 			return Invalid("deploy needs at least one address")
 		}
+		if e := checkPoolAddrs(addrs); e != nil {
+			return e
+		}
 		c.Deploy.Addresses = addrs
 	case OpSwitch:
 		if c.To != "" && !c.To.Valid() {
@@ -74,6 +88,10 @@ func (c *Command) Normalize() *Error {
 			return BadRequest("missing health body")
 		}
 		return c.Health.normalize()
+	case OpRetireConfirmed:
+		if c.Retire == nil || c.Retire.SwitchIndex == 0 || c.Retire.ConfirmedAt.IsZero() {
+			return BadRequest("retire confirmation needs switch_index and confirmed_at")
+		}
 	case OpZoneDelete, OpServiceDelete, OpRollback, OpComplete, OpValidated, OpFreeze, OpUnfreeze:
 	default:
 		return BadRequest("unknown operation %q", c.Op)
@@ -185,6 +203,9 @@ func (s *ServiceSpec) normalize() *Error {
 			return Invalid("%s: %s", c, e.Message)
 		}
 		addrs, e := normalizeAddrs(p.Addresses)
+		if e == nil {
+			e = checkPoolAddrs(addrs)
+		}
 		if e != nil {
 			return Invalid("%s: %s", c, e.Message)
 		}

@@ -29,6 +29,8 @@ type Zone struct {
 	ChangedAt time.Time `json:"changed_at"`
 	// Frozen refuses switches of every service of the zone until lifted.
 	Frozen bool `json:"frozen,omitempty"`
+	// AllowLoopback lets pools of the zone's services hold loopback addresses.
+	AllowLoopback bool `json:"allow_loopback,omitempty"`
 }
 
 // Zone defaults, used when a field is left zero.

@@ -13,6 +13,8 @@ func (s *State) applyZonePut(cmd Command) (Result, *Error) {
 		rev = old.Revision
 	} else if cmd.ExpectRevision != 0 {
 		return Result{}, Conflict("zone %s does not exist (expected revision %d)", trimDot(name), cmd.ExpectRevision)
+	} else if len(s.zones) >= quota.MaxZones {
+		return Result{}, QuotaExceeded("at most %d zones", quota.MaxZones)
 	}
 	if e := checkRevision(cmd, rev, nil); e != nil {
 		return Result{}, e
@@ -22,9 +24,22 @@ func (s *State) applyZonePut(cmd Command) (Result, *Error) {
 			return Result{}, Conflict("NS host %s is already a service name", trimDot(ns))
 		}
 	}
-	z := &Zone{Name: name, SOA: cmd.Zone.SOA, NS: cmd.Zone.NS, Glue: cmd.Zone.Glue, Frozen: cmd.Zone.Frozen}
+	z := &Zone{Name: name, SOA: cmd.Zone.SOA, NS: cmd.Zone.NS, Glue: cmd.Zone.Glue, Frozen: cmd.Zone.Frozen,
+		AllowLoopback: cmd.Zone.AllowLoopback}
+	if old != nil && old.AllowLoopback && !z.AllowLoopback {
+		for _, svc := range s.ServicesInZone(name) {
+			if a, ok := loopbackIn(svc.Blue, svc.Green); ok {
+				return Result{}, Conflict("service %s still has the loopback address %s; allow_loopback must stay on", trimDot(svc.Name), a)
+			}
+		}
+	}
 	z = z.touched(s.index, cmd.Time)
 	s.putZone(z)
+	from := ""
+	if old != nil {
+		from = "revision " + uitoa(old.Revision)
+	}
+	s.audited(cmd, name, from, "revision "+uitoa(z.Revision))
 	return Result{Zone: z}, nil
 }
 
@@ -47,5 +62,6 @@ func (s *State) applyZoneDelete(cmd Command) (Result, *Error) {
 		return Result{}, Conflict("zone %s still has %d services; delete them first", trimDot(z.Name), n)
 	}
 	s.deleteZone(z.Name)
+	s.audited(cmd, z.Name, "revision "+uitoa(z.Revision), "")
 	return Result{Zone: z}, nil
 }

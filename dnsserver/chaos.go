@@ -3,8 +3,9 @@ package dnsserver
 import "github.com/miekg/dns"
 
 // resolveChaos answers the CHAOS names that identify a server in a
-// cluster (id.server, hostname.bind) with the node id. Every other CHAOS
-// name (including version.bind) is refused.
+// cluster (id.server, hostname.bind) with the node id, and refuses them
+// when there is none to tell (no id, or the identity hidden). Every other
+// CHAOS name (including version.bind) is refused.
 func resolveChaos(q dns.Question, m *dns.Msg, o Options) {
 	switch lowerName(q.Name) {
 	case "id.server.", "hostname.bind.":

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"runtime"
 	"strings"
 	"time"
 
@@ -17,12 +18,15 @@ import (
 const (
 	DefaultUDPSize        = 1232
 	DefaultTCPIdleTimeout = 5 * time.Second
+	DefaultBusyTCPIdle    = 200 * time.Millisecond
 	DefaultMaxTCPConns    = 256
 	DefaultMaxTCPQueries  = 100
 	DefaultReadTimeout    = 2 * time.Second
 	DefaultWriteTimeout   = 2 * time.Second
 	DefaultNotifyTimeout  = 2 * time.Second
 	DefaultNotifyRetries  = 5
+	DefaultRRLRate        = 200 // NSD's rrl-ratelimit
+	DefaultStaleTTL       = time.Second
 )
 
 // Config configures a Server. Zero values take the defaults above.
@@ -33,6 +37,10 @@ type Config struct {
 	// NodeID is answered as the EDNS NSID and as the id.server and
 	// hostname.bind CHAOS TXT records.
 	NodeID string
+	// HideIdentity gives no NSID and refuses id.server and hostname.bind
+	// (as NSD's hide-identity): the node id is not told to anyone who asks.
+	HideIdentity bool
+
 	Logger *slog.Logger
 
 	// UDPSize is the EDNS0 UDP payload size advertised and the largest UDP
@@ -40,8 +48,18 @@ type Config struct {
 	UDPSize uint16
 	// TCPIdleTimeout closes a TCP connection idle for this long (RFC 7766).
 	TCPIdleTimeout time.Duration
+	// BusyTCPIdleTimeout replaces TCPIdleTimeout (when shorter) while more
+	// than half of MaxTCPConns are in use, as in NSD: clients that keep
+	// connections open between sparse queries then give their slots back
+	// within this long of each answer, so they cannot lock others out. It
+	// also bounds the reading of a query then.
+	BusyTCPIdleTimeout time.Duration
 	// MaxTCPConns caps concurrent TCP connections; more are closed at once.
 	MaxTCPConns int
+	// MaxTCPConnsPerSource caps the concurrent TCP connections of one
+	// client (one IPv4 address, one IPv6 /64); more are closed at once.
+	// 0 means a quarter of MaxTCPConns (at least 1).
+	MaxTCPConnsPerSource int
 	// MaxTCPQueries caps the queries answered on one TCP connection.
 	MaxTCPQueries int
 	// ReadTimeout bounds reading one TCP message once it has started;
@@ -50,14 +68,20 @@ type Config struct {
 	WriteTimeout time.Duration
 
 	// UDPReaders is the number of UDP readers; 0 means one per CPU the
-	// process may use (GOMAXPROCS when the first server started). On
-	// Linux each is an OS thread with a Go processor of its own: Start
-	// raises GOMAXPROCS by this number and Shutdown lowers it again
-	// (udp_thread_linux.go says why).
+	// process may use (GOMAXPROCS when New is called). On Linux (amd64,
+	// arm64) each is an OS thread that keeps a Go processor of its own
+	// while queries come in (udp_thread_linux.go says why). The package
+	// never changes GOMAXPROCS: ReaderProcs says by how much the process
+	// should raise it while the server runs.
 	UDPReaders int
 
 	// NoTXT turns off the _bgdns TXT records of every service.
 	NoTXT bool
+
+	// StaleTTL caps every TTL of a reply about our zones while the Source
+	// is stale (StaleSource), so that resolvers come back soon for a
+	// confirmed answer. Whole seconds; 0 means DefaultStaleTTL.
+	StaleTTL time.Duration
 
 	// XFRKeys are the TSIG keys accepted for zone transfers, each
 	// "hmac-sha256:NAME:BASE64SECRET" (also hmac-sha1, hmac-sha384,
@@ -75,12 +99,24 @@ type Config struct {
 	NotifyRetries int           // attempts after the first
 
 	// RRLRate is the response rate limit per client prefix (/24 for IPv4,
-	// /56 for IPv6) in responses per second over UDP; 0 turns it off.
+	// /56 for IPv6) in responses per second over UDP; 0 means
+	// DefaultRRLRate, a negative rate turns limiting off.
 	RRLRate int
 	// RRLSlip: of the responses over the limit, every RRLSlip-th is sent
 	// as an empty truncated reply (so real clients retry over TCP) and the
 	// others are dropped; 0 drops them all (as in NSD).
 	RRLSlip int
+}
+
+// ReaderProcs is how many Go processors the server's UDP readers hold
+// while it runs, on top of what the rest of the program uses: one per
+// reader where readers are threads (Linux on amd64 and arm64), 0
+// elsewhere. A process that wants its other goroutines to keep every
+// processor they had raises GOMAXPROCS by this much before Start and
+// lowers it after Shutdown. Set UDPReaders first when raising GOMAXPROCS
+// for several servers: 0 means GOMAXPROCS at the time it is read.
+func (c Config) ReaderProcs() int {
+	return readerProcs(c.withDefaults().UDPReaders)
 }
 
 func (c Config) withDefaults() Config {
@@ -96,9 +132,17 @@ func (c Config) withDefaults() Config {
 	if c.TCPIdleTimeout <= 0 {
 		c.TCPIdleTimeout = DefaultTCPIdleTimeout
 	}
+	if c.BusyTCPIdleTimeout <= 0 {
+		c.BusyTCPIdleTimeout = DefaultBusyTCPIdle
+	}
+	c.BusyTCPIdleTimeout = min(c.BusyTCPIdleTimeout, c.TCPIdleTimeout)
 	if c.MaxTCPConns <= 0 {
 		c.MaxTCPConns = DefaultMaxTCPConns
 	}
+	if c.MaxTCPConnsPerSource <= 0 {
+		c.MaxTCPConnsPerSource = max(1, c.MaxTCPConns/4)
+	}
+	c.MaxTCPConnsPerSource = min(c.MaxTCPConnsPerSource, c.MaxTCPConns)
 	if c.MaxTCPQueries <= 0 {
 		c.MaxTCPQueries = DefaultMaxTCPQueries
 	}
@@ -113,6 +157,15 @@ func (c Config) withDefaults() Config {
 	}
 	if c.NotifyRetries <= 0 {
 		c.NotifyRetries = DefaultNotifyRetries
+	}
+	if c.UDPReaders <= 0 {
+		c.UDPReaders = max(1, runtime.GOMAXPROCS(0))
+	}
+	if c.RRLRate == 0 {
+		c.RRLRate = DefaultRRLRate
+	}
+	if c.StaleTTL <= 0 {
+		c.StaleTTL = DefaultStaleTTL
 	}
 	return c
 }
@@ -133,8 +186,11 @@ func (c Config) Validate() error {
 	if _, err := parseTargets(c.Notify); err != nil {
 		errs = append(errs, err)
 	}
-	if c.RRLRate < 0 || c.RRLSlip < 0 {
-		errs = append(errs, errors.New("rrl rate and slip must not be negative"))
+	if c.MaxTCPConns < 0 || c.MaxTCPConnsPerSource < 0 {
+		errs = append(errs, errors.New("tcp connection limits must not be negative"))
+	}
+	if c.RRLSlip < 0 {
+		errs = append(errs, errors.New("rrl slip must not be negative"))
 	}
 	return errors.Join(errs...)
 }

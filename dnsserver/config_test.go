@@ -39,7 +39,7 @@ func TestParseTSIGKey(t *testing.T) {
 func TestConfigDefaultsAndLists(t *testing.T) {
 	c := Config{}.withDefaults()
 	if c.UDPSize != 1232 || c.TCPIdleTimeout != DefaultTCPIdleTimeout || c.MaxTCPConns != 256 ||
-		c.MaxTCPQueries != 100 || c.Logger == nil {
+		c.MaxTCPQueries != 100 || c.Logger == nil || c.RRLRate != 200 {
 		t.Fatalf("defaults: %+v", c)
 	}
 	if c := (Config{UDPSize: 100}).withDefaults(); c.UDPSize != 512 {
@@ -53,7 +53,22 @@ func TestConfigDefaultsAndLists(t *testing.T) {
 	if err != nil || len(tg) != 2 || tg[1].Port() != 5300 {
 		t.Fatalf("targets %v %v", tg, err)
 	}
-	if err := (Config{Addr: "127.0.0.1:53", RRLRate: -1}).Validate(); err == nil {
-		t.Fatal("negative rate accepted")
+	if err := (Config{Addr: "127.0.0.1:53", RRLSlip: -1}).Validate(); err == nil {
+		t.Fatal("negative slip accepted")
+	}
+	if err := (Config{Addr: "127.0.0.1:53", RRLRate: -1}).Validate(); err != nil {
+		t.Fatalf("rate limiting off refused: %v", err)
+	}
+}
+
+// TestRateLimitingOnByDefault: a server of the zero Config limits at
+// NSD's 200 responses per second per prefix; a negative rate turns it off.
+func TestRateLimitingOnByDefault(t *testing.T) {
+	src := newTestSource(t)
+	if s := New(Config{}, src); s.rrl == nil || s.rrl.rate != DefaultRRLRate || DefaultRRLRate != 200 {
+		t.Fatalf("default limiter %+v, want 200 per second", s.rrl)
+	}
+	if s := New(Config{RRLRate: -1}, src); s.rrl != nil {
+		t.Fatal("limiter on with a negative rate")
 	}
 }

@@ -14,6 +14,17 @@ const headerLen = 12
 // transfer over TCP, the transfer to stream. It never panics on input and
 // loads the State exactly once.
 func (s *Server) handle(raw []byte, from netip.AddrPort, tcp bool) ([]byte, *transfer) {
+	return s.respond(raw, from, tcp, rrlUnchecked, s.isStale())
+}
+
+// rrlUnchecked tells respond to ask the rate limiter itself.
+const rrlUnchecked rrlAction = -1
+
+// respond is handle with what the fast path has already asked for this
+// query, so that the reply it remembers is the one for what it asked: the
+// rate limiter's decision (each response is counted once, hit or miss; or
+// rrlUnchecked) and whether the Source is stale.
+func (s *Server) respond(raw []byte, from netip.AddrPort, tcp bool, act rrlAction, stale bool) ([]byte, *transfer) {
 	if len(raw) < headerLen || raw[2]&0x80 != 0 {
 		return nil, nil // too short to answer, or a response: drop
 	}
@@ -22,11 +33,11 @@ func (s *Server) handle(raw []byte, from netip.AddrPort, tcp bool) ([]byte, *tra
 		return formErr(raw), nil
 	}
 	st := s.src.State()
-	o := s.options()
+	o := s.options(stale)
 
 	t := s.checkTSIG(raw, req)
 	if t != nil && t.err != 0 {
-		b, err := tsigErrorReply(req, t)
+		b, err := tsigErrorReply(req, t, o)
 		if err != nil {
 			return formErr(raw), nil
 		}
@@ -45,7 +56,10 @@ func (s *Server) handle(raw []byte, from netip.AddrPort, tcp bool) ([]byte, *tra
 	}
 
 	if !tcp && s.rrl != nil {
-		switch s.rrl.check(from.Addr(), s.now().Unix()) {
+		if act == rrlUnchecked {
+			act = s.rrl.check(from.Addr(), s.rrlSecond())
+		}
+		switch act {
 		case rrlDrop:
 			return nil, nil
 		case rrlSlip:
@@ -120,13 +134,24 @@ func formErr(raw []byte) []byte {
 	return b
 }
 
-func (s *Server) options() Options {
+func (s *Server) options(stale bool) Options {
 	return Options{
-		Serving: s.src.Serving(),
-		NoTXT:   s.cfg.NoTXT,
-		NodeID:  s.cfg.NodeID,
-		UDPSize: s.cfg.UDPSize,
+		Serving:  s.src.Serving(),
+		NoTXT:    s.cfg.NoTXT,
+		NodeID:   s.identity(),
+		UDPSize:  s.cfg.UDPSize,
+		Stale:    stale,
+		StaleTTL: uint32(s.cfg.StaleTTL / time.Second),
 	}
+}
+
+// identity is the node id told in NSID and CHAOS answers: none when
+// hidden (Resolve then gives no NSID and refuses the CHAOS names).
+func (s *Server) identity() string {
+	if s.cfg.HideIdentity {
+		return ""
+	}
+	return s.cfg.NodeID
 }
 
 func (s *Server) now() time.Time {

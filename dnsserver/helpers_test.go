@@ -11,10 +11,12 @@ import (
 	"github.com/miekg/dns"
 )
 
-// fakeSource is a Source whose state and serving flag tests swap.
+// fakeSource is a Source (and a StaleSource) whose state, serving and
+// stale flags tests swap.
 type fakeSource struct {
 	st      atomic.Pointer[control.State]
 	serving atomic.Bool
+	stale   atomic.Bool
 	index   atomic.Uint64
 }
 
@@ -28,6 +30,7 @@ func newSource(st *control.State) *fakeSource {
 
 func (f *fakeSource) State() *control.State { return f.st.Load() }
 func (f *fakeSource) Serving() bool         { return f.serving.Load() }
+func (f *fakeSource) Stale() bool           { return f.stale.Load() }
 
 // apply applies cmd at the next index and publishes the new state.
 func (f *fakeSource) apply(t testing.TB, cmd control.Command) {
@@ -88,6 +91,9 @@ func newTestServer(t testing.TB, cfg Config, src Source) *Server {
 	}
 	if cfg.NodeID == "" {
 		cfg.NodeID = "n1"
+	}
+	if cfg.RRLRate == 0 {
+		cfg.RRLRate = -1 // tests send thousands of queries from one client; they ask for a limiter when they test it
 	}
 	return New(cfg, src)
 }

@@ -190,3 +190,40 @@ func TestChaos(t *testing.T) {
 		t.Errorf("version.bind: rcode %s", dns.RcodeToString[m.Rcode])
 	}
 }
+
+// TestHideIdentity: with HideIdentity (NSD's hide-identity) no NSID is
+// given, even when asked, and the CHAOS identity names are refused like
+// version.bind.
+func TestHideIdentity(t *testing.T) {
+	src := newTestSource(t)
+	s := newTestServer(t, Config{NodeID: "node-7", HideIdentity: true}, src)
+	for _, name := range []string{"id.server.", "hostname.bind.", "version.bind.", "ID.Server."} {
+		for _, qtype := range []uint16{dns.TypeTXT, dns.TypeANY} {
+			req := query(name, qtype)
+			req.Question[0].Qclass = dns.ClassCHAOS
+			m, _ := exchange(t, s, req, false)
+			if m.Rcode != dns.RcodeRefused || len(m.Answer) != 0 || m.Authoritative {
+				t.Errorf("%s %s: rcode %s answer %v aa %v, want REFUSED and nothing", name,
+					dns.TypeToString[qtype], dns.RcodeToString[m.Rcode], m.Answer, m.Authoritative)
+			}
+		}
+	}
+	for _, tcp := range []bool{false, true} {
+		req := query("api."+testZone, dns.TypeA)
+		req.SetEdns0(1232, false)
+		req.IsEdns0().Option = append(req.IsEdns0().Option, &dns.EDNS0_NSID{Code: dns.EDNS0NSID})
+		m, _ := exchange(t, s, req, tcp)
+		if m.Rcode != dns.RcodeSuccess || len(m.Answer) != 1 {
+			t.Fatalf("tcp %v: %v", tcp, m)
+		}
+		opt := m.IsEdns0()
+		if opt == nil {
+			t.Fatalf("tcp %v: no OPT in the reply", tcp)
+		}
+		for _, o := range opt.Option {
+			if o.Option() == dns.EDNS0NSID {
+				t.Errorf("tcp %v: NSID %v given with the identity hidden", tcp, o)
+			}
+		}
+	}
+}

@@ -12,10 +12,16 @@ type Options struct {
 	Serving bool
 	// NoTXT turns off every _bgdns TXT record.
 	NoTXT bool
-	// NodeID answers NSID and the CHAOS id.server / hostname.bind names.
+	// NodeID answers NSID and the CHAOS id.server / hostname.bind names;
+	// empty, there is no NSID and those names are refused.
 	NodeID string
 	// UDPSize is the EDNS0 payload size advertised in replies.
 	UDPSize uint16
+	// Stale marks every answer about our zones as stale: Extended DNS
+	// Error 3 "Stale Answer" when the query has EDNS, and every TTL of
+	// the reply capped at StaleTTL seconds.
+	Stale    bool
+	StaleTTL uint32
 }
 
 // Resolve answers one query from st. It is pure: no I/O, no clock, no
@@ -55,7 +61,9 @@ func Resolve(st *control.State, req *dns.Msg, o Options) *dns.Msg {
 	q := req.Question[0]
 	switch q.Qclass {
 	case dns.ClassINET:
-		resolveIN(st, q, m, o)
+		if resolveIN(st, q, m, o) && o.Stale {
+			markStale(m, o.StaleTTL)
+		}
 	case dns.ClassCHAOS:
 		resolveChaos(q, m, o)
 	default:
@@ -64,46 +72,38 @@ func Resolve(st *control.State, req *dns.Msg, o Options) *dns.Msg {
 	return m
 }
 
-// resolveIN answers a class IN question.
-func resolveIN(st *control.State, q dns.Question, m *dns.Msg, o Options) {
+// resolveIN answers a class IN question. It reports whether the reply is
+// one about our zones, answered from the State (not REFUSED for a name
+// elsewhere, not SERVFAIL).
+//
+// A node that does not serve (catching up after a restart, cut off under
+// the servfail policy, diverged) answers SERVFAIL to every question, also
+// for names outside the zones it knows: until it has re-applied its log it
+// may not know all of its zones yet, and REFUSED would tell resolvers it
+// is lame for them.
+func resolveIN(st *control.State, q dns.Question, m *dns.Msg, o Options) bool {
+	if !o.Serving {
+		m.Rcode = dns.RcodeServerFailure
+		return false
+	}
 	lname := lowerName(q.Name)
 	z := st.ZoneFor(lname)
 	if z == nil {
 		m.Rcode = dns.RcodeRefused
-		return
-	}
-	if !o.Serving {
-		m.Rcode = dns.RcodeServerFailure
-		return
+		return false
 	}
 	switch q.Qtype {
 	case dns.TypeAXFR, dns.TypeIXFR:
 		// Zone transfers are answered by the transfer code, which checks
 		// the client's right to them; here they are refused.
 		m.Rcode = dns.RcodeRefused
-		return
+		return true
 	case dns.TypeOPT, dns.TypeTSIG, dns.TypeTKEY:
 		m.Rcode = dns.RcodeFormatError
-		return
+		return true
 	}
 	m.Authoritative = true
 	l := lookup{st: st, z: z, q: q, lname: lname, noTXT: o.NoTXT}
 	l.answer(m)
-}
-
-// lowerName returns n in ASCII lower case, the same length as n (so that
-// suffixes of both line up), allocating only when n has upper case.
-func lowerName(n string) string {
-	for i := 0; i < len(n); i++ {
-		if c := n[i]; c >= 'A' && c <= 'Z' {
-			b := []byte(n)
-			for j := i; j < len(b); j++ {
-				if c := b[j]; c >= 'A' && c <= 'Z' {
-					b[j] = c + ('a' - 'A')
-				}
-			}
-			return string(b)
-		}
-	}
-	return n
+	return true
 }

@@ -91,3 +91,14 @@ func TestRRLSlipZeroDropsAll(t *testing.T) {
 		t.Fatal("rate 0 must turn limiting off")
 	}
 }
+
+// TestRRLClockRunsWhileServing: a started server with the limiter on
+// counts responses in the current second without reading the time for
+// each one, and the clock stops with the server.
+func TestRRLClockRunsWhileServing(t *testing.T) {
+	s := startServer(t, Config{RRLRate: DefaultRRLRate}, newTestSource(t))
+	waitFor(t, func() bool {
+		d := time.Now().Unix() - s.rrlSecond()
+		return s.rrlClock.sec.Load() != 0 && d >= 0 && d <= 1
+	})
+}

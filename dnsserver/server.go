@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"runtime"
 	"sync"
 	"time"
 
@@ -18,8 +17,9 @@ import (
 type Source interface {
 	// State is the current applied state, never nil; a lock-free read.
 	State() *control.State
-	// Serving is false when the node is stale or not caught up: our zones
-	// then answer SERVFAIL.
+	// Serving is false when the node must not answer from its state (not
+	// caught up, or stale under the servfail policy): our zones then
+	// answer SERVFAIL.
 	Serving() bool
 }
 
@@ -27,22 +27,27 @@ type Source interface {
 type Server struct {
 	cfg   Config
 	src   Source
+	stale StaleSource // src, when it can be stale; nil otherwise
 	log   *slog.Logger
 	clock func() time.Time // nil: time.Now; tests set it
 
-	keys    map[string]TSIGKey
-	allow   []netip.Prefix
-	targets []netip.AddrPort
-	rrl     *rrl
+	keys     map[string]TSIGKey
+	allow    []netip.Prefix
+	targets  []netip.AddrPort
+	rrl      *rrl
+	rrlClock rrlClock
 
 	pc  net.PacketConn
 	ln  net.Listener
-	udp udpSocket // the UDP socket as the reader threads hold it (Linux)
+	udp udpReaders // chosen in Start; nil before
 
 	ctx      context.Context
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	tcpSlots chan struct{}
+
+	tcpMu        sync.Mutex
+	tcpPerSource map[netip.Prefix]int // open TCP connections per client
 
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{}
@@ -55,13 +60,14 @@ type Server struct {
 func New(cfg Config, src Source) *Server {
 	cfg = cfg.withDefaults()
 	s := &Server{
-		cfg:      cfg,
-		src:      src,
-		log:      cfg.Logger,
-		tcpSlots: make(chan struct{}, cfg.MaxTCPConns),
-		conns:    map[net.Conn]struct{}{},
+		cfg:          cfg,
+		src:          src,
+		log:          cfg.Logger,
+		tcpSlots:     make(chan struct{}, cfg.MaxTCPConns),
+		tcpPerSource: map[netip.Prefix]int{},
+		conns:        map[net.Conn]struct{}{},
 	}
-	s.udp.init()
+	s.stale, _ = src.(StaleSource)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	// Parse errors are reported by Start; until then the server has no
 	// keys and no allow list, so it transfers to nobody.
@@ -72,10 +78,6 @@ func New(cfg Config, src Source) *Server {
 	s.notify = newNotifier(s)
 	return s
 }
-
-// cpuProcs is GOMAXPROCS as it was when the first server started, before
-// any added processors for its readers: the CPUs this process may use.
-var cpuProcs = sync.OnceValue(func() int { return max(1, runtime.GOMAXPROCS(0)) })
 
 // Start validates the configuration, binds UDP and TCP on the same port
 // and returns once both listen.
@@ -93,20 +95,21 @@ func (s *Server) Start() error {
 		s.mu.Unlock()
 		return err
 	}
+	tuneUDP(pc) // udp_sockopt_*.go
 	s.pc, s.ln = pc, ln
+	s.udp = newUDPReaders(pc, s.log) // udp_other.go, udp_thread_linux.go
 	s.mu.Unlock()
 
-	readers := s.cfg.UDPReaders
-	if readers <= 0 {
-		readers = cpuProcs()
-	}
-	tuneUDP(pc)             // fast_sockopt_*.go
-	s.startUDP(pc, readers) // udp_*.go
+	s.udp.start(s, pc, s.cfg.UDPReaders)
 	s.wg.Go(func() { s.serveTCP(ln) })
+	if s.rrl != nil {
+		s.rrlClock.sec.Store(time.Now().Unix())
+		s.wg.Go(func() { s.rrlClock.run(s.ctx) })
+	}
 	s.notify.start()
 	s.log.Info("dns server listening", "addr", s.Addr(), "udp_size", s.cfg.UDPSize,
 		"xfr_keys", len(s.keys), "allow_transfer", len(s.allow), "notify", len(s.targets),
-		"rrl_rate", s.cfg.RRLRate)
+		"rrl_rate", max(0, s.cfg.RRLRate))
 	return nil
 }
 
@@ -131,7 +134,9 @@ func (s *Server) StateChanged() { s.notify.kick() }
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closed = true
-	s.stopUDP()
+	if s.udp != nil {
+		s.udp.stop()
+	}
 	var errs []error
 	if s.pc != nil {
 		errs = append(errs, s.pc.Close())
@@ -148,7 +153,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() {
 		s.wg.Wait()
-		s.closeUDP()
+		s.mu.Lock()
+		if s.udp != nil {
+			s.udp.close()
+		}
+		s.mu.Unlock()
 		close(done)
 	}()
 	select {

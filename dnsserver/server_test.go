@@ -137,7 +137,9 @@ func TestTCPIdleTimeout(t *testing.T) {
 
 func TestTCPConnectionCap(t *testing.T) {
 	src := newTestSource(t)
-	s := startServer(t, Config{MaxTCPConns: 2}, src)
+	// Both connections from one client, held past the busy rule's short
+	// timeout: this test is about the cap alone.
+	s := startServer(t, Config{MaxTCPConns: 2, MaxTCPConnsPerSource: 2, BusyTCPIdleTimeout: time.Minute}, src)
 	var held []net.Conn
 	for range 2 {
 		c, err := net.Dial("tcp", s.Addr())

@@ -10,12 +10,33 @@ import (
 // fail to parse.
 const maxUDPRequest = 4096
 
-// startPollerReaders runs readers goroutines of the portable loop on pc.
-func (s *Server) startPollerReaders(pc net.PacketConn, readers int) {
-	for range readers {
+// udpReaders is one way of reading UDP queries, as Knot's udp_api_t is:
+// Start picks one (newUDPReaders, one per platform) and keeps to it.
+// Whichever it is, every reader answers through its own fast-path cache
+// and the handler.
+type udpReaders interface {
+	// start runs n readers on pc, each in s.wg.
+	start(s *Server, pc net.PacketConn, n int)
+	// stop tells the readers to leave. Shutdown calls it under s.mu,
+	// before it closes pc.
+	stop()
+	// close releases what the readers held, once none is left.
+	close()
+}
+
+// pollerReaders are goroutines of the portable loop (serveUDP), waiting
+// in the Go runtime's poller. Closing pc ends them: stop and close have
+// nothing to do.
+type pollerReaders struct{}
+
+func (pollerReaders) start(s *Server, pc net.PacketConn, n int) {
+	for range n {
 		s.wg.Go(func() { s.serveUDP(pc) })
 	}
 }
+
+func (pollerReaders) stop()  {}
+func (pollerReaders) close() {}
 
 // serveUDP answers queries arriving on pc until it is closed, one
 // datagram per read. Several of these run on the same socket, each with
@@ -25,7 +46,7 @@ func (s *Server) startPollerReaders(pc net.PacketConn, readers int) {
 func (s *Server) serveUDP(pc net.PacketConn) {
 	buf := make([]byte, maxUDPRequest)
 	uc, _ := pc.(*net.UDPConn)
-	fast := s.newFastCache() // fast.go: prebuilt replies, else s.handle
+	fast := s.newFastCache() // replycache.go: prebuilt replies, else s.handle
 	for {
 		var (
 			n    int

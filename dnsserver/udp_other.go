@@ -2,16 +2,14 @@
 
 package dnsserver
 
-import "net"
+import (
+	"log/slog"
+	"net"
+)
 
-// udpSocket is only used on Linux (udp_thread_linux.go).
-type udpSocket struct{}
+// newUDPReaders picks the portable loop of udp.go: only Linux on amd64
+// and arm64 has reader threads.
+func newUDPReaders(net.PacketConn, *slog.Logger) udpReaders { return pollerReaders{} }
 
-func (*udpSocket) init() {}
-
-// startUDP runs the portable loop of udp.go.
-func (s *Server) startUDP(pc net.PacketConn, readers int) { s.startPollerReaders(pc, readers) }
-
-// stopUDP and closeUDP have nothing to do: closing pc ends the readers.
-func (s *Server) stopUDP()  {}
-func (s *Server) closeUDP() {}
+// readerProcs is 0: the portable readers hold no processor of their own.
+func readerProcs(int) int { return 0 }

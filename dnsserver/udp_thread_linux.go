@@ -3,6 +3,7 @@
 package dnsserver
 
 import (
+	"log/slog"
 	"net"
 	"runtime"
 	"slices"
@@ -30,11 +31,13 @@ import (
 // other goroutines and is there the moment a packet wakes the thread.
 // (Through Syscall6, the runtime's monitor took it away whenever the
 // control plane had work, spun every 20 µs while doing so, and a woken
-// reader now and then queued for a processor behind that work.) Start adds one processor per reader
-// to GOMAXPROCS, so the rest of the program keeps what it had; Shutdown
-// takes them back. When the runtime needs every processor to stop (garbage
-// collection) or preempts the reader, its signal interrupts epoll_wait
-// and the reader yields (see readable).
+// reader now and then queued for a processor behind that work.) So that
+// the rest of the program keeps what it had, the process should add one
+// processor per reader to GOMAXPROCS: the package leaves GOMAXPROCS to its
+// caller and says how many it wants (Config.ReaderProcs). When the
+// runtime needs every processor to stop (garbage collection) or preempts
+// the reader, its signal interrupts epoll_wait and the reader yields (see
+// readable).
 //
 // For that the socket must leave the runtime's poller, or every packet
 // would also wake the runtime's own poller thread: the readers keep a
@@ -42,15 +45,13 @@ import (
 // descriptor from the poller when it closes it; the socket lives on in
 // the duplicate).
 
-// udpSocket is the UDP socket as the reader threads hold it.
-type udpSocket struct {
-	fd   int // the duplicate; -1 when the readers run on the net.UDPConn
-	stop int // eventfd, readable once the server stops
-	// stopping is set before stop is written: a reader that never waits
+// threadReaders are the reader threads and the socket as they hold it.
+type threadReaders struct {
+	fd     int // the duplicate of the socket
+	stopFD int // eventfd, readable once the server stops
+	// stopping is set before stopFD is written: a reader that never waits
 	// (a flood of queries) still sees it between batches.
 	stopping atomic.Bool
-
-	procs int // processors added to GOMAXPROCS for the readers
 	// unboosted is set once a reader could not raise its priority.
 	unboosted atomic.Bool
 
@@ -58,29 +59,33 @@ type udpSocket struct {
 	tids []int // the reader threads, as they started
 }
 
-// init marks the socket and eventfd as not yet there (New).
-func (u *udpSocket) init() { u.fd, u.stop = -1, -1 }
+// newUDPReaders takes pc's socket over for reader threads, or, when that
+// cannot be done, keeps the portable loop of udp.go on pc.
+func newUDPReaders(pc net.PacketConn, log *slog.Logger) udpReaders {
+	u, err := takeOver(pc)
+	if err != nil {
+		log.Warn("udp readers run in the Go poller", "err", err)
+		return pollerReaders{}
+	}
+	return u
+}
+
+// readerProcs is how many Go processors n reader threads hold while
+// queries come in: one each.
+func readerProcs(n int) int { return n }
 
 // readerThreads returns the thread ids of the readers started so far.
-func (u *udpSocket) readerThreads() []int {
+func (u *threadReaders) readerThreads() []int {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	return slices.Clone(u.tids)
 }
 
-// startUDP starts readers reader threads on pc's socket, or goroutines
-// on pc itself (udp.go) when the socket cannot be taken over.
-func (s *Server) startUDP(pc net.PacketConn, readers int) {
-	if err := s.udp.takeOver(pc); err != nil {
-		s.log.Warn("udp readers run in the Go poller", "err", err)
-		s.startPollerReaders(pc, readers)
-		return
-	}
-	s.udp.procs = readers
-	runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + readers)
-	for range readers {
+// start runs n reader threads on the socket taken over from pc.
+func (u *threadReaders) start(s *Server, _ net.PacketConn, n int) {
+	for range n {
 		s.wg.Go(func() {
-			if err := s.serveUDPThread(); err != nil {
+			if err := u.serve(s); err != nil {
 				s.log.Error("udp reader stopped", "err", err)
 			}
 		})
@@ -90,86 +95,79 @@ func (s *Server) startUDP(pc net.PacketConn, readers int) {
 // takeOver duplicates pc's socket, makes the stop eventfd and closes pc
 // (should that fail, the readers still work on the duplicate; the runtime's
 // poller only keeps watching the socket for nothing).
-func (u *udpSocket) takeOver(pc net.PacketConn) error {
+func takeOver(pc net.PacketConn) (*threadReaders, error) {
 	uc, ok := pc.(*net.UDPConn)
 	if !ok {
-		return net.UnknownNetworkError("not a UDP socket")
+		return nil, net.UnknownNetworkError("not a UDP socket")
 	}
 	rc, err := uc.SyscallConn()
 	if err != nil {
-		return err
+		return nil, err
 	}
+	u := &threadReaders{fd: -1, stopFD: -1}
 	var derr error
 	if err := rc.Control(func(fd uintptr) {
 		u.fd, derr = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0)
 	}); err != nil {
-		return err
+		return nil, err
 	}
 	if derr != nil {
-		u.fd = -1
-		return derr
+		return nil, derr
 	}
-	if u.stop, err = unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK); err != nil {
-		u.stop = -1
+	if u.stopFD, err = unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK); err != nil {
 		unix.Close(u.fd)
-		u.fd = -1
-		return err
+		return nil, err
 	}
 	_ = uc.Close()
-	return nil
+	return u, nil
 }
 
-// stopUDP tells the reader threads to leave (Shutdown, under s.mu).
-func (s *Server) stopUDP() {
-	if s.udp.stop < 0 {
+// stop tells the reader threads to leave.
+func (u *threadReaders) stop() {
+	if u.stopFD < 0 {
 		return
 	}
-	s.udp.stopping.Store(true)
+	u.stopping.Store(true)
 	one := [8]byte{1} // the eventfd counter is a native-endian uint64
-	_, _ = unix.Write(s.udp.stop, one[:])
+	_, _ = unix.Write(u.stopFD, one[:])
 }
 
-// closeUDP releases the socket, the eventfd and the readers' processors
-// once no reader is left.
-func (s *Server) closeUDP() {
-	if s.udp.procs > 0 {
-		runtime.GOMAXPROCS(max(1, runtime.GOMAXPROCS(0)-s.udp.procs))
-		s.udp.procs = 0
+// close releases the socket and the eventfd once no reader is left.
+func (u *threadReaders) close() {
+	if u.fd >= 0 {
+		unix.Close(u.fd)
+		u.fd = -1
 	}
-	if s.udp.fd >= 0 {
-		unix.Close(s.udp.fd)
-		s.udp.fd = -1
-	}
-	if s.udp.stop >= 0 {
-		unix.Close(s.udp.stop)
-		s.udp.stop = -1
+	if u.stopFD >= 0 {
+		unix.Close(u.stopFD)
+		u.stopFD = -1
 	}
 }
 
-// serveUDPThread is one reader: recvmmsg and sendmmsg in batches of up to
-// batchSize (fast_batch_linux.go), waiting in its own epoll set when the
+// serve is one reader: recvmmsg and sendmmsg in batches of up to
+// batchSize (udp_batch_linux.go), waiting in its own epoll set when the
 // socket is empty. It returns when the server stops.
-func (s *Server) serveUDPThread() error {
+func (u *threadReaders) serve(s *Server) error {
 	// The thread is never unlocked: it ends with the reader, so the
 	// scheduler settings made for it do not pass on to other goroutines.
 	runtime.LockOSThread()
 	if boosted, err := prioritizeReader(); err != nil { // udp_sched_linux.go
 		s.log.Debug("udp reader keeps the default scheduling", "err", err)
-	} else if !boosted && s.udp.unboosted.CompareAndSwap(false, true) {
+	} else if !boosted && u.unboosted.CompareAndSwap(false, true) {
 		s.log.Info("udp readers run at the process's own priority; with CAP_SYS_NICE or a raised RLIMIT_NICE they run above the control plane, for lower DNS latency while it is busy")
 	}
-	s.udp.mu.Lock()
-	s.udp.tids = append(s.udp.tids, unix.Gettid())
-	s.udp.mu.Unlock()
-	w, err := newUDPWaiter(s.udp.fd, s.udp.stop)
+	u.mu.Lock()
+	u.tids = append(u.tids, unix.Gettid())
+	u.mu.Unlock()
+	w, err := newUDPWaiter(u.fd, u.stopFD)
 	if err != nil {
 		return err
 	}
 	defer w.close()
-	fast := s.newFastCache() // fast.go: prebuilt replies, else s.handle
+	fast := s.newFastCache() // replycache.go: prebuilt replies, else s.handle
 	b := newUDPBatch()
-	for !s.udp.stopping.Load() {
-		n, errno := b.recv(s.udp.fd)
+	for !u.stopping.Load() {
+		n, errno := b.recv(u.fd)
 		if errno == unix.EAGAIN {
 			if w.readable() {
 				continue
@@ -180,7 +178,7 @@ func (s *Server) serveUDPThread() error {
 			continue
 		}
 		out, done := b.fill(n, fast), 0
-		for b.send(s.udp.fd, &done, out) == unix.EAGAIN {
+		for b.send(u.fd, &done, out) == unix.EAGAIN {
 			if !w.writable() {
 				return nil
 			}

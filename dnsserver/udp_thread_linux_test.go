@@ -25,17 +25,30 @@ func TestUDPReadersRunOnThreadsOfTheirOwn(t *testing.T) {
 }
 
 func testReaderThreads(t *testing.T, flooded bool) {
-	procs := runtime.GOMAXPROCS(0)
-	s := newTestServer(t, Config{UDPReaders: 3}, newTestSource(t))
+	cfg := Config{UDPReaders: 3}
+	if got := cfg.ReaderProcs(); got != 3 {
+		t.Fatalf("ReaderProcs %d with 3 reader threads, want a processor per reader", got)
+	}
+	// GOMAXPROCS is the caller's: raised by what the readers hold, as
+	// the program does, and left alone by the server.
+	base := runtime.GOMAXPROCS(0)
+	procs := base + cfg.ReaderProcs()
+	runtime.GOMAXPROCS(procs)
+	defer runtime.GOMAXPROCS(base)
+	s := newTestServer(t, cfg, newTestSource(t))
 	if err := s.Start(); err != nil {
 		t.Fatal(err)
 	}
-	if got := runtime.GOMAXPROCS(0); got != procs+3 {
-		t.Errorf("GOMAXPROCS %d with 3 readers, want %d + 3: a processor per reader", got, procs)
+	if got := runtime.GOMAXPROCS(0); got != procs {
+		t.Errorf("GOMAXPROCS %d after Start, want %d: the server must leave it to its caller", got, procs)
+	}
+	readers, ok := s.udp.(*threadReaders)
+	if !ok {
+		t.Fatalf("udp readers %T, want reader threads", s.udp)
 	}
 	var tids []int
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		if tids = s.udp.readerThreads(); len(tids) == 3 || time.Now().After(deadline) {
+		if tids = readers.readerThreads(); len(tids) == 3 || time.Now().After(deadline) {
 			break
 		}
 	}
@@ -92,7 +105,7 @@ func testReaderThreads(t *testing.T, flooded bool) {
 	}
 
 	if got := runtime.GOMAXPROCS(0); got != procs {
-		t.Errorf("GOMAXPROCS %d after shutdown, want %d as before the server started", got, procs)
+		t.Errorf("GOMAXPROCS %d after shutdown, want %d: the server must leave it to its caller", got, procs)
 	}
 
 	// The reader threads ended with their readers (the process's main

@@ -64,6 +64,13 @@ func (s *Server) answerTransfer(st *control.State, req *dns.Msg, from netip.Addr
 	m.SetReply(req)
 	m.RecursionAvailable = false
 	m.Compress = true
+	// Every reply, each message of a transfer too, carries an OPT record
+	// when the request had one (RFC 6891 §6.1.1), as NSD's and Knot's do.
+	if rc := ednsReply(req, m, o); rc != dns.RcodeSuccess {
+		m.Rcode = rc
+		return m, nil
+	}
+	opt := m.IsEdns0()
 	lname := lowerName(q.Name)
 	z := st.ZoneFor(lname)
 	switch {
@@ -79,14 +86,16 @@ func (s *Server) answerTransfer(st *control.State, req *dns.Msg, from netip.Addr
 	}
 	m.Authoritative = true
 	if q.Qtype == dns.TypeIXFR {
-		if have, ok := ixfrSerial(req); ok && !serialLess(have, z.Serial) {
-			// Up to date: the current SOA alone (RFC 1995 §4).
+		// Up to date: the current SOA alone (RFC 1995 §4). Over UDP the
+		// zone does not fit: the SOA tells the client to use TCP. Marked
+		// when stale, as every answer is; a whole transfer is not (its
+		// records are the zone's, for a secondary's own timers).
+		have, ok := ixfrSerial(req)
+		if (ok && !serialLess(have, z.Serial)) || !tcp {
 			m.Answer = []dns.RR{soaRR(z, z.Name, z.SOA.TTL)}
-			return m, nil
-		}
-		if !tcp {
-			// Does not fit in UDP: the SOA tells the client to use TCP.
-			m.Answer = []dns.RR{soaRR(z, z.Name, z.SOA.TTL)}
+			if o.Stale {
+				markStale(m, o.StaleTTL)
+			}
 			return m, nil
 		}
 	} else if !tcp {
@@ -115,6 +124,9 @@ func (s *Server) answerTransfer(st *control.State, req *dns.Msg, from netip.Addr
 			n++
 		}
 		msg.Answer = rrs[:n:n]
+		if opt != nil {
+			msg.Extra = []dns.RR{opt}
+		}
 		rrs = rrs[n:]
 		x.msgs = append(x.msgs, msg)
 	}

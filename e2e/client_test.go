@@ -79,7 +79,7 @@ func CLIJSON(t testing.TB, server string, v any, args ...string) {
 	}
 }
 
-// The API's JSON, as SPEC §3 shows it --------------------------------------
+// The API's JSON, as docs/API.md shows it ----------------------------------
 
 // PoolJSON is one colour of a service.
 type PoolJSON struct {
@@ -200,6 +200,7 @@ func (r HTTPResult) ErrorCode() string {
 
 // client does not follow redirects, so a test sees a 307 as it is.
 var client = &http.Client{
+	Transport:     harnessTransport,
 	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 }
 

@@ -14,6 +14,7 @@ import (
 type Cluster struct {
 	t     testing.TB
 	Nodes []*Node
+	CA    *TestCA // the cluster CA, with TLS
 }
 
 // ClusterOptions say how to start a cluster. Hosts, when set, gives each
@@ -25,6 +26,9 @@ type ClusterOptions struct {
 	MaxStale time.Duration
 	Args     []string // more flags for every node
 	Env      []string
+	// TLS starts every node with a certificate of one CA made for the
+	// cluster (Cluster.CA): mutual TLS for Raft, HTTPS for the API.
+	TLS bool
 }
 
 // StartCluster starts n nodes: n1 bootstraps, the others join through n1's
@@ -32,6 +36,9 @@ type ClusterOptions struct {
 func StartCluster(t testing.TB, n int, o ClusterOptions) *Cluster {
 	t.Helper()
 	c := &Cluster{t: t}
+	if o.TLS {
+		c.CA = NewTestCA(t)
+	}
 	for i := 0; i < n; i++ {
 		no := NodeOptions{
 			ID:        fmt.Sprintf("n%d", i+1),
@@ -40,6 +47,7 @@ func StartCluster(t testing.TB, n int, o ClusterOptions) *Cluster {
 			MaxStale:  o.MaxStale,
 			Args:      o.Args,
 			Env:       o.Env,
+			TLS:       c.CA,
 		}
 		if i < len(o.Hosts) {
 			no.Host = o.Hosts[i]

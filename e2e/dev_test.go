@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -89,6 +90,7 @@ func TestDevCluster(t *testing.T) {
 
 	// Run what it says to try, in order.
 	var tried int
+	var env []string // what the printed export lines set
 	_, try, _ := strings.Cut(out, "Try")
 	for _, line := range strings.Split(try, "\n") {
 		words := shellWords(strings.TrimSpace(line))
@@ -96,13 +98,26 @@ func TestDevCluster(t *testing.T) {
 			continue
 		}
 		switch words[0] {
+		case "export":
+			env = append(env, words[1:]...)
 		case "dig":
 			runDevDig(t, words[1:])
 			tried++
 		case "bin/bgdns", "bgdns":
-			CLI(t, "", words[1:]...)
+			if r := RunCLIEnv(t, env, "", words[1:]...); r.Code != 0 {
+				t.Fatalf("%s", r)
+			}
+			tried++
+		case "curl":
+			runDevCurl(t, env, words[1:])
 			tried++
 		}
+	}
+	// The cluster is not open: without the token the same call is refused.
+	if r := RunCLIEnv(t, slices.DeleteFunc(slices.Clone(env), func(kv string) bool {
+		return strings.HasPrefix(kv, "BGDNS_TOKEN=")
+	}), "", "--server", fmt.Sprintf("https://127.0.0.1:%d", httpBase), "service", "list"); r.Code == 0 {
+		t.Fatalf("bgdns service list without a token succeeded:\n%s", r)
 	}
 	if tried < 5 {
 		t.Fatalf("bgdns dev printed %d commands to try, want several:\n%s", tried, out)
@@ -123,6 +138,25 @@ func TestDevCluster(t *testing.T) {
 	}
 	if _, err := os.Stat(dataDir[1]); !os.IsNotExist(err) {
 		t.Errorf("bgdns dev left its data in %s (stat: %v)", dataDir[1], err)
+	}
+}
+
+// runDevCurl runs one printed curl line (with $VARS from the export
+// lines expanded) and checks that it lists the demo service.
+func runDevCurl(t *testing.T, env []string, args []string) {
+	t.Helper()
+	requireE2E(t, "curl")
+	vars := map[string]string{}
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		vars[k] = v
+	}
+	for i, a := range args {
+		args[i] = os.Expand(a, func(k string) string { return vars[k] })
+	}
+	b, err := exec.Command("curl", append([]string{"-sS", "--fail", "--max-time", "10"}, args...)...).CombinedOutput()
+	if err != nil || !strings.Contains(string(b), strings.TrimSuffix(svcName, ".")) {
+		t.Errorf("curl %s: %v\n%s", strings.Join(args, " "), err, b)
 	}
 }
 

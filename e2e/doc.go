@@ -16,7 +16,19 @@
 //   - dig_test.go: Dig/DigE shell out to dig and parse status, flags and
 //     sections; assert_test.go has the answer checks used by the tests.
 //   - client_test.go: CLI/RunCLI/CLIJSON run the client; Call/Expect speak
-//     raw HTTP; the JSON shapes of SPEC §3.
+//     raw HTTP; the JSON shapes of docs/API.md.
+//   - tlsharness_test.go: NewTestCA makes a CA with `bgdns tls ca create`;
+//     NodeOptions.TLS / ClusterOptions.TLS give each node a certificate of
+//     it (`bgdns tls cert create`) and the three --tls-* flags; the
+//     harness's HTTP clients then speak https to that node, verified with
+//     that CA, and Node.CLI passes BGDNS_CACERT.
+//
+// The security tests attack real processes: rogue_test.go forges Raft
+// RPCs with hashicorp/raft's own transport (they change answers of a
+// plaintext cluster, and are refused at the handshake by a TLS one),
+// https_test.go checks HTTPS and the refusal to listen in plaintext off
+// loopback, limits_test.go floods a node with idle connections, and
+// secrets_test.go looks for a token wherever it could leak.
 //
 // Run with `make test` or `make test-e2e` (or `go test ./e2e/`); `go test
 // -short` skips them. They need dig (Debian package dnsutils).

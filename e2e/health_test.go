@@ -70,7 +70,7 @@ func freeHealthPort(t *testing.T, hosts ...string) int {
 	return 0
 }
 
-// The health-gated lifecycle of issue 5 against a real node and real HTTP
+// The health-gated lifecycle against a real node and real HTTP
 // backends: a switch to an unhealthy colour is refused, accepted once it is
 // healthy, and rolled back by bgdns itself when it fails in the window.
 func TestHealthGatedSwitchAndAutoRollback(t *testing.T) {
@@ -81,6 +81,11 @@ func TestHealthGatedSwitchAndAutoRollback(t *testing.T) {
 	blue.up(t)
 
 	n := StartNode(t, NodeOptions{ID: "n1", Bootstrap: true})
+	// The backends listen on loopback: the zone must allow it in pools.
+	var z map[string]any
+	Expect(t, http.StatusOK, "GET", n.URL()+"/v1/zones/"+testZone, nil).Decode(t, &z)
+	z["allow_loopback"] = true
+	Expect(t, http.StatusOK, "PUT", n.URL()+"/v1/zones/"+testZone, z)
 	n.CLI("service", "put", svcName, "--ttl", "5", "--blue", blueIP, "--blue-version", "1.0",
 		"--health-type", "http", "--health-port", strconv.Itoa(port), "--health-path", "/healthz",
 		"--health-interval", "200ms", "--health-timeout", "100ms", "--health-rise", "1", "--health-fall", "2",

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"bufio"
 	"context"
 	"fmt"
@@ -30,6 +31,10 @@ type NodeOptions struct {
 	MaxStale  time.Duration // --max-stale when non-zero
 	Args      []string      // more flags for serve
 	Env       []string      // more environment (KEY=VALUE)
+	// TLS, when set, gives the node a certificate of that CA (for its ID
+	// and Host) and starts it with --tls-cert, --tls-key and --tls-ca; its
+	// API is then https, verified by the harness with that CA.
+	TLS *TestCA
 	// Via says how the settings above reach serve: "" or "flags" on the
 	// command line, "env" as BGDNS_* variables, "yaml" in a --config file.
 	Via string
@@ -47,6 +52,8 @@ type Node struct {
 	HTTPAddr string // host:port
 	RaftAddr string // host:port
 	LogPath  string // stdout and stderr of every run, appended
+	CertFile string // with TLS: the node's certificate and key
+	KeyFile  string
 
 	mu        sync.Mutex
 	cmd       *exec.Cmd
@@ -83,6 +90,9 @@ func NewNode(t testing.TB, o NodeOptions) *Node {
 		HTTPAddr: freeTCPAddr(t, o.Host),
 		RaftAddr: freeTCPAddr(t, o.Host),
 	}
+	if o.TLS != nil {
+		n.CertFile, n.KeyFile = o.TLS.Issue(o.ID, dir, "--ip", o.Host)
+	}
 	t.Cleanup(n.cleanup)
 	return n
 }
@@ -96,8 +106,22 @@ func StartNode(t testing.TB, o NodeOptions) *Node {
 	return n
 }
 
-// URL is the node's API base address.
-func (n *Node) URL() string { return "http://" + n.HTTPAddr }
+// URL is the node's API base address (https with TLS).
+func (n *Node) URL() string {
+	if n.Opts.TLS != nil {
+		return "https://" + n.HTTPAddr
+	}
+	return "http://" + n.HTTPAddr
+}
+
+// CLIEnv is the environment a client of this node needs: the CA that
+// signed its certificate, with TLS.
+func (n *Node) CLIEnv() []string {
+	if n.Opts.TLS != nil {
+		return []string{"BGDNS_CACERT=" + n.Opts.TLS.CertFile()}
+	}
+	return nil
+}
 
 // settings returns the node's serve settings as flag name/value pairs.
 func (n *Node) settings() [][2]string {
@@ -117,6 +141,9 @@ func (n *Node) settings() [][2]string {
 	}
 	if n.Opts.MaxStale > 0 {
 		kv = append(kv, [2]string{"max-stale", n.Opts.MaxStale.String()})
+	}
+	if n.Opts.TLS != nil {
+		kv = append(kv, [2]string{"tls-cert", n.CertFile}, [2]string{"tls-key", n.KeyFile}, [2]string{"tls-ca", n.Opts.TLS.CertFile()})
 	}
 	return kv
 }
@@ -169,12 +196,15 @@ func (n *Node) Start() {
 	}
 	n.runs++
 	args, env := n.command()
-	fmt.Fprintf(logf, "=== run %d: %s bgdns %s\n", n.runs, strings.Join(env, " "), strings.Join(args, " "))
+	fmt.Fprintf(logf, "=== run %d: %s bgdns %s\n", n.runs, strings.Join(redactEnv(env), " "), strings.Join(args, " "))
 	cmd := exec.Command(binPath, args...)
 	cmd.Env = append(cleanEnv(), env...)
 	cmd.Stdout = logf
 	cmd.Stderr = logf
 	cmd.SysProcAttr = childAttrs()
+	if n.Opts.TLS != nil {
+		trustAddr(n.HTTPAddr, n.Opts.TLS.Pool())
+	}
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		n.t.Fatalf("%s: start: %v", n.ID, err)
@@ -237,21 +267,30 @@ func (n *Node) waitReady(timeout time.Duration) error {
 			return permanent{fmt.Errorf("process exited: %v", n.ExitErr())}
 		default:
 		}
-		code, _, err := httpGet(n.URL() + "/readyz")
+		code, body, err := httpGet(n.URL() + "/readyz")
 		if err != nil {
 			return err
 		}
-		if code != http.StatusOK {
-			return fmt.Errorf("/readyz: %d", code)
+		if code != http.StatusOK || !readyBody(body) {
+			return fmt.Errorf("/readyz: %d %s", code, body)
 		}
 		return nil
 	})
 }
 
-// Ready reports whether /readyz answers 200 right now.
+// readyBody reports whether a /readyz body says "ready" (a 200 can also be
+// "stale": serving, but not confirmed current).
+func readyBody(body []byte) bool {
+	var h struct {
+		Status string `json:"status"`
+	}
+	return json.Unmarshal(body, &h) == nil && h.Status == "ready"
+}
+
+// Ready reports whether /readyz says ready (current, not stale) right now.
 func (n *Node) Ready() bool {
-	code, _, err := httpGet(n.URL() + "/readyz")
-	return err == nil && code == http.StatusOK
+	code, body, err := httpGet(n.URL() + "/readyz")
+	return err == nil && code == http.StatusOK && readyBody(body)
 }
 
 // Kill9 sends SIGKILL and waits for the process to be gone.
@@ -424,7 +463,35 @@ func (n *Node) Dig(name, qtype string, opts ...string) *DNSAnswer {
 // non-zero exit fails the test.
 func (n *Node) CLI(args ...string) string {
 	n.t.Helper()
-	return CLI(n.t, n.URL(), args...)
+	r := RunCLIEnv(n.t, n.CLIEnv(), n.URL(), args...)
+	if r.Code != 0 {
+		n.t.Fatalf("%s", r)
+	}
+	return r.Stdout
+}
+
+// PID is the process id of the running process (0 when none).
+func (n *Node) PID() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.cmd == nil || n.cmd.Process == nil || isClosed(n.done) {
+		return 0
+	}
+	return n.cmd.Process.Pid
+}
+
+// redactEnv hides the values of secret variables (tokens, keys) in what
+// the harness prints.
+func redactEnv(env []string) []string {
+	out := make([]string, len(env))
+	for i, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		if u := strings.ToUpper(k); strings.Contains(u, "TOKEN") || strings.Contains(u, "SECRET") || strings.Contains(u, "PASSWORD") {
+			kv = k + "=<redacted>"
+		}
+		out[i] = kv
+	}
+	return out
 }
 
 // cleanEnv is the test's environment without BGDNS_* variables, so a
@@ -459,7 +526,7 @@ func httpGet(url string) (int, []byte, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := probeClient.Do(req)
 	if err != nil {
 		return 0, nil, err
 	}

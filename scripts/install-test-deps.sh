@@ -8,7 +8,7 @@
 # keeps the package scripts from starting the system services.
 set -euo pipefail
 
-PKGS=(dnsutils knot-dnsutils nsd unbound knot)
+PKGS=(dnsutils knot-dnsutils nsd unbound knot curl)
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then

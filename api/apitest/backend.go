@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bgdns/bgdns/control"
+	"github.com/bgdns/bgdns/peer"
 )
 
 // Backend is an in-memory single-process stand-in for a cluster node. The
@@ -22,6 +23,7 @@ type Backend struct {
 	leader    string // leader API URL when this node plays a follower
 	noLeader  bool
 	ready     error
+	stale     bool
 	members   []control.NodeStatus
 	lagging   map[string]bool
 	proposals []control.Command
@@ -135,7 +137,26 @@ func (b *Backend) Propose(ctx context.Context, cmd control.Command) (control.Res
 	b.index++
 	next, res := b.state.Apply(dec, b.index)
 	b.state = next
+	b.confirmRetireLocked(res)
 	return res, nil
+}
+
+// confirmRetireLocked does what a real leader does once every member
+// applied a switch: it commits the retire confirmation (at once here,
+// unless a member lags). Like the real one it changes no revision; unlike
+// it, it takes no index of its own, so that the indexes tests see stay
+// those of their own writes.
+func (b *Backend) confirmRetireLocked(res control.Result) {
+	if res.Err != nil || res.Service == nil || len(b.lagging) > 0 {
+		return
+	}
+	idx, pending := res.Service.PendingRetire()
+	if !pending {
+		return
+	}
+	now := time.Now().UTC()
+	b.state, _ = b.state.Apply(control.Command{Op: control.OpRetireConfirmed, Name: res.Service.Name, Time: now,
+		Actor: "bgdns", Retire: &control.RetireSpec{SwitchIndex: idx, ConfirmedAt: now}}, b.index)
 }
 
 // WaitApplied implements api.Backend.
@@ -188,7 +209,56 @@ func (b *Backend) Status(context.Context) control.ClusterStatus {
 func (b *Backend) Ready() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.ready == nil && b.stale {
+		return errors.New("not confirmed as current by a leader within max stale 2s")
+	}
 	return b.ready
+}
+
+// SetStale makes the node serve its state without being able to confirm
+// it, as a real node does after losing its leader under the stale policy
+// "serve": Serving stays true, Stale is true, Ready says why.
+func (b *Backend) SetStale(v bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.stale = v
+}
+
+// Serving implements api.Backend: a node that is not ready serves only
+// when it is merely stale.
+func (b *Backend) Serving() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.ready == nil
+}
+
+// Stale implements api.Backend.
+func (b *Backend) Stale() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.ready == nil && b.stale
+}
+
+// Confirm implements api.Backend: like a real node, it cannot confirm
+// without a leader, and a confirmation ends staleness.
+func (b *Backend) Confirm(context.Context) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.noLeader {
+		return &control.Error{Code: control.CodeNoLeader, Message: "no leader to confirm with"}
+	}
+	b.stale = false
+	return nil
+}
+
+// ReadIndex implements api.Backend.
+func (b *Backend) ReadIndex(context.Context) (uint64, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := b.writable(); err != nil {
+		return 0, err
+	}
+	return b.index, nil
 }
 
 // Join implements api.Backend.
@@ -198,9 +268,16 @@ func (b *Backend) Join(_ context.Context, req control.JoinRequest) error {
 	if err := b.writable(); err != nil {
 		return err
 	}
-	for _, m := range b.members {
+	for i, m := range b.members {
 		if m.ID == req.ID && m.RaftAddr != req.RaftAddr {
 			return control.Conflict("node %s is already a member at %s", req.ID, m.RaftAddr)
+		}
+		if m.ID == req.ID {
+			// as cluster.Node: joining again unchanged is a no-op
+			// (metadata is updated)
+			b.joined = append(b.joined, req)
+			b.members[i].HTTPAddr, b.members[i].DNSAddr = req.HTTPAddr, req.DNSAddr
+			return nil
 		}
 	}
 	b.joined = append(b.joined, req)
@@ -249,3 +326,26 @@ func (b *Backend) Self() control.NodeStatus {
 
 // ErrNotReady is a ready error for tests.
 var ErrNotReady = errors.New("not caught up: applied 3 of 9")
+
+// Checkpoint implements api.Backend. The double keeps no log, so, like a
+// real node restored from a snapshot that carried no hash, it knows no
+// hash: it only reports its applied index.
+func (b *Backend) Checkpoint(index uint64) peer.Checkpoint {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return peer.Checkpoint{Index: index, HeadIndex: b.index}
+}
+
+// RetireWaiting implements api.Backend: the members that, like the
+// lagging ones of SetLagging, have not applied index.
+func (b *Backend) RetireWaiting(_ context.Context, index uint64) []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []string
+	for _, n := range b.nodesLocked(index) {
+		if n.Applied < index {
+			out = append(out, n.ID)
+		}
+	}
+	return out
+}

@@ -140,7 +140,10 @@ func startBgdns(bin, dataDir, logPath, zone string, ports bgdnsPorts, cpu int) (
 		"--node-id", "n1", "--data-dir", dataDir, "--bootstrap", "--zone", zone,
 		"--dns-addr", fmt.Sprintf("127.0.0.1:%d", ports.dns),
 		"--http-addr", fmt.Sprintf("127.0.0.1:%d", ports.http),
-		"--raft-addr", fmt.Sprintf("127.0.0.1:%d", ports.raft))
+		"--raft-addr", fmt.Sprintf("127.0.0.1:%d", ports.raft),
+		// dnsperf asks from one address: no rate limiting, as for NSD
+		// (rrl-ratelimit: 0), so that the benchmark measures the server.
+		"--rrl-rate", "0")
 	if err != nil {
 		return nil, err
 	}

@@ -2,11 +2,8 @@ package prober
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"net/netip"
 	"os"
 	"strings"
@@ -28,7 +25,7 @@ type rnode struct {
 	trans  *raft.InmemTransport
 	logs   *raft.InmemStore
 	snaps  raft.SnapshotStore
-	http   *httptest.Server
+	url    string // base URL under which the cluster's InmemPeers reach it
 	cur    atomic.Pointer[cluster.Node]
 	n      *cluster.Node
 	stopPr context.CancelFunc
@@ -39,6 +36,7 @@ type rnode struct {
 type rcluster struct {
 	t     *testing.T
 	nodes []*rnode
+	peers *cluster.InmemPeers
 }
 
 func testLog() *slog.Logger {
@@ -50,19 +48,11 @@ func testLog() *slog.Logger {
 
 func newRaftCluster(t *testing.T, size int) *rcluster {
 	t.Helper()
-	c := &rcluster{t: t}
+	c := &rcluster{t: t, peers: cluster.NewInmemPeers()}
 	for i := 0; i < size; i++ {
 		rn := &rnode{id: string(rune('a'+i)) + "1", logs: raft.NewInmemStore(), snaps: raft.NewInmemSnapshotStore(), closed: true}
 		rn.addr, rn.trans = raft.NewInmemTransport("")
-		rn.http = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			n := rn.cur.Load()
-			if n == nil || r.URL.Path != cluster.SelfPath {
-				http.Error(w, "not here", http.StatusServiceUnavailable)
-				return
-			}
-			w.Header().Set("Content-Type", "application/json")
-			_ = json.NewEncoder(w).Encode(n.Self())
-		}))
+		rn.url = "http://" + rn.id + ".test:8053"
 		c.nodes = append(c.nodes, rn)
 	}
 	t.Cleanup(c.close)
@@ -77,7 +67,7 @@ func newRaftCluster(t *testing.T, size int) *rcluster {
 	eventually(t, "a first leader", c.nodes[0].n.IsLeader)
 	for _, rn := range c.nodes[1:] {
 		c.open(rn, false)
-		req := control.JoinRequest{ID: rn.id, RaftAddr: string(rn.addr), HTTPAddr: rn.http.URL}
+		req := control.JoinRequest{ID: rn.id, RaftAddr: string(rn.addr), HTTPAddr: rn.url}
 		eventually(t, "join "+rn.id, func() bool {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
@@ -94,7 +84,7 @@ func newRaftCluster(t *testing.T, size int) *rcluster {
 func (c *rcluster) open(rn *rnode, bootstrap bool) {
 	c.t.Helper()
 	n, err := cluster.Open(cluster.Config{
-		NodeID: rn.id, HTTPAddr: rn.http.URL, Bootstrap: bootstrap, MaxStale: 600 * time.Millisecond,
+		NodeID: rn.id, HTTPAddr: rn.url, Peers: c.peers, Bootstrap: bootstrap, MaxStale: 600 * time.Millisecond,
 		Logger: testLog().With("node", rn.id), Transport: rn.trans, LogStore: rn.logs, StableStore: rn.logs,
 		SnapshotStore: rn.snaps, HeartbeatTimeout: 200 * time.Millisecond, ElectionTimeout: 200 * time.Millisecond,
 		LeaderLeaseTimeout: 100 * time.Millisecond, CommitTimeout: 5 * time.Millisecond,
@@ -104,6 +94,7 @@ func (c *rcluster) open(rn *rnode, bootstrap bool) {
 	}
 	rn.n, rn.closed = n, false
 	rn.cur.Store(n)
+	c.peers.Register(rn.url, n)
 	ctx, cancel := context.WithCancel(context.Background())
 	rn.stopPr, rn.prDone = cancel, make(chan struct{})
 	p := New(n, Options{Tick: 10 * time.Millisecond, Backoff: 50 * time.Millisecond, MaxStale: 600 * time.Millisecond,
@@ -126,6 +117,7 @@ func (c *rcluster) crash(rn *rnode) {
 	<-rn.prDone
 	rn.closed = true
 	rn.cur.Store(nil)
+	c.peers.Register(rn.url, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = rn.n.Shutdown(ctx)
@@ -147,7 +139,6 @@ func (c *rcluster) restart(rn *rnode) {
 func (c *rcluster) close() {
 	for _, rn := range c.nodes {
 		c.crash(rn)
-		rn.http.Close()
 	}
 }
 
@@ -227,7 +218,8 @@ func TestThreeNodeClusterRollsBackOnceAcrossLeaderChanges(t *testing.T) {
 	port, bk := newBackends(t, true, "127.0.0.1", "127.0.0.2")
 	c := newRaftCluster(t, 3)
 	c.propose(control.Command{Op: control.OpZonePut, Name: zone, Zone: &control.ZoneSpec{
-		Glue: map[string][]netip.Addr{"ns1." + zone: addrs("127.0.0.53")}}})
+		AllowLoopback: true, // the backends of these tests listen on loopback
+		Glue:          map[string][]netip.Addr{"ns1." + zone: addrs("127.0.0.53")}}})
 	c.propose(control.Command{Op: control.OpServicePut, Name: svcName, Service: &control.ServiceSpec{
 		HealthCheck: fastHTTPCheck(port),
 		Validation:  &control.Validation{Window: control.Duration(time.Minute), AutoRollback: true},

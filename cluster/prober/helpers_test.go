@@ -39,7 +39,8 @@ type fakeNode struct {
 func newFakeCluster(t *testing.T, leader string) *fakeCluster {
 	c := &fakeCluster{st: control.Empty(), leader: leader}
 	c.must(t, control.Command{Op: control.OpZonePut, Name: zone, Zone: &control.ZoneSpec{
-		Glue: map[string][]netip.Addr{"ns1." + zone: addrs("127.0.0.53")}}})
+		AllowLoopback: true, // the backends of these tests listen on loopback
+		Glue:          map[string][]netip.Addr{"ns1." + zone: addrs("127.0.0.53")}}})
 	return c
 }
 

@@ -31,8 +31,13 @@ func newStatusCmd(cf *clientFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var svcs api.ServiceList
-			rawSvcs, err := c.get(cmd.Context(), "/v1/services", nil, &svcs)
+			// ?stale: the status of a node that is catching up still lists
+			// what it holds
+			items, rawSvcs, err := c.getAll(cmd.Context(), "/v1/services", url.Values{"stale": {""}}, "services")
+			if err != nil {
+				return err
+			}
+			svcs, err := decodeAll[*api.Service](items)
 			if err != nil {
 				return err
 			}
@@ -74,7 +79,7 @@ func newStatusCmd(cf *clientFlags) *cobra.Command {
 			fmt.Fprintln(w)
 			printMembers(w, cl.Members)
 			fmt.Fprintln(w)
-			printServices(w, svcs.Services)
+			printServices(w, svcs)
 			return nil
 		},
 	}

@@ -111,6 +111,9 @@ func printZone(w io.Writer, z *api.Zone) {
 	row(tw, "SERIAL", z.Serial)
 	row(tw, "REVISION", z.Revision)
 	row(tw, "NS", strings.Join(z.NS, ", "))
+	if z.AllowLoopback {
+		row(tw, "LOOPBACK", "allowed in pools")
+	}
 	for _, ns := range z.NS {
 		if g := z.Glue[ns]; len(g) > 0 {
 			row(tw, "GLUE", ns+" "+strings.Join(g, ","))
@@ -139,7 +142,11 @@ func printHistory(w io.Writer, recs []control.Record) {
 		if r.Override {
 			reason = strings.TrimSpace(reason + " [override: " + strings.Join(r.Overrides, ",") + "]")
 		}
-		row(tw, fmtTime(r.Time), r.Index, r.Action, r.From, r.To, r.Version, r.Actor, reason, r.RequestID)
+		who := r.Actor
+		if r.OnBehalfOf != "" {
+			who += " (for " + r.OnBehalfOf + ")"
+		}
+		row(tw, fmtTime(r.Time), r.Index, r.Action, r.From, r.To, r.Version, who, reason, r.RequestID)
 	}
 	tw.Flush()
 }

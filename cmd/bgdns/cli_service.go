@@ -201,16 +201,19 @@ func newServiceListCmd(cf *clientFlags) *cobra.Command {
 			if zone != "" {
 				q = url.Values{"zone": {trimName(zone)}}
 			}
-			var l api.ServiceList
-			raw, err := c.get(cmd.Context(), "/v1/services", q, &l)
+			items, raw, err := c.getAll(cmd.Context(), "/v1/services", q, "services")
 			if err != nil {
 				return err
 			}
 			if c.json {
 				c.printJSON(raw)
-			} else {
-				printServices(c.stdout, l.Services)
+				return nil
 			}
+			svcs, err := decodeAll[*api.Service](items)
+			if err != nil {
+				return err
+			}
+			printServices(c.stdout, svcs)
 			return nil
 		},
 	}

@@ -32,16 +32,19 @@ func newZoneListCmd(cf *clientFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var l api.ZoneList
-			raw, err := c.get(cmd.Context(), "/v1/zones", nil, &l)
+			items, raw, err := c.getAll(cmd.Context(), "/v1/zones", nil, "zones")
 			if err != nil {
 				return err
 			}
 			if c.json {
 				c.printJSON(raw)
-			} else {
-				printZones(c.stdout, l.Zones)
+				return nil
 			}
+			zs, err := decodeAll[*api.Zone](items)
+			if err != nil {
+				return err
+			}
+			printZones(c.stdout, zs)
 			return nil
 		},
 	}
@@ -79,6 +82,8 @@ func newZonePutCmd(cf *clientFlags) *cobra.Command {
 		ns   []string
 		glue []string
 		soa  api.SOA
+
+		allowLoopback bool
 	)
 	cmd := &cobra.Command{
 		Use:   "put ZONE",
@@ -124,6 +129,9 @@ func newZonePutCmd(cf *clientFlags) *cobra.Command {
 			setIf("soa-expire", &s.Expire, soa.Expire)
 			setIf("soa-minimum", &s.Minimum, soa.Minimum)
 			setIf("soa-ttl", &s.TTL, soa.TTL)
+			if f.Changed("allow-loopback") {
+				in.AllowLoopback = allowLoopback
+			}
 			mergeMeta(&in.RequestMeta, mf.meta())
 			return runMutation(cf, cmd, &mf, "zone put", http.MethodPut, zonePath(args[0]), in)
 		},
@@ -139,6 +147,7 @@ func newZonePutCmd(cf *clientFlags) *cobra.Command {
 	fs.Uint32Var(&soa.Expire, "soa-expire", 0, "SOA expire in seconds")
 	fs.Uint32Var(&soa.Minimum, "soa-minimum", 0, "SOA minimum: negative-caching TTL in seconds")
 	fs.Uint32Var(&soa.TTL, "soa-ttl", 0, "TTL of the SOA and NS records in seconds")
+	fs.BoolVar(&allowLoopback, "allow-loopback", false, "let the zone's pools hold loopback addresses (127.0.0.0/8, ::1), for local tests")
 	mf.register(fs, true)
 	return cmd
 }

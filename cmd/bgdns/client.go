@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bgdns/bgdns/api"
+	"github.com/bgdns/bgdns/pki"
 )
 
 // Client defaults.
@@ -34,6 +36,7 @@ type clientFlags struct {
 	server string
 	output string
 	token  string
+	caCert string
 }
 
 // addClientCommands registers the client commands of SPEC §4 on root and
@@ -44,7 +47,8 @@ func addClientCommands(root *cobra.Command) {
 	pf := root.PersistentFlags()
 	pf.StringVar(&cf.server, "server", envOr("BGDNS_SERVER", defaultServer), "API address of any cluster member (env BGDNS_SERVER)")
 	pf.StringVarP(&cf.output, "output", "o", outputTable, "output format: table or json")
-	pf.StringVar(&cf.token, "token", os.Getenv("BGDNS_TOKEN"), "API bearer token (env BGDNS_TOKEN)")
+	pf.StringVar(&cf.token, "token", os.Getenv("BGDNS_TOKEN"), "API bearer token (env BGDNS_TOKEN; prefer the environment: a flag shows in the process list)")
+	pf.StringVar(&cf.caCert, "ca-cert", os.Getenv("BGDNS_CACERT"), "PEM CA certificate that signed the servers' certificates, for https:// servers (env BGDNS_CACERT)")
 	root.AddCommand(
 		newStatusCmd(cf),
 		newServiceCmd(cf),
@@ -57,6 +61,8 @@ func addClientCommands(root *cobra.Command) {
 		newFreezeCmd(cf, "unfreeze", "Lift the freeze of a service (or zone)"),
 		newHistoryCmd(cf),
 		newClusterCmd(cf),
+		newACLCmd(cf),
+		newAuditCmd(cf),
 	)
 }
 
@@ -96,8 +102,17 @@ func (cf *clientFlags) client(cmd *cobra.Command, timeout time.Duration) (*apiCl
 		timeout = clientTimeout
 	}
 	c := &apiClient{base: base, token: cf.token, actor: cliActor(), json: cf.output == outputJSON, stdout: cmd.OutOrStdout()}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if cf.caCert != "" {
+		pool, err := pki.LoadPool(cf.caCert)
+		if err != nil {
+			return nil, err
+		}
+		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: pki.MinVersion}
+	}
 	c.http = &http.Client{
-		Timeout: timeout,
+		Transport: tr,
+		Timeout:   timeout,
 		// Follow 307/308 from a follower to the leader, body included (the
 		// request's GetBody replays it), keeping our headers on the way.
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
@@ -186,7 +201,21 @@ func (c *apiClient) do(ctx context.Context, method, path string, query url.Value
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return raw, nil
 	}
+	if resp.StatusCode == http.StatusGatewayTimeout && isIncompleteWait(raw) {
+		return raw, nil // committed; the caller reports the wait (exit 3)
+	}
 	return nil, &exitError{code: exitAPIError, err: decodeAPIError(resp.StatusCode, raw)}
+}
+
+// isIncompleteWait reports whether raw is a mutation whose wait=all ran out
+// before every voter applied it (the API's 504).
+func isIncompleteWait(raw []byte) bool {
+	var m struct {
+		Wait *struct {
+			Complete bool `json:"complete"`
+		} `json:"wait"`
+	}
+	return json.Unmarshal(raw, &m) == nil && m.Wait != nil && !m.Wait.Complete
 }
 
 func unwrapURLError(err error) error {

@@ -9,10 +9,12 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/bgdns/bgdns/control"
+	"github.com/bgdns/bgdns/pki"
 	"github.com/spf13/cobra"
 )
 
@@ -79,7 +81,12 @@ func runDev(ctx context.Context, o devOptions, out io.Writer) error {
 			_ = nodes[i].Shutdown(sctx)
 		}
 	}()
-	first := fmt.Sprintf("http://127.0.0.1:%d", o.httpPort)
+	certs, err := devCertificates(dir, o.nodes)
+	if err != nil {
+		return err
+	}
+	first := fmt.Sprintf("https://127.0.0.1:%d", o.httpPort)
+	var token string
 	for i := 0; i < o.nodes; i++ {
 		cfg := nodeConfig{
 			NodeID:   fmt.Sprintf("n%d", i+1),
@@ -88,11 +95,13 @@ func runDev(ctx context.Context, o devOptions, out io.Writer) error {
 			HTTPAddr: fmt.Sprintf("127.0.0.1:%d", o.httpPort+i),
 			RaftAddr: fmt.Sprintf("127.0.0.1:%d", o.raftPort+i),
 			MaxStale: 2 * time.Second, SnapshotThreshold: 8192,
+			Security: securityConfig{TLS: certs[i]},
 		}
 		if i == 0 {
 			cfg.Bootstrap = true
 		} else {
 			cfg.Join = first
+			cfg.ACL.joinToken = token
 		}
 		rn, err := startNode(ctx, cfg, log)
 		if err != nil {
@@ -107,12 +116,15 @@ func runDev(ctx context.Context, o devOptions, out io.Writer) error {
 			if err != nil {
 				return fmt.Errorf("first node: %w", err)
 			}
+			if token, err = devToken(ctx, dir, nodes); err != nil {
+				return fmt.Errorf("ACL bootstrap: %w", err)
+			}
 		}
 	}
 	if err := seedDemo(ctx, nodes); err != nil {
 		return fmt.Errorf("demo data: %w", err)
 	}
-	printDevHelp(out, o, dir)
+	printDevHelp(out, o, dir, certs[0].CA, token)
 	<-ctx.Done()
 	fmt.Fprintln(out, "\nstopping…")
 	return nil
@@ -168,12 +180,19 @@ func seedDemo(ctx context.Context, nodes []*runningNode) error {
 // proposeDemo proposes on whichever node leads.
 func proposeDemo(ctx context.Context, nodes []*runningNode, cmd control.Command) error {
 	cmd.Time, cmd.Actor = time.Now().UTC(), "dev"
+	if cmd.RequestID == "" {
+		// a retry after a leader change is then answered, not applied twice
+		cmd.RequestID = fmt.Sprintf("dev-%s-%d", cmd.Op, time.Now().UnixNano())
+	}
 	for {
 		for _, n := range nodes {
 			if !n.node.IsLeader() {
 				continue
 			}
 			res, err := n.node.Propose(ctx, cmd)
+			if c := control.CodeOf(err); err != nil && (c == control.CodeNoLeader || c == control.CodeNotLeader) {
+				continue // leadership moved while proposing: find the leader again
+			}
 			if err != nil {
 				return err
 			}
@@ -190,15 +209,17 @@ func proposeDemo(ctx context.Context, nodes []*runningNode, cmd control.Command)
 	}
 }
 
-func printDevHelp(out io.Writer, o devOptions, dir string) {
-	fmt.Fprintf(out, "bgdns dev: %d node(s) on loopback, zone %s, data in %s\n\n", o.nodes, demoZone, dir)
+func printDevHelp(out io.Writer, o devOptions, dir, ca, token string) {
+	fmt.Fprintf(out, "bgdns dev: %d node(s) on loopback, zone %s, data in %s\n", o.nodes, demoZone, dir)
+	fmt.Fprintf(out, "TLS and ACLs are on: the cluster's CA is %s and the management token below was made by ACL bootstrap.\n\n", ca)
 	for i := 0; i < o.nodes; i++ {
-		fmt.Fprintf(out, "  n%d  dns 127.0.0.1:%d  api http://127.0.0.1:%d  raft 127.0.0.1:%d\n",
+		fmt.Fprintf(out, "  n%d  dns 127.0.0.1:%d  api https://127.0.0.1:%d  raft 127.0.0.1:%d (mutual TLS)\n",
 			i+1, o.dnsPort+i, o.httpPort+i, o.raftPort+i)
 	}
 	svc := "api.bg.example.test"
-	srv := fmt.Sprintf("--server http://127.0.0.1:%d", o.httpPort)
+	srv := fmt.Sprintf("--server https://127.0.0.1:%d", o.httpPort)
 	fmt.Fprintf(out, "\nTry (in another terminal):\n\n")
+	fmt.Fprintf(out, "  export BGDNS_CACERT=%s BGDNS_TOKEN=%s\n", ca, token)
 	for i := 0; i < o.nodes; i++ {
 		fmt.Fprintf(out, "  dig @127.0.0.1 -p %d %s A +short\n", o.dnsPort+i, svc)
 	}
@@ -210,5 +231,59 @@ func printDevHelp(out io.Writer, o devOptions, dir string) {
 	fmt.Fprintf(out, "  bin/bgdns %s rollback %s\n", srv, svc)
 	fmt.Fprintf(out, "  bin/bgdns %s history %s\n", srv, svc)
 	fmt.Fprintf(out, "  bin/bgdns %s cluster members\n", srv)
+	fmt.Fprintf(out, "  bin/bgdns %s acl token create --name ci --role deploy --scope %s\n", srv, svc)
+	fmt.Fprintf(out, "  curl --cacert %s -H \"Authorization: Bearer $BGDNS_TOKEN\" https://127.0.0.1:%d/v1/services\n", ca, o.httpPort)
 	fmt.Fprintf(out, "\nCtrl-C stops the cluster.\n")
+}
+
+// devCertificates makes (or finds, in a kept data directory) the dev
+// cluster's CA and one certificate per node under dir/tls.
+func devCertificates(dir string, nodes int) ([]pki.Files, error) {
+	tdir := filepath.Join(dir, "tls")
+	ca := filepath.Join(tdir, pki.CAFile)
+	if _, err := os.Stat(ca); err != nil {
+		if err := pki.CreateCA(tdir, time.Now()); err != nil {
+			return nil, err
+		}
+	}
+	var out []pki.Files
+	for i := 0; i < nodes; i++ {
+		name := fmt.Sprintf("n%d", i+1)
+		cert, key := pki.CertFiles(tdir, name)
+		if _, err := os.Stat(cert); err != nil {
+			if cert, key, err = pki.CreateCert(pki.CertRequest{CADir: tdir, Name: name}, time.Now()); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, pki.Files{Cert: cert, Key: key, CA: ca})
+	}
+	return out, nil
+}
+
+// devTokenFile keeps the dev cluster's management token beside its data,
+// so that a kept data directory can be started again.
+const devTokenFile = "dev-token"
+
+// devToken bootstraps the ACL system of a new dev cluster and keeps the
+// management token in the data directory, or reads it back when the
+// cluster was bootstrapped in an earlier run.
+func devToken(ctx context.Context, dir string, nodes []*runningNode) (string, error) {
+	path := filepath.Join(dir, devTokenFile)
+	if done, _ := nodes[0].node.State().ACLBootstrapped(); done {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return "", fmt.Errorf("the cluster in %s was bootstrapped but its token is gone (%w)", dir, err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	cmd, secret := aclBootstrapCommand("dev")
+	pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := proposeDemo(pctx, nodes, cmd); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
+		return "", err
+	}
+	return secret, nil
 }

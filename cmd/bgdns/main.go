@@ -26,7 +26,7 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCmd(), newDevCmd())
+	root.AddCommand(newServeCmd(), newDevCmd(), newTLSCmd())
 	addClientCommands(root)
 	return root
 }

@@ -2,12 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/netip"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/bgdns/bgdns/cluster/prober"
 	"github.com/bgdns/bgdns/control"
 	"github.com/bgdns/bgdns/dnsserver"
+	"github.com/bgdns/bgdns/peer"
 )
 
 var _ api.Backend = (*cluster.Node)(nil)
@@ -31,20 +33,27 @@ type nodeConfig struct {
 	Join              string
 	Zones             []string
 	MaxStale          time.Duration
+	StalePolicy       string
 	APIToken          string
 	SnapshotThreshold uint64
 	DNS               dnsserver.Config // Addr and NodeID are filled in
+	Security          securityConfig
+	ACL               aclFlags
 }
 
 // runningNode is a started node; Shutdown stops it in order.
 type runningNode struct {
-	cfg  nodeConfig
-	log  *slog.Logger
-	node *cluster.Node
-	dns  *dnsserver.Server
-	http *http.Server
-	stop context.CancelFunc
-	done chan struct{}
+	cfg   nodeConfig
+	log   *slog.Logger
+	node  *cluster.Node
+	dns   *dnsserver.Server
+	http  *http.Server
+	peers *peer.Client
+	// releaseProcs gives back the processors reserved for the DNS
+	// readers.
+	releaseProcs func()
+	stop  context.CancelFunc
+	done  chan struct{}
 }
 
 func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningNode, error) {
@@ -54,12 +63,30 @@ func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningN
 	if cfg.Bootstrap && cfg.Join != "" {
 		return nil, errors.New("--bootstrap and --join exclude each other")
 	}
-	advertise := cfg.HTTPAdvertise
-	if advertise == "" {
-		advertise = "http://" + cfg.HTTPAddr
-	}
 	log = log.With("node", cfg.NodeID)
-	rn := &runningNode{cfg: cfg, log: log, done: make(chan struct{})}
+	bundle, err := cfg.Security.loadTLS(log, map[string]string{"http-addr": cfg.HTTPAddr, "raft-addr": cfg.RaftAddr})
+	if err != nil {
+		return nil, err
+	}
+	advertise := cfg.HTTPAdvertise
+	switch {
+	case advertise == "" && bundle != nil:
+		advertise = "https://" + cfg.HTTPAddr
+	case advertise == "":
+		advertise = "http://" + cfg.HTTPAddr
+	case bundle != nil && !strings.HasPrefix(advertise, "https://"):
+		return nil, errTLSAndScheme
+	}
+	var peerTLS *tls.Config
+	if bundle != nil {
+		peerTLS = bundle.PeerClient()
+	}
+	aclOn := cfg.ACL.enabled(bundle != nil)
+	if aclOn && bundle == nil && cfg.ACL.clusterToken(cfg.APIToken) == "" {
+		return nil, errors.New("--acl without TLS needs --api-token or --join-token: without a member certificate, " +
+			"the nodes' calls to each other (status, wait=all, join) need a token")
+	}
+	rn := &runningNode{cfg: cfg, log: log, done: make(chan struct{}), peers: peer.New(peerTLS, cfg.ACL.clusterToken(cfg.APIToken))}
 
 	dcfg := cfg.DNS
 	dcfg.Addr, dcfg.NodeID, dcfg.Logger = cfg.DNSAddr, cfg.NodeID, log.With("component", "dns")
@@ -69,7 +96,8 @@ func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningN
 	node, err := cluster.Open(cluster.Config{
 		NodeID: cfg.NodeID, DataDir: cfg.DataDir, RaftAddr: cfg.RaftAddr,
 		HTTPAddr: advertise, DNSAddr: cfg.DNSAddr, Bootstrap: cfg.Bootstrap, APIToken: cfg.APIToken,
-		MaxStale: cfg.MaxStale, SnapshotThreshold: cfg.SnapshotThreshold,
+		TLS: bundle, MaxRaftConns: cfg.Security.MaxRaftConns, Peers: rn.peers,
+		MaxStale: cfg.MaxStale, StalePolicy: cfg.StalePolicy, SnapshotThreshold: cfg.SnapshotThreshold,
 		Logger: log.With("component", "raft"),
 		OnChange: func(*control.State) {
 			if s := dnsSrv.Load(); s != nil {
@@ -82,9 +110,11 @@ func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningN
 	}
 	rn.node = node
 	dcfg.ShouldNotify = node.IsLeader
+	rn.releaseProcs = reserveDNSProcs(&dcfg)
 	srv := dnsserver.New(dcfg, node)
 	dnsSrv.Store(srv)
 	if err := srv.Start(); err != nil {
+		rn.releaseProcs()
 		_ = node.Shutdown(context.Background())
 		return nil, fmt.Errorf("dns: %w", err)
 	}
@@ -104,13 +134,17 @@ func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningN
 		cancel()
 	}
 
-	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	ln, err := listenAPI(cfg.HTTPAddr, cfg.Security.MaxHTTPConns, bundle, log)
 	if err != nil {
 		_ = srv.Shutdown(context.Background())
+		rn.releaseProcs()
 		_ = node.Shutdown(context.Background())
 		return nil, fmt.Errorf("http: %w", err)
 	}
-	h := api.NewHandler(node, api.Options{Token: cfg.APIToken, MaxStale: cfg.MaxStale, Logger: log.With("component", "api")})
+	apiOpts := api.Options{Token: cfg.APIToken, MaxStale: cfg.MaxStale, Logger: log.With("component", "api"),
+		ForwardClient: forwardClient(rn.peers)}
+	cfg.ACL.apply(&apiOpts, bundle != nil)
+	h := api.NewHandler(node, apiOpts)
 	rn.http = api.NewServer(cfg.HTTPAddr, h)
 	go func() {
 		if err := rn.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -124,7 +158,7 @@ func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningN
 		defer close(rn.done)
 		rn.background(bg, advertise, zonesPending)
 	}()
-	log.Info("node started", "dns", srv.Addr(), "http", cfg.HTTPAddr, "raft", cfg.RaftAddr)
+	log.Info("node started", "dns", srv.Addr(), "http", cfg.HTTPAddr, "raft", cfg.RaftAddr, "tls", bundle != nil, "acl", aclOn)
 	return rn, nil
 }
 
@@ -133,7 +167,7 @@ func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningN
 func (rn *runningNode) background(ctx context.Context, advertise string, zonesPending bool) {
 	if rn.cfg.Join != "" {
 		req := control.JoinRequest{ID: rn.cfg.NodeID, RaftAddr: rn.cfg.RaftAddr, HTTPAddr: advertise, DNSAddr: rn.cfg.DNSAddr}
-		if err := cluster.JoinClusterAuth(ctx, rn.cfg.Join, rn.cfg.APIToken, req); err != nil && ctx.Err() == nil {
+		if err := rn.peers.Join(ctx, rn.cfg.Join, req); err != nil && ctx.Err() == nil {
 			rn.log.Error("join failed", "via", rn.cfg.Join, "err", err)
 		}
 	}
@@ -203,6 +237,7 @@ func (rn *runningNode) Shutdown(ctx context.Context) error {
 	if err := rn.dns.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("dns: %w", err))
 	}
+	rn.releaseProcs()
 	if err := rn.node.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("raft: %w", err))
 	}

@@ -53,11 +53,14 @@ func newServeCmd() *cobra.Command {
 	f.BoolVar(&cfg.Bootstrap, "bootstrap", false, "start a new cluster with this node as its first voter (ignored if data exists)")
 	f.StringVar(&cfg.Join, "join", "", "join the cluster through the API of any member (http://host:port)")
 	f.StringSliceVar(&cfg.Zones, "zone", nil, "zone to create at bootstrap if it does not exist (repeatable)")
-	f.DurationVar(&cfg.MaxStale, "max-stale", 2*time.Second, "answer SERVFAIL when no leader was heard from for this long")
+	f.DurationVar(&cfg.MaxStale, "max-stale", 2*time.Second, "a node not confirmed as current by a leader for this long is stale and follows --stale-policy")
+	f.StringVar(&cfg.StalePolicy, "stale-policy", "serve", "what a stale node answers: serve (its last applied state, marked with Extended DNS Error 3 and short TTLs) or servfail")
 	f.StringVar(&cfg.APIToken, "api-token", "", "require this bearer token on every /v1 request")
 	f.Uint64Var(&cfg.SnapshotThreshold, "snapshot-threshold", 8192, "log entries between Raft snapshots")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	addDNSFlags(f, &cfg.DNS)
+	addSecurityFlags(f, &cfg.Security)
+	addACLFlags(f, &cfg.ACL)
 	return cmd
 }
 

@@ -23,8 +23,15 @@ import (
 // same *control.Service (services are immutable: any change to one,
 // health included, replaces it); every other entry is rebuilt. So a switch
 // of one service leaves the cached answers of all the others in place. The
-// cache is not used at all while the node is not serving, or when
-// response rate limiting is on (the limiter must see every response).
+// cache is not used at all while the node is not serving. While the
+// Source is stale its answers are marked (Extended DNS Error, TTLs
+// capped): the fast path asks once per query whether it is, the handler
+// answers under that, and an entry holds only under the staleness it was
+// built with, so every change of it rebuilds the entries.
+//
+// With response rate limiting on, every response the fast path would send
+// is counted first, hit or miss, exactly once: over the limit it is
+// dropped, or slipped by the handler (never from the cache).
 
 // Bounds of a fast-path cache.
 const (
@@ -52,6 +59,9 @@ type fastEntry struct {
 	// the service named svcName, as it was.
 	svc     *control.Service
 	svcName string
+	// stale is whether the reply was built as a stale answer (marked,
+	// TTLs capped); it only holds while the Source says the same.
+	stale bool
 }
 
 // fastCache is one UDP reader's set of remembered replies.
@@ -60,6 +70,7 @@ type fastCache struct {
 	entries map[string]*fastEntry
 	cur     *control.State              // the State of the last query
 	curW    weak.Pointer[control.State] // weak.Make(cur), made once per State
+	stale   bool                        // whether the Source was stale at the last query
 	key     [maxFastKey]byte
 	out     [maxFastReply]byte
 }
@@ -73,9 +84,22 @@ func (s *Server) newFastCache() *fastCache {
 func (c *fastCache) reply(raw []byte, from netip.AddrPort) []byte {
 	s := c.s
 	qlen, ok := plainQuery(raw)
-	if !ok || s.rrl != nil || !s.src.Serving() {
+	if !ok || !s.src.Serving() {
 		reply, _ := s.handle(raw, from, false)
 		return reply
+	}
+	stale := s.isStale() // asked once: the handler answers under the same
+	c.stale = stale
+	act := rrlAllow // what the rate limiter says, asked once
+	if s.rrl != nil {
+		act = s.rrl.check(from.Addr(), s.rrlSecond())
+		switch act {
+		case rrlDrop:
+			return nil
+		case rrlSlip:
+			reply, _ := s.respond(raw, from, false, act, stale)
+			return reply
+		}
 	}
 	st := s.src.State() // loaded before the handler's own load: see fill
 	if st != c.cur {
@@ -92,7 +116,7 @@ func (c *fastCache) reply(raw []byte, from netip.AddrPort) []byte {
 	}
 	switch {
 	case e == nil:
-		reply, _ := s.handle(raw, from, false)
+		reply, _ := s.respond(raw, from, false, act, stale)
 		if isLower {
 			c.fill(st, raw, key, qlen, reply)
 		}
@@ -106,11 +130,11 @@ func (c *fastCache) reply(raw []byte, from netip.AddrPort) []byte {
 		if x := c.entries[string(exact)]; x != nil && c.current(x) {
 			return c.serve(x, raw, name)
 		}
-		reply, _ := s.handle(raw, from, false)
+		reply, _ := s.respond(raw, from, false, act, stale)
 		c.fill(st, raw, exact, qlen, reply)
 		return reply
 	default:
-		reply, _ := s.handle(raw, from, false)
+		reply, _ := s.respond(raw, from, false, act, stale)
 		e.cases = c.checkCase(raw, from, qlen, e)
 		return reply
 	}
@@ -125,9 +149,12 @@ func (c *fastCache) serve(e *fastEntry, raw, name []byte) []byte {
 	return out
 }
 
-// current reports whether e holds for the current State, moving it on to
-// that State when the service it depends on is unchanged.
+// current reports whether e holds for the current State and staleness,
+// moving it on to that State when the service it depends on is unchanged.
 func (c *fastCache) current(e *fastEntry) bool {
+	if e.stale != c.stale {
+		return false // stale answers are marked: rebuilt at every change
+	}
 	if e.st == c.curW {
 		return true
 	}
@@ -154,7 +181,7 @@ func (c *fastCache) fill(st *control.State, raw, key []byte, qlen int, reply []b
 	if len(c.entries) >= maxFastEntries {
 		clear(c.entries)
 	}
-	e := &fastEntry{reply: bytes.Clone(reply), st: c.curW}
+	e := &fastEntry{reply: bytes.Clone(reply), st: c.curW, stale: c.stale}
 	e.reply[0], e.reply[1] = 0, 0
 	if positiveOnly(raw, reply) {
 		if n, ok := presentation(raw[headerLen : headerLen+qlen]); ok {
@@ -221,7 +248,7 @@ func parentName(n string) string {
 // must its reply to raw itself.
 func (c *fastCache) checkCase(raw []byte, from netip.AddrPort, qlen int, e *fastEntry) int {
 	matches := func(q []byte) bool {
-		r, _ := c.s.handle(q, from, false)
+		r, _ := c.s.respond(q, from, false, rrlAllow, e.stale) // not responses: not counted
 		if len(r) != len(e.reply) {
 			return false
 		}

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 	"weak"
 
 	"github.com/bgdns/bgdns/control"
@@ -145,6 +146,27 @@ func TestFastPathMatchesHandler(t *testing.T) {
 	checkAll(t, s, c, src.State())
 	src.serving.Store(true)
 	checkAll(t, s, c, src.State())
+	// Stale: marked answers, TTLs capped, as the handler says; and back.
+	src.stale.Store(true)
+	if n := checkAll(t, s, c, src.State()); n == 0 {
+		t.Fatal("nothing cached while stale")
+	}
+	src.apply(t, control.Command{Op: control.OpSwitch, Name: "svc6." + testZone})
+	checkAll(t, s, c, src.State())
+	src.stale.Store(false)
+	checkAll(t, s, c, src.State())
+}
+
+// TestFastPathMatchesHandlerWhenStale starts stale, with a StaleTTL other
+// than the default, and compares every reply.
+func TestFastPathMatchesHandlerWhenStale(t *testing.T) {
+	src := fastZone(t)
+	src.stale.Store(true)
+	s := newTestServer(t, Config{StaleTTL: 3 * time.Second}, src)
+	c := s.newFastCache()
+	checkAll(t, s, c, src.State())
+	src.stale.Store(false)
+	checkAll(t, s, c, src.State())
 }
 
 func TestFastPathCachesCommonQueries(t *testing.T) {
@@ -213,21 +235,83 @@ func TestFastPathLeavesUnusualQueriesToTheHandler(t *testing.T) {
 	}
 }
 
-func TestFastPathOffWithRateLimiting(t *testing.T) {
+// TestFastPathWithRateLimiting: with the limiter on, the fast path still
+// caches, and its replies (answered, slipped, dropped) are the handler's
+// one for one: each response is counted once, hit or miss.
+func TestFastPathWithRateLimiting(t *testing.T) {
 	src := fastZone(t)
-	s := newTestServer(t, Config{RRLRate: 5}, src)
-	c := s.newFastCache()
-	raw, _ := query("svc2."+testZone, dns.TypeA).Pack()
-	for range 20 {
-		c.reply(raw, testClient)
+	now := time.Unix(1_800_000_000, 0)
+	clock := func() time.Time { return now }
+	fast := newTestServer(t, Config{RRLRate: 5, RRLSlip: 2}, src)
+	full := newTestServer(t, Config{RRLRate: 5, RRLSlip: 2}, src)
+	fast.clock, full.clock = clock, clock
+	c := fast.newFastCache()
+	a, _ := query("svc2."+testZone, dns.TypeA).Pack()
+	nx, _ := query("NX."+testZone, dns.TypeA).Pack()
+	answered := 0
+	for second := range 3 {
+		now = now.Add(time.Duration(second) * time.Second)
+		for i := range 30 {
+			raw := a
+			if i%3 == 0 {
+				raw = nx
+			}
+			want, _ := full.handle(raw, testClient, false)
+			got := c.reply(raw, testClient)
+			if !bytes.Equal(got, want) {
+				t.Fatalf("second %d query %d: fast reply %x, handler %x", second, i, got, want)
+			}
+			if m := new(dns.Msg); got != nil && m.Unpack(got) == nil && !m.Truncated {
+				answered++
+			}
+		}
 	}
-	if len(c.entries) != 0 {
-		t.Fatal("replies cached while rate limiting is on")
+	if answered != 15 {
+		t.Errorf("%d answered in 3 seconds at 5 per second", answered)
+	}
+	if len(c.entries) == 0 {
+		t.Fatal("nothing cached while rate limiting is on")
 	}
 }
 
 func BenchmarkFastPathHit(b *testing.B) {
 	src := fastZone(b)
+	s := newTestServer(b, Config{}, src)
+	c := s.newFastCache()
+	m := query("svc2."+testZone, dns.TypeA)
+	m.SetEdns0(1232, false)
+	raw, _ := m.Pack()
+	c.reply(raw, testClient)
+	b.ReportAllocs()
+	for b.Loop() {
+		c.reply(raw, testClient)
+	}
+}
+
+// BenchmarkFastPathHitRRL is BenchmarkFastPathHit with the rate limiter
+// on (at a rate the benchmark never reaches): the cost of counting.
+func BenchmarkFastPathHitRRL(b *testing.B) {
+	src := fastZone(b)
+	s := newTestServer(b, Config{RRLRate: 1 << 30}, src)
+	s.rrlClock.sec.Store(time.Now().Unix()) // as Start sets it going
+	c := s.newFastCache()
+	m := query("svc2."+testZone, dns.TypeA)
+	m.SetEdns0(1232, false)
+	raw, _ := m.Pack()
+	c.reply(raw, testClient)
+	b.ReportAllocs()
+	for b.Loop() {
+		if c.reply(raw, testClient) == nil {
+			b.Fatal("dropped")
+		}
+	}
+}
+
+// BenchmarkFastPathHitStale is BenchmarkFastPathHit while the Source is
+// stale: stale replies are cached like the others.
+func BenchmarkFastPathHitStale(b *testing.B) {
+	src := fastZone(b)
+	src.stale.Store(true)
 	s := newTestServer(b, Config{}, src)
 	c := s.newFastCache()
 	m := query("svc2."+testZone, dns.TypeA)

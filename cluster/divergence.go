@@ -1,0 +1,157 @@
+package cluster
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/bgdns/bgdns/peer"
+	"github.com/hashicorp/raft"
+)
+
+// DefaultDivergenceCheck is how often a node compares its chain with the
+// other voters'.
+const DefaultDivergenceCheck = time.Second
+
+// Checkpoint is this node's chain at index (if it still holds it) and at
+// its last applied entry. GET /v1/cluster/checkpoint serves it.
+func (n *Node) Checkpoint(index uint64) peer.Checkpoint {
+	cp := peer.Checkpoint{Index: index}
+	if h, ok := n.fsm.chain.at(index); ok {
+		cp.Hash, cp.Known = hexHash(h), true
+	}
+	idx, h, known := n.fsm.chain.head()
+	cp.HeadIndex = idx
+	if known {
+		cp.HeadHash = hexHash(h)
+	}
+	return cp
+}
+
+// Diverged is nil unless this node found that its applied log differs
+// from the cluster's; it then answers SERVFAIL until it is rebuilt.
+func (n *Node) Diverged() error {
+	if p := n.diverged.Load(); p != nil {
+		return fmt.Errorf("%s", *p)
+	}
+	return nil
+}
+
+// checkDivergence runs compareChains every cfg.DivergenceCheck.
+func (n *Node) checkDivergence() {
+	defer n.wg.Done()
+	t := time.NewTicker(n.cfg.DivergenceCheck)
+	defer t.Stop()
+	for {
+		select {
+		case <-n.stop:
+			return
+		case <-t.C:
+		}
+		if n.diverged.Load() != nil {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*peer.Timeout)
+		n.compareChains(ctx)
+		cancel()
+	}
+}
+
+// verdict is one peer's comparison with this node.
+type verdict struct {
+	id     string
+	agree  bool
+	index  uint64
+	theirs string
+	ours   string
+	leader bool
+}
+
+// compareChains asks every other voter for its hash at this node's last
+// applied index (or compares at theirs, when they are behind) and counts
+// who agrees. Applied entries are committed entries, which Raft promises
+// are the same everywhere: any difference is a divergence. This node
+// declares itself diverged when more voters disagree with it than agree
+// (itself included); on a tie, when it disagrees with the leader.
+func (n *Node) compareChains(ctx context.Context) {
+	idx, head, known := n.fsm.chain.head()
+	if !known || idx == 0 {
+		return
+	}
+	meta := n.fsm.Members()
+	_, leaderID := n.raft.LeaderWithID()
+	var verdicts []verdict
+	for _, s := range n.configuration() {
+		if s.Suffrage != raft.Voter || string(s.ID) == n.cfg.NodeID {
+			continue
+		}
+		base := meta[string(s.ID)].HTTPAddr
+		if base == "" {
+			continue
+		}
+		cp, err := n.peers.Checkpoint(ctx, base, idx)
+		if err != nil {
+			continue
+		}
+		if v, ok := n.judge(cp, idx, head); ok {
+			v.id, v.leader = string(s.ID), s.ID == leaderID
+			verdicts = append(verdicts, v)
+		}
+	}
+	agree, disagree, leaderDisagrees := 1, 0, false
+	var first *verdict
+	for i, v := range verdicts {
+		if v.agree {
+			agree++
+			continue
+		}
+		disagree++
+		leaderDisagrees = leaderDisagrees || v.leader
+		if first == nil {
+			first = &verdicts[i]
+		}
+	}
+	if disagree == 0 || (disagree < agree) || (disagree == agree && !leaderDisagrees) {
+		if disagree > 0 {
+			n.log.Error("a peer's applied log differs from this node's and the majority's",
+				"peer", first.id, "index", first.index, "ours", first.ours, "theirs", first.theirs)
+		}
+		return
+	}
+	why := fmt.Sprintf("diverged: the applied log differs from the cluster's at index %d (this node %s, %s has %s); "+
+		"stop this node, move its data directory aside, remove it (bgdns cluster remove %s) and start it empty with --join",
+		first.index, short(first.ours), first.id, short(first.theirs), n.cfg.NodeID)
+	n.diverged.Store(&why)
+	n.serving.Store(false)
+	n.setNotReady(why)
+	n.log.Error("this node's log diverged from the cluster; it stops answering", "index", first.index,
+		"ours", first.ours, "theirs", first.theirs, "peer", first.id, "agree", agree, "disagree", disagree,
+		"recover", "stop the node, move its data directory aside, remove it from the cluster and start it empty with --join")
+}
+
+// judge compares a peer's checkpoint with this node's chain: at our head
+// when the peer holds it, else at the peer's head when we still hold that.
+func (n *Node) judge(cp peer.Checkpoint, idx uint64, head [sha256.Size]byte) (verdict, bool) {
+	if cp.Known {
+		ours := hexHash(head)
+		return verdict{agree: cp.Hash == ours, index: idx, ours: ours, theirs: cp.Hash}, true
+	}
+	if cp.HeadHash == "" || cp.HeadIndex == 0 || cp.HeadIndex > idx {
+		return verdict{}, false
+	}
+	h, ok := n.fsm.chain.at(cp.HeadIndex)
+	if !ok {
+		return verdict{}, false
+	}
+	ours := hexHash(h)
+	return verdict{agree: cp.HeadHash == ours, index: cp.HeadIndex, ours: ours, theirs: cp.HeadHash}, true
+}
+
+func short(h string) string {
+	if _, err := hex.DecodeString(h); err == nil && len(h) > 16 {
+		return h[:16]
+	}
+	return h
+}
