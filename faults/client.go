@@ -259,7 +259,7 @@ func History(n *Node, svc string) ([]Record, error) {
 
 // PutService creates svc with a blue and a green pool, blue active.
 func PutService(n *Node, svc string) error {
-	body := fmt.Sprintf(`{"ttl":1,"active":"blue","blue":{"version":"1.0","addresses":["10.0.0.1"]},"green":{"version":"2.0","addresses":["10.0.0.2"]}}`)
+	body := `{"ttl":1,"active":"blue","blue":{"version":"1.0","addresses":["10.0.0.1"]},"green":{"version":"2.0","addresses":["10.0.0.2"]}}`
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPut, n.URL()+"/v1/services/"+strings.TrimSuffix(svc, "."), strings.NewReader(body))

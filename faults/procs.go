@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -25,7 +24,11 @@ const Zone = "faults.test."
 func BuildBinary(root, dir string) (string, error) {
 	goBin, err := exec.LookPath("go")
 	if err != nil {
-		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+		root := os.Getenv("GOROOT")
+		if root == "" {
+			return "", fmt.Errorf("go is not on PATH and GOROOT is not set: %w", err)
+		}
+		goBin = filepath.Join(root, "bin", "go")
 	}
 	out := filepath.Join(dir, "bgdns")
 	cmd := exec.Command(goBin, "build", "-o", out, "./cmd/bgdns")
