@@ -127,8 +127,11 @@ func Run(t testing.TB, cfg Config) *Result {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// The observers ask every node hundreds of times a second from
+		// one address: response rate limiting would drop their answers.
+		n.Base = []string{"--rrl-rate", "0"}
 		if cfg.SnapshotThreshold > 0 {
-			n.Base = []string{"--snapshot-threshold", fmt.Sprint(cfg.SnapshotThreshold)}
+			n.Base = append(n.Base, "--snapshot-threshold", fmt.Sprint(cfg.SnapshotThreshold))
 		}
 		if i == 1 {
 			n.Args = []string{"--bootstrap"}
