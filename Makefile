@@ -4,7 +4,7 @@ BIN       := bin/bgdns
 PKGS      := ./...
 FUZZTIME  ?= 20s
 
-.PHONY: all build run test test-unit test-e2e test-faults test-faults-short test-interop fuzz bench bench-switch vet lint clean
+.PHONY: all build run test test-deps test-unit test-e2e test-faults test-faults-short test-interop fuzz bench bench-switch vet lint clean
 
 all: build
 
@@ -33,17 +33,22 @@ UNIT_PKGS = $$($(GO) list $(PKGS) | grep -v -e '/e2e$$' -e '/faults$$')
 # end-to-end tests on their own, so that their real processes (timing:
 # heartbeats, max-stale) do not compete with other packages for the CPUs,
 # then a short fault run (see docs/RELIABILITY.md).
-test: build vet
+test: build vet test-deps
 	$(GO) test -race -count=1 -timeout 12m $(UNIT_PKGS)
 	$(GO) test -race -count=1 -timeout 12m ./e2e/
 	$(MAKE) test-faults-short
+
+# The tools the tests run against: installed when run as root, otherwise
+# a stop naming the command that installs them.
+test-deps:
+	@bash scripts/ensure-test-deps.sh
 
 # Everything but the end-to-end tests.
 test-unit: vet
 	$(GO) test -race -count=1 -timeout 10m $(UNIT_PKGS)
 
 # Only the end-to-end tests: the real binary, dig, kill -9 and restart.
-test-e2e: build
+test-e2e: build test-deps
 	$(GO) test -race -count=1 -timeout 10m ./e2e/
 
 # Fault runs (docs/RELIABILITY.md): real clusters with the leader paused
