@@ -77,7 +77,7 @@ func (rs clusterResource) readIndex(w http.ResponseWriter, r *http.Request) {
 }
 
 func (rs clusterResource) join(w http.ResponseWriter, r *http.Request) {
-	var in control.JoinRequest
+	var in peer.JoinRequest
 	body, err := rs.h.readJSON(r, &in, true)
 	if err != nil {
 		rs.h.writeError(w, r, err)
@@ -187,7 +187,7 @@ func checkNodeID(id string) error {
 	return nil
 }
 
-func checkJoin(in *control.JoinRequest) error {
+func checkJoin(in *peer.JoinRequest) error {
 	if err := checkNodeID(in.ID); err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bgdns/bgdns/control"
+	"github.com/bgdns/bgdns/peer"
 )
 
 // Headers the API reads or writes.
@@ -108,7 +109,7 @@ func (h *handler) waitAll(parent context.Context, index uint64, d time.Duration)
 	nodes, err := h.b.WaitApplied(ctx, index)
 	res := &WaitResult{Index: index, Nodes: nodes, Lagging: []string{}}
 	if res.Nodes == nil {
-		res.Nodes = []control.NodeStatus{}
+		res.Nodes = []peer.NodeStatus{}
 	}
 	for _, n := range nodes {
 		if n.Applied < index {

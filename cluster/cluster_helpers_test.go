@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bgdns/bgdns/control"
+	"github.com/bgdns/bgdns/peer"
 	"github.com/hashicorp/raft"
 )
 
@@ -99,7 +100,7 @@ func (c *testCluster) join(tn *tnode) {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	req := control.JoinRequest{ID: tn.id, RaftAddr: string(tn.addr), HTTPAddr: tn.url, DNSAddr: "127.0.0.1:53"}
+	req := peer.JoinRequest{ID: tn.id, RaftAddr: string(tn.addr), HTTPAddr: tn.url, DNSAddr: "127.0.0.1:53"}
 	for {
 		err := c.leader().n.Join(ctx, req)
 		if err == nil {

@@ -6,13 +6,14 @@ import (
 	"time"
 
 	"github.com/bgdns/bgdns/control"
+	"github.com/bgdns/bgdns/peer"
 	"github.com/hashicorp/raft"
 )
 
 // Join adds a node to the configuration (a voter unless req.NonVoter) and
 // records its API and DNS addresses in the replicated member metadata.
 // Joining again with the same id and address only refreshes the metadata.
-func (n *Node) Join(ctx context.Context, req control.JoinRequest) error {
+func (n *Node) Join(ctx context.Context, req peer.JoinRequest) error {
 	if err := validateJoin(req); err != nil {
 		return err
 	}
@@ -86,7 +87,7 @@ func (n *Node) Remove(ctx context.Context, id string) error {
 	return nil
 }
 
-func validateJoin(req control.JoinRequest) error {
+func validateJoin(req peer.JoinRequest) error {
 	if req.ID == "" || len(req.ID) > 128 {
 		return control.Invalid("join: id is required (at most 128 characters)")
 	}

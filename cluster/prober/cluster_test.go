@@ -15,6 +15,7 @@ import (
 
 	"github.com/bgdns/bgdns/cluster"
 	"github.com/bgdns/bgdns/control"
+	"github.com/bgdns/bgdns/peer"
 )
 
 // rnode is one member of an in-process Raft cluster (in-memory transport
@@ -67,7 +68,7 @@ func newRaftCluster(t *testing.T, size int) *rcluster {
 	eventually(t, "a first leader", c.nodes[0].n.IsLeader)
 	for _, rn := range c.nodes[1:] {
 		c.open(rn, false)
-		req := control.JoinRequest{ID: rn.id, RaftAddr: string(rn.addr), HTTPAddr: rn.url}
+		req := peer.JoinRequest{ID: rn.id, RaftAddr: string(rn.addr), HTTPAddr: rn.url}
 		eventually(t, "join "+rn.id, func() bool {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
