@@ -26,6 +26,14 @@ type tnode struct {
 	closed bool
 }
 
+var lastInmemPort atomic.Uint32
+
+// inmemAddr is a fresh address, host:port shaped as a join request needs,
+// for an in-memory transport (nothing listens on it).
+func inmemAddr() raft.ServerAddress {
+	return raft.ServerAddress(fmt.Sprintf("127.0.0.1:%d", 20000+lastInmemPort.Add(1)))
+}
+
 type testCluster struct {
 	t     *testing.T
 	nodes []*tnode
@@ -42,7 +50,7 @@ func newTNode(t *testing.T, id string) *tnode {
 		t.Fatal(err)
 	}
 	tn := &tnode{closed: true, id: id, logs: raft.NewInmemStore(), snaps: snaps}
-	tn.addr, tn.trans = raft.NewInmemTransport("")
+	tn.addr, tn.trans = raft.NewInmemTransport(inmemAddr())
 	tn.url = "http://" + id + ".test:8053"
 	return tn
 }

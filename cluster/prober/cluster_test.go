@@ -2,6 +2,7 @@ package prober
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/netip"
@@ -20,6 +21,14 @@ import (
 
 // rnode is one member of an in-process Raft cluster (in-memory transport
 // and stores) with its own prober.
+var lastInmemPort atomic.Uint32
+
+// inmemAddr is a fresh address, host:port shaped as a join request needs,
+// for an in-memory transport (nothing listens on it).
+func inmemAddr() raft.ServerAddress {
+	return raft.ServerAddress(fmt.Sprintf("127.0.0.1:%d", 20000+lastInmemPort.Add(1)))
+}
+
 type rnode struct {
 	id     string
 	addr   raft.ServerAddress
@@ -52,7 +61,7 @@ func newRaftCluster(t *testing.T, size int) *rcluster {
 	c := &rcluster{t: t, peers: cluster.NewInmemPeers()}
 	for i := 0; i < size; i++ {
 		rn := &rnode{id: string(rune('a'+i)) + "1", logs: raft.NewInmemStore(), snaps: raft.NewInmemSnapshotStore(), closed: true}
-		rn.addr, rn.trans = raft.NewInmemTransport("")
+		rn.addr, rn.trans = raft.NewInmemTransport(inmemAddr())
 		rn.url = "http://" + rn.id + ".test:8053"
 		c.nodes = append(c.nodes, rn)
 	}
