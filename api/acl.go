@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/url"
-	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -147,7 +146,6 @@ func (h *handler) commitToken(w http.ResponseWriter, r *http.Request, m mutation
 	id := identityOf(r)
 	cmd.Actor, cmd.OnBehalfOf = id.actor(r)
 	cmd.Reason = m.meta.Reason
-	cmd.Time = time.Now().UTC()
 	if e := cmd.Normalize(); e != nil {
 		h.writeError(w, r, e)
 		return

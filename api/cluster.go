@@ -152,7 +152,6 @@ func (rs clusterResource) membershipFailed(w http.ResponseWriter, r *http.Reques
 // retry with the same request id is recorded once.
 func (rs clusterResource) recordMember(r *http.Request, cmd control.Command) uint64 {
 	cmd.Actor, cmd.OnBehalfOf = identityOf(r).actor(r)
-	cmd.Time = time.Now().UTC()
 	ctx, cancel := context.WithTimeout(r.Context(), proposeTimeout)
 	defer cancel()
 	res, err := rs.h.b.Propose(ctx, cmd)

@@ -58,7 +58,6 @@ func (h *handler) commit(w http.ResponseWriter, r *http.Request, m mutation) {
 		return
 	}
 	cmd.MaxStale = control.Duration(h.opts.MaxStale)
-	cmd.Time = time.Now().UTC()
 	if e := cmd.Normalize(); e != nil {
 		h.writeError(w, r, e)
 		return

@@ -123,7 +123,7 @@ func (n *Node) confirmRound(ctx context.Context, pending map[string]uint64) {
 			continue
 		}
 		cmd := control.Command{
-			Op: control.OpRetireConfirmed, Name: name, Time: seen.UTC(), Actor: "bgdns",
+			Op: control.OpRetireConfirmed, Name: name, Actor: "bgdns",
 			Retire: &control.RetireSpec{SwitchIndex: idx, ConfirmedAt: seen.UTC()},
 		}
 		res, err := n.Propose(ctx, cmd)

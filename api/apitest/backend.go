@@ -120,6 +120,9 @@ func (b *Backend) Propose(ctx context.Context, cmd control.Command) (control.Res
 	if err := ctx.Err(); err != nil {
 		return control.Result{}, err
 	}
+	if cmd.Time.IsZero() { // as the leader stamps it
+		cmd.Time = time.Now().UTC()
+	}
 	raw, err := control.EncodeCommand(cmd)
 	if err != nil {
 		return control.Result{}, err

@@ -107,7 +107,7 @@ func (c *rcluster) open(rn *rnode, bootstrap bool) {
 	c.peers.Register(rn.url, n)
 	ctx, cancel := context.WithCancel(context.Background())
 	rn.stopPr, rn.prDone = cancel, make(chan struct{})
-	p := New(n, Options{Tick: 10 * time.Millisecond, Backoff: 50 * time.Millisecond, MaxStale: 600 * time.Millisecond,
+	p := New(n, Options{Tick: 10 * time.Millisecond, Backoff: 50 * time.Millisecond,
 		Logger: testLog().With("node", rn.id)})
 	go func() { p.Run(ctx); close(rn.prDone) }()
 }

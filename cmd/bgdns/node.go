@@ -179,7 +179,7 @@ func (rn *runningNode) background(ctx context.Context, advertise string, zonesPe
 			rn.log.Error("creating bootstrap zones", "err", err)
 		}
 	}
-	prober.New(rn.node, prober.Options{MaxStale: rn.cfg.MaxStale, Logger: rn.log}).Run(ctx)
+	prober.New(rn.node, prober.Options{Logger: rn.log}).Run(ctx)
 }
 
 // ensureZones creates each --zone that does not exist yet, with this node
@@ -201,7 +201,7 @@ func (rn *runningNode) ensureZones(ctx context.Context) error {
 		}
 		ns := "ns1." + name
 		cmd := control.Command{
-			Op: control.OpZonePut, Name: name, Time: time.Now().UTC(), Actor: "bootstrap",
+			Op: control.OpZonePut, Name: name, Actor: "bootstrap",
 			Zone: &control.ZoneSpec{NS: []string{ns}, Glue: map[string][]netip.Addr{ns: {glue}}},
 		}
 		res, err := rn.node.Propose(wctx, cmd)
