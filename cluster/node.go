@@ -119,9 +119,9 @@ func Open(cfg Config) (*Node, error) {
 		"boot_index", n.bootTarget, "served_before", n.served, "applied", n.fsm.applied.Load())
 	n.wg.Add(4)
 	go n.watch()
-	go n.checkDivergence()
+	go n.every(n.cfg.DivergenceCheck, n.checkDivergence)
 	go n.confirmLoop()
-	go n.confirmRetires()
+	go n.every(retireCheckEvery, n.confirmRetires)
 	return n, nil
 }
 
@@ -259,4 +259,20 @@ func (n *Node) leader() (id, httpAddr string) {
 		return "", ""
 	}
 	return string(lid), n.fsm.Members()[string(lid)].HTTPAddr
+}
+
+// every runs f every d until the node stops. It is one of the node's
+// goroutines (counted in n.wg).
+func (n *Node) every(d time.Duration, f func()) {
+	defer n.wg.Done()
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-n.stop:
+			return
+		case <-t.C:
+		}
+		f()
+	}
 }
