@@ -120,7 +120,7 @@ func Open(cfg Config) (*Node, error) {
 	n.wg.Add(4)
 	go n.watch()
 	go n.every(n.cfg.DivergenceCheck, n.checkDivergence)
-	go n.confirmLoop()
+	go n.loop(0, n.confirmCurrent)
 	go n.every(retireCheckEvery, n.confirmRetires)
 	return n, nil
 }
@@ -261,11 +261,18 @@ func (n *Node) leader() (id, httpAddr string) {
 	return string(lid), n.fsm.Members()[string(lid)].HTTPAddr
 }
 
-// every runs f every d until the node stops. It is one of the node's
-// goroutines (counted in n.wg).
+// every runs f every d (from the end of one run to the start of the next)
+// until the node stops. It is one of the node's goroutines (counted in
+// n.wg).
 func (n *Node) every(d time.Duration, f func()) {
+	n.loop(d, func() time.Duration { f(); return d })
+}
+
+// loop runs f after first, then again after each delay f returns, until
+// the node stops. It is one of the node's goroutines (counted in n.wg).
+func (n *Node) loop(first time.Duration, f func() (next time.Duration)) {
 	defer n.wg.Done()
-	t := time.NewTicker(d)
+	t := time.NewTimer(first)
 	defer t.Stop()
 	for {
 		select {
@@ -273,6 +280,6 @@ func (n *Node) every(d time.Duration, f func()) {
 			return
 		case <-t.C:
 		}
-		f()
+		t.Reset(f())
 	}
 }
