@@ -1,13 +1,11 @@
 package api
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
 	"net/http"
 	"net/url"
-	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -147,25 +145,8 @@ func (h *handler) commitToken(w http.ResponseWriter, r *http.Request, m mutation
 	id := identityOf(r)
 	cmd.Actor, cmd.OnBehalfOf = id.actor(r)
 	cmd.Reason = m.meta.Reason
-	cmd.Time = time.Now().UTC()
-	if e := cmd.Normalize(); e != nil {
-		h.writeError(w, r, e)
-		return
-	}
-	w.Header().Set(HeaderRequestID, cmd.RequestID)
-	ctx, cancel := context.WithTimeout(r.Context(), proposeTimeout)
-	res, err := h.b.Propose(ctx, cmd)
-	cancel()
-	if err != nil {
-		if leader, ok := notLeader(err); ok {
-			h.forward(w, r, m.body, leader, cmd.RequestID, forwardActor(id, cmd.Actor))
-			return
-		}
-		h.writeError(w, r, err)
-		return
-	}
-	if res.Err != nil {
-		h.writeError(w, r, res.Err)
+	res, ok := h.propose(w, r, &cmd, m.body, id)
+	if !ok {
 		return
 	}
 	out := TokenChange{Index: res.Index, RequestID: cmd.RequestID, Duplicate: res.Duplicate, Token: toToken(res.Token)}

@@ -18,9 +18,9 @@ type Backend interface {
 	Propose(ctx context.Context, cmd control.Command) (control.Result, error)
 	// WaitApplied blocks until every voter has applied index (or ctx ends)
 	// and returns each voter's applied index as last seen.
-	WaitApplied(ctx context.Context, index uint64) ([]control.NodeStatus, error)
+	WaitApplied(ctx context.Context, index uint64) ([]peer.NodeStatus, error)
 	// Status describes the cluster: leader, members, applied indexes.
-	Status(ctx context.Context) control.ClusterStatus
+	Status(ctx context.Context) peer.ClusterStatus
 	// Ready is nil when this node is caught up and serving current
 	// answers; otherwise it says why not.
 	Ready() error
@@ -39,14 +39,14 @@ type Backend interface {
 	// (CodeNotLeader on a follower); followers call it to confirm.
 	ReadIndex(ctx context.Context) (uint64, error)
 	// Join and Remove change membership (leader only; CodeNotLeader otherwise).
-	Join(ctx context.Context, req control.JoinRequest) error
+	Join(ctx context.Context, req peer.JoinRequest) error
 	Remove(ctx context.Context, id string) error
 	// Applied is the last Raft index applied on this node.
 	Applied() uint64
 	// Self describes this node only (id, addresses, applied index, last
 	// contact with the leader, serving); GET /v1/cluster/self returns it and
 	// other nodes read it to learn this node's applied index.
-	Self() control.NodeStatus
+	Self() peer.NodeStatus
 	// Checkpoint is this node's hash of its applied log at index and at
 	// its last applied entry; other members compare it with theirs to
 	// find a diverged log.

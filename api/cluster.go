@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -77,13 +76,13 @@ func (rs clusterResource) readIndex(w http.ResponseWriter, r *http.Request) {
 }
 
 func (rs clusterResource) join(w http.ResponseWriter, r *http.Request) {
-	var in control.JoinRequest
+	var in peer.JoinRequest
 	body, err := rs.h.readJSON(r, &in, true)
 	if err != nil {
 		rs.h.writeError(w, r, err)
 		return
 	}
-	if err := checkJoin(&in); err != nil {
+	if err := in.Validate(); err != nil {
 		rs.h.writeError(w, r, err)
 		return
 	}
@@ -153,7 +152,6 @@ func (rs clusterResource) membershipFailed(w http.ResponseWriter, r *http.Reques
 // retry with the same request id is recorded once.
 func (rs clusterResource) recordMember(r *http.Request, cmd control.Command) uint64 {
 	cmd.Actor, cmd.OnBehalfOf = identityOf(r).actor(r)
-	cmd.Time = time.Now().UTC()
 	ctx, cancel := context.WithTimeout(r.Context(), proposeTimeout)
 	defer cancel()
 	res, err := rs.h.b.Propose(ctx, cmd)
@@ -170,56 +168,5 @@ func (rs clusterResource) recordMember(r *http.Request, cmd control.Command) uin
 	return res.Index
 }
 
-const maxNodeID = 128
-
-func checkNodeID(id string) error {
-	if id == "" {
-		return control.Invalid("node id is required")
-	}
-	if len(id) > maxNodeID {
-		return control.Invalid("node id is longer than %d characters", maxNodeID)
-	}
-	for _, c := range id {
-		if c <= 0x20 || c == 0x7f || c == '/' {
-			return control.Invalid("node id %q may not hold spaces, slashes or control characters", id)
-		}
-	}
-	return nil
-}
-
-func checkJoin(in *control.JoinRequest) error {
-	if err := checkNodeID(in.ID); err != nil {
-		return err
-	}
-	if !validHostPort(in.RaftAddr) {
-		return control.Invalid("raft_addr %q is not host:port", in.RaftAddr)
-	}
-	if in.HTTPAddr != "" && !validHTTPAddr(in.HTTPAddr) {
-		return control.Invalid("http_addr %q is neither host:port nor a URL such as http://127.0.0.1:8053", in.HTTPAddr)
-	}
-	if in.DNSAddr != "" {
-		if !validHostPort(in.DNSAddr) {
-			return control.Invalid("dns_addr %q is not host:port", in.DNSAddr)
-		}
-	}
-	return nil
-}
-
-// validHTTPAddr accepts host:port or an http(s) URL with a host.
-func validHTTPAddr(s string) bool {
-	if validHostPort(s) {
-		return true
-	}
-	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
-}
-
-// validHostPort accepts host:port with a numeric port.
-func validHostPort(s string) bool {
-	host, port, err := net.SplitHostPort(s)
-	if err != nil || host == "" {
-		return false
-	}
-	n, err := strconv.ParseUint(port, 10, 16)
-	return err == nil && n > 0
-}
+// checkNodeID checks a member id taken from the path.
+func checkNodeID(id string) error { return peer.CheckNodeID(id) }

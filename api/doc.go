@@ -12,7 +12,7 @@
 // proposed (acl.go).
 //
 // Handlers decode and check the shape of a request, stamp the Command
-// (time, actor, request id) and hand it to a Backend, which commits it
+// (actor, request id; the leader's Propose stamps the time) and hand it to a Backend, which commits it
 // through Raft. A follower's Backend answers CodeNotLeader; the handler
 // then proxies the original request to the leader once (never a 301).
 //

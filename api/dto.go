@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/bgdns/bgdns/control"
+	"github.com/bgdns/bgdns/peer"
 )
 
 // Pool is one colour's deployment as the API shows it.
@@ -81,11 +82,11 @@ type History struct {
 // WaitResult reports a wait=all: whether every voter applied the index in
 // time, each node's applied index and the ids of those that lag.
 type WaitResult struct {
-	Complete bool                 `json:"complete"`
-	Index    uint64               `json:"index"`
-	Nodes    []control.NodeStatus `json:"nodes"`
-	Lagging  []string             `json:"lagging"`
-	Error    string               `json:"error,omitempty"`
+	Complete bool              `json:"complete"`
+	Index    uint64            `json:"index"`
+	Nodes    []peer.NodeStatus `json:"nodes"`
+	Lagging  []string          `json:"lagging"`
+	Error    string            `json:"error,omitempty"`
 }
 
 // Mutation is the response to every committed change.
@@ -106,16 +107,16 @@ type Leader struct {
 
 // Cluster is GET /v1/cluster.
 type Cluster struct {
-	Self        string               `json:"self"`
-	Leader      *Leader              `json:"leader"`
-	CommitIndex uint64               `json:"commit_index"`
-	Members     []control.NodeStatus `json:"members"`
+	Self        string            `json:"self"`
+	Leader      *Leader           `json:"leader"`
+	CommitIndex uint64            `json:"commit_index"`
+	Members     []peer.NodeStatus `json:"members"`
 }
 
 // MembershipChange is the response to a join or a remove.
 type MembershipChange struct {
-	Joined  *control.JoinRequest `json:"joined,omitempty"`
-	Removed string               `json:"removed,omitempty"`
+	Joined  *peer.JoinRequest `json:"joined,omitempty"`
+	Removed string            `json:"removed,omitempty"`
 	// AuditIndex is the index of the change's audit record (0 when it
 	// could not be recorded).
 	AuditIndex uint64 `json:"audit_index,omitempty"`
@@ -190,10 +191,10 @@ func toZone(z *control.Zone) *Zone {
 	return out
 }
 
-func toCluster(st control.ClusterStatus) *Cluster {
+func toCluster(st peer.ClusterStatus) *Cluster {
 	c := &Cluster{Self: st.Self, CommitIndex: st.CommitIndex, Members: st.Members}
 	if c.Members == nil {
-		c.Members = []control.NodeStatus{}
+		c.Members = []peer.NodeStatus{}
 	}
 	if st.LeaderID != "" {
 		c.Leader = &Leader{ID: st.LeaderID, HTTPAddr: st.LeaderHTTP}

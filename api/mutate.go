@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bgdns/bgdns/control"
+	"github.com/bgdns/bgdns/peer"
 )
 
 // Headers the API reads or writes.
@@ -57,26 +58,8 @@ func (h *handler) commit(w http.ResponseWriter, r *http.Request, m mutation) {
 		return
 	}
 	cmd.MaxStale = control.Duration(h.opts.MaxStale)
-	cmd.Time = time.Now().UTC()
-	if e := cmd.Normalize(); e != nil {
-		h.writeError(w, r, e)
-		return
-	}
-	w.Header().Set(HeaderRequestID, cmd.RequestID)
-
-	ctx, cancel := context.WithTimeout(r.Context(), proposeTimeout)
-	res, err := h.b.Propose(ctx, cmd)
-	cancel()
-	if err != nil {
-		if leader, ok := notLeader(err); ok {
-			h.forward(w, r, m.body, leader, cmd.RequestID, forwardActor(id, cmd.Actor))
-			return
-		}
-		h.writeError(w, r, err)
-		return
-	}
-	if res.Err != nil {
-		h.writeError(w, r, res.Err)
+	res, ok := h.propose(w, r, &cmd, m.body, id)
+	if !ok {
 		return
 	}
 	out := Mutation{
@@ -98,6 +81,34 @@ func (h *handler) commit(w http.ResponseWriter, r *http.Request, m mutation) {
 	writeJSON(w, status, out)
 }
 
+// propose normalizes cmd, proposes it and checks what Apply decided. On a
+// follower it forwards the original request (body) to the leader. It
+// reports false when it has written the response: an invalid command, the
+// forwarded answer, or an error.
+func (h *handler) propose(w http.ResponseWriter, r *http.Request, cmd *control.Command, body []byte, id identity) (control.Result, bool) {
+	if e := cmd.Normalize(); e != nil {
+		h.writeError(w, r, e)
+		return control.Result{}, false
+	}
+	w.Header().Set(HeaderRequestID, cmd.RequestID)
+	ctx, cancel := context.WithTimeout(r.Context(), proposeTimeout)
+	res, err := h.b.Propose(ctx, *cmd)
+	cancel()
+	if err != nil {
+		if leader, ok := notLeader(err); ok {
+			h.forward(w, r, body, leader, cmd.RequestID, forwardActor(id, cmd.Actor))
+		} else {
+			h.writeError(w, r, err)
+		}
+		return control.Result{}, false
+	}
+	if res.Err != nil {
+		h.writeError(w, r, res.Err)
+		return control.Result{}, false
+	}
+	return res, true
+}
+
 // waitAll waits until every voter applied index or the timeout passes. It
 // is complete only when every node reported in the answer has applied
 // index, whatever WaitApplied returned; a timeout is reported in the
@@ -108,7 +119,7 @@ func (h *handler) waitAll(parent context.Context, index uint64, d time.Duration)
 	nodes, err := h.b.WaitApplied(ctx, index)
 	res := &WaitResult{Index: index, Nodes: nodes, Lagging: []string{}}
 	if res.Nodes == nil {
-		res.Nodes = []control.NodeStatus{}
+		res.Nodes = []peer.NodeStatus{}
 	}
 	for _, n := range nodes {
 		if n.Applied < index {

@@ -59,3 +59,25 @@ func (p page) window(n int, key func(int) string) (start, end int, next string) 
 	}
 	return start, end, next
 }
+
+// visiblePage keeps the items (sorted by name) that the request's token may
+// see (all of them for a token without a scope; zones says whether they
+// are zones or services), and returns page p of them, converted by conv,
+// with the next cursor.
+func visiblePage[T, O any](r *http.Request, p page, items []T, zones bool, name func(T) string, conv func(T) O) ([]O, string) {
+	if id := identityOf(r); len(id.scope) > 0 {
+		seen := make([]T, 0, len(items))
+		for _, it := range items {
+			if id.sees(name(it), zones) {
+				seen = append(seen, it)
+			}
+		}
+		items = seen
+	}
+	start, end, next := p.window(len(items), func(i int) string { return name(items[i]) })
+	out := make([]O, 0, end-start)
+	for _, it := range items[start:end] {
+		out = append(out, conv(it))
+	}
+	return out, next
+}

@@ -62,20 +62,8 @@ func (rs servicesResource) list(w http.ResponseWriter, r *http.Request) {
 	} else {
 		svcs = st.Services()
 	}
-	if id := identityOf(r); len(id.scope) > 0 {
-		seen := make([]*control.Service, 0, len(svcs))
-		for _, s := range svcs {
-			if id.sees(s.Name, false) {
-				seen = append(seen, s)
-			}
-		}
-		svcs = seen
-	}
-	start, end, next := pg.window(len(svcs), func(i int) string { return svcs[i].Name })
-	out := ServiceList{Services: make([]*Service, 0, end-start), NextCursor: next}
-	for _, s := range svcs[start:end] {
-		out.Services = append(out.Services, toService(s))
-	}
+	var out ServiceList
+	out.Services, out.NextCursor = visiblePage(r, pg, svcs, false, func(s *control.Service) string { return s.Name }, toService)
 	writeJSON(w, http.StatusOK, out)
 }
 

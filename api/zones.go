@@ -33,21 +33,8 @@ func (rs zonesResource) list(w http.ResponseWriter, r *http.Request) {
 		rs.h.writeError(w, r, err)
 		return
 	}
-	zs := rs.h.b.State().Zones()
-	if id := identityOf(r); len(id.scope) > 0 {
-		seen := make([]*control.Zone, 0, len(zs))
-		for _, z := range zs {
-			if id.sees(z.Name, true) {
-				seen = append(seen, z)
-			}
-		}
-		zs = seen
-	}
-	start, end, next := pg.window(len(zs), func(i int) string { return zs[i].Name })
-	out := ZoneList{Zones: make([]*Zone, 0, end-start), NextCursor: next}
-	for _, z := range zs[start:end] {
-		out.Zones = append(out.Zones, toZone(z))
-	}
+	var out ZoneList
+	out.Zones, out.NextCursor = visiblePage(r, pg, rs.h.b.State().Zones(), true, func(z *control.Zone) string { return z.Name }, toZone)
 	writeJSON(w, http.StatusOK, out)
 }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/bgdns/bgdns/control"
+	"github.com/bgdns/bgdns/peer"
 )
 
 func TestZones(t *testing.T) {
@@ -59,7 +60,7 @@ func TestCluster(t *testing.T) {
 	if c.Self != "n1" || c.Leader == nil || c.Leader.ID != "n1" || len(c.Members) != 3 || c.CommitIndex != 2 || c.Members[1].Applied != 2 {
 		t.Fatalf("cluster: %+v", c)
 	}
-	var self control.NodeStatus
+	var self peer.NodeStatus
 	e.must(http.StatusOK, "GET", "/v1/cluster/self", "").decode(t, &self)
 	if self.ID != "n1" || self.Applied != 2 || !self.Leader {
 		t.Fatalf("self: %+v", self)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bgdns/bgdns/control"
+	"github.com/bgdns/bgdns/peer"
 	"github.com/hashicorp/raft"
 )
 
@@ -23,6 +24,14 @@ type tnode struct {
 	cur    atomic.Pointer[Node]
 	n      *Node
 	closed bool
+}
+
+var lastInmemPort atomic.Uint32
+
+// inmemAddr is a fresh address, host:port shaped as a join request needs,
+// for an in-memory transport (nothing listens on it).
+func inmemAddr() raft.ServerAddress {
+	return raft.ServerAddress(fmt.Sprintf("127.0.0.1:%d", 20000+lastInmemPort.Add(1)))
 }
 
 type testCluster struct {
@@ -41,7 +50,7 @@ func newTNode(t *testing.T, id string) *tnode {
 		t.Fatal(err)
 	}
 	tn := &tnode{closed: true, id: id, logs: raft.NewInmemStore(), snaps: snaps}
-	tn.addr, tn.trans = raft.NewInmemTransport("")
+	tn.addr, tn.trans = raft.NewInmemTransport(inmemAddr())
 	tn.url = "http://" + id + ".test:8053"
 	return tn
 }
@@ -99,7 +108,7 @@ func (c *testCluster) join(tn *tnode) {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	req := control.JoinRequest{ID: tn.id, RaftAddr: string(tn.addr), HTTPAddr: tn.url, DNSAddr: "127.0.0.1:53"}
+	req := peer.JoinRequest{ID: tn.id, RaftAddr: string(tn.addr), HTTPAddr: tn.url, DNSAddr: "127.0.0.1:53"}
 	for {
 		err := c.leader().n.Join(ctx, req)
 		if err == nil {

@@ -39,8 +39,8 @@ const (
 // Peers is what a node asks of other members' APIs; peer.Client
 // implements it.
 type Peers interface {
-	Self(ctx context.Context, base string) (control.NodeStatus, error)
-	Join(ctx context.Context, base string, req control.JoinRequest) error
+	Self(ctx context.Context, base string) (peer.NodeStatus, error)
+	Join(ctx context.Context, base string, req peer.JoinRequest) error
 	Checkpoint(ctx context.Context, base string, index uint64) (peer.Checkpoint, error)
 	ReadIndex(ctx context.Context, base string) (uint64, error)
 }

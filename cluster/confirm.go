@@ -106,29 +106,20 @@ func (n *Node) confirmEvery() time.Duration {
 // soon as it can.
 const confirmRetry = 50 * time.Millisecond
 
-// confirmLoop keeps the confirmation current: the first attempt at once,
-// then every confirmEvery while current and every confirmRetry while not.
-func (n *Node) confirmLoop() {
-	defer n.wg.Done()
-	t := time.NewTimer(0)
-	defer t.Stop()
-	for {
-		select {
-		case <-n.stop:
-			return
-		case <-t.C:
+// confirmCurrent is one round of keeping the confirmation current, run by
+// n.loop: the first at once, then every confirmEvery while current and
+// every confirmRetry while not. It returns the delay to the next round.
+func (n *Node) confirmCurrent() time.Duration {
+	if n.raft.State() != raft.Shutdown && !n.leaving.Load() {
+		ctx, cancel := context.WithTimeout(context.Background(), n.cfg.MaxStale)
+		if err := n.Confirm(ctx); err != nil {
+			n.log.Debug("not confirmed as current", "err", err)
 		}
-		if n.raft.State() != raft.Shutdown && !n.leaving.Load() {
-			ctx, cancel := context.WithTimeout(context.Background(), n.cfg.MaxStale)
-			if err := n.Confirm(ctx); err != nil {
-				n.log.Debug("not confirmed as current", "err", err)
-			}
-			cancel()
-		}
-		next := n.confirmEvery()
-		if !n.fresh(time.Now()) {
-			next = min(next, confirmRetry)
-		}
-		t.Reset(next)
+		cancel()
 	}
+	next := n.confirmEvery()
+	if !n.fresh(time.Now()) {
+		next = min(next, confirmRetry)
+	}
+	return next
 }

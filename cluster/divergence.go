@@ -39,24 +39,15 @@ func (n *Node) Diverged() error {
 	return nil
 }
 
-// checkDivergence runs compareChains every cfg.DivergenceCheck.
+// checkDivergence is one round of the divergence check (run every
+// cfg.DivergenceCheck): compareChains, until this node has diverged.
 func (n *Node) checkDivergence() {
-	defer n.wg.Done()
-	t := time.NewTicker(n.cfg.DivergenceCheck)
-	defer t.Stop()
-	for {
-		select {
-		case <-n.stop:
-			return
-		case <-t.C:
-		}
-		if n.diverged.Load() != nil {
-			continue
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 2*peer.Timeout)
-		n.compareChains(ctx)
-		cancel()
+	if n.diverged.Load() != nil {
+		return
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*peer.Timeout)
+	defer cancel()
+	n.compareChains(ctx)
 }
 
 // verdict is one peer's comparison with this node.

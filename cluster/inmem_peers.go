@@ -46,17 +46,17 @@ func (p *InmemPeers) node(base string) (*Node, error) {
 }
 
 // Self implements Peers.
-func (p *InmemPeers) Self(_ context.Context, base string) (control.NodeStatus, error) {
+func (p *InmemPeers) Self(_ context.Context, base string) (peer.NodeStatus, error) {
 	n, err := p.node(base)
 	if err != nil {
-		return control.NodeStatus{}, err
+		return peer.NodeStatus{}, err
 	}
 	return n.Self(), nil
 }
 
 // Join implements Peers; like the API, a follower passes it on to the
 // leader it knows.
-func (p *InmemPeers) Join(ctx context.Context, base string, req control.JoinRequest) error {
+func (p *InmemPeers) Join(ctx context.Context, base string, req peer.JoinRequest) error {
 	n, err := p.node(base)
 	if err != nil {
 		return err

@@ -2,18 +2,18 @@ package cluster
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/bgdns/bgdns/control"
+	"github.com/bgdns/bgdns/peer"
 	"github.com/hashicorp/raft"
 )
 
 // Join adds a node to the configuration (a voter unless req.NonVoter) and
 // records its API and DNS addresses in the replicated member metadata.
 // Joining again with the same id and address only refreshes the metadata.
-func (n *Node) Join(ctx context.Context, req control.JoinRequest) error {
-	if err := validateJoin(req); err != nil {
+func (n *Node) Join(ctx context.Context, req peer.JoinRequest) error {
+	if err := req.Validate(); err != nil {
 		return err
 	}
 	if err := n.checkLeader(); err != nil {
@@ -82,19 +82,6 @@ func (n *Node) Remove(ctx context.Context, id string) error {
 			return n.raftError(err)
 		}
 		n.log.Info("member removed", "id", id)
-	}
-	return nil
-}
-
-func validateJoin(req control.JoinRequest) error {
-	if req.ID == "" || len(req.ID) > 128 {
-		return control.Invalid("join: id is required (at most 128 characters)")
-	}
-	if req.RaftAddr == "" || len(req.RaftAddr) > 256 || strings.ContainsAny(req.RaftAddr, " \t\r\n/") {
-		return control.Invalid("join: raft_addr %q is not a host:port", req.RaftAddr)
-	}
-	if req.HTTPAddr != "" && !strings.HasPrefix(req.HTTPAddr, "http://") && !strings.HasPrefix(req.HTTPAddr, "https://") {
-		return control.Invalid("join: http_addr %q must be an http:// or https:// URL", req.HTTPAddr)
 	}
 	return nil
 }

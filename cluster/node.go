@@ -119,9 +119,9 @@ func Open(cfg Config) (*Node, error) {
 		"boot_index", n.bootTarget, "served_before", n.served, "applied", n.fsm.applied.Load())
 	n.wg.Add(4)
 	go n.watch()
-	go n.checkDivergence()
-	go n.confirmLoop()
-	go n.confirmRetires()
+	go n.every(n.cfg.DivergenceCheck, n.checkDivergence)
+	go n.loop(0, n.confirmCurrent)
+	go n.every(retireCheckEvery, n.confirmRetires)
 	return n, nil
 }
 
@@ -259,4 +259,27 @@ func (n *Node) leader() (id, httpAddr string) {
 		return "", ""
 	}
 	return string(lid), n.fsm.Members()[string(lid)].HTTPAddr
+}
+
+// every runs f every d (from the end of one run to the start of the next)
+// until the node stops. It is one of the node's goroutines (counted in
+// n.wg).
+func (n *Node) every(d time.Duration, f func()) {
+	n.loop(d, func() time.Duration { f(); return d })
+}
+
+// loop runs f after first, then again after each delay f returns, until
+// the node stops. It is one of the node's goroutines (counted in n.wg).
+func (n *Node) loop(first time.Duration, f func() (next time.Duration)) {
+	defer n.wg.Done()
+	t := time.NewTimer(first)
+	defer t.Stop()
+	for {
+		select {
+		case <-n.stop:
+			return
+		case <-t.C:
+		}
+		t.Reset(f())
+	}
 }

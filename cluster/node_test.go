@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bgdns/bgdns/control"
+	"github.com/bgdns/bgdns/peer"
 	"github.com/hashicorp/raft"
 )
 
@@ -149,7 +150,7 @@ func TestProposeOnFollower(t *testing.T) {
 		if e.Leader != leader.url {
 			t.Errorf("%s: leader address %q, want %q", tn.id, e.Leader, leader.url)
 		}
-		if err := tn.n.Join(context.Background(), control.JoinRequest{ID: "x", RaftAddr: "127.0.0.1:9"}); control.CodeOf(err) != control.CodeNotLeader {
+		if err := tn.n.Join(context.Background(), peer.JoinRequest{ID: "x", RaftAddr: "127.0.0.1:9"}); control.CodeOf(err) != control.CodeNotLeader {
 			t.Errorf("%s: join on a follower: %v", tn.id, err)
 		}
 	}

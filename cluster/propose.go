@@ -15,10 +15,16 @@ import (
 // Result.Err, not an error. The error is a *control.Error: CodeNotLeader on
 // a follower (Leader names the leader's API), CodeNoLeader when nothing can
 // be committed now, CodeInvalid for an oversized command.
+//
+// Propose is where commands enter Raft, and it runs only on the leader, so
+// it stamps them here: Time with the leader's clock when the proposer left
+// it zero, MaxStale with this node's bound when zero. Apply never reads a
+// clock.
 func (n *Node) Propose(ctx context.Context, cmd control.Command) (control.Result, error) {
 	if err := n.checkLeader(); err != nil {
 		return control.Result{}, err
 	}
+	cmd = n.stamp(cmd)
 	data, err := encodeCommandEntry(cmd)
 	if err != nil {
 		return control.Result{}, control.BadRequest("encode command: %v", err)
@@ -39,6 +45,18 @@ func (n *Node) Propose(ctx context.Context, cmd control.Command) (control.Result
 	default:
 		return control.Result{}, &control.Error{Code: control.CodeInternal, Message: fmt.Sprintf("unexpected apply response %T", resp)}
 	}
+}
+
+// stamp fills in the command's Time (now, UTC) and MaxStale (the node's
+// configured bound) when the proposer left them zero.
+func (n *Node) stamp(cmd control.Command) control.Command {
+	if cmd.Time.IsZero() {
+		cmd.Time = time.Now().UTC()
+	}
+	if cmd.MaxStale == 0 {
+		cmd.MaxStale = control.Duration(n.cfg.MaxStale)
+	}
+	return cmd
 }
 
 func (n *Node) proposeMember(ctx context.Context, op memberOp) error {

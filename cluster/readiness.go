@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/bgdns/bgdns/control"
+	"github.com/bgdns/bgdns/peer"
 	"github.com/hashicorp/raft"
 )
 
@@ -204,7 +204,7 @@ func (n *Node) refreshSelf(now time.Time) {
 		return
 	}
 	n.lastRefresh.Store(now.UnixNano())
-	req := control.JoinRequest{ID: want.ID, RaftAddr: n.RaftAddr(), HTTPAddr: want.HTTPAddr, DNSAddr: want.DNSAddr}
+	req := peer.JoinRequest{ID: want.ID, RaftAddr: n.RaftAddr(), HTTPAddr: want.HTTPAddr, DNSAddr: want.DNSAddr}
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()

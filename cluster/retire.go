@@ -77,33 +77,23 @@ func (n *Node) RetireWaiting(ctx context.Context, index uint64) []string {
 	return out
 }
 
-// confirmRetires runs on every node and acts on the leader: while some
-// switch awaits confirmation, it reads every member's applied index and,
-// once all have applied the switch, commits the confirmation with the time
-// it saw them all.
+// confirmRetires runs on every node (every retireCheckEvery) and acts on
+// the leader: while some switch awaits confirmation, it reads every
+// member's applied index and, once all have applied the switch, commits
+// the confirmation with the time it saw them all.
 func (n *Node) confirmRetires() {
-	defer n.wg.Done()
-	t := time.NewTicker(retireCheckEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-n.stop:
-			return
-		case <-t.C:
-		}
-		// Only a leader that has applied all it committed: while it is
-		// still replaying, what looks pending may be confirmed further on.
-		if !n.IsLeader() || n.leaving.Load() || !n.caughtUp.Load() || n.raft.AppliedIndex() < n.raft.CommitIndex() {
-			continue
-		}
-		pending := n.fsm.retire.snapshot()
-		if len(pending) == 0 {
-			continue
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		n.confirmRound(ctx, pending)
-		cancel()
+	// Only a leader that has applied all it committed: while it is still
+	// replaying, what looks pending may be confirmed further on.
+	if !n.IsLeader() || n.leaving.Load() || !n.caughtUp.Load() || n.raft.AppliedIndex() < n.raft.CommitIndex() {
+		return
 	}
+	pending := n.fsm.retire.snapshot()
+	if len(pending) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	n.confirmRound(ctx, pending)
 }
 
 func (n *Node) confirmRound(ctx context.Context, pending map[string]uint64) {
@@ -123,7 +113,7 @@ func (n *Node) confirmRound(ctx context.Context, pending map[string]uint64) {
 			continue
 		}
 		cmd := control.Command{
-			Op: control.OpRetireConfirmed, Name: name, Time: seen.UTC(), Actor: "bgdns",
+			Op: control.OpRetireConfirmed, Name: name, Actor: "bgdns",
 			Retire: &control.RetireSpec{SwitchIndex: idx, ConfirmedAt: seen.UTC()},
 		}
 		res, err := n.Propose(ctx, cmd)

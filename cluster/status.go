@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/bgdns/bgdns/control"
+	"github.com/bgdns/bgdns/peer"
 	"github.com/hashicorp/raft"
 )
 
@@ -16,7 +16,7 @@ const (
 )
 
 // Self describes this node only.
-func (n *Node) Self() control.NodeStatus {
+func (n *Node) Self() peer.NodeStatus {
 	var lc time.Duration
 	leading := n.IsLeader()
 	if !leading {
@@ -30,7 +30,7 @@ func (n *Node) Self() control.NodeStatus {
 			voter = s.Suffrage == raft.Voter
 		}
 	}
-	return control.NodeStatus{
+	return peer.NodeStatus{
 		ID:          n.cfg.NodeID,
 		RaftAddr:    n.RaftAddr(),
 		HTTPAddr:    n.cfg.HTTPAddr,
@@ -47,9 +47,9 @@ func (n *Node) Self() control.NodeStatus {
 // Status describes the cluster as this node sees it; the other members'
 // applied index, last contact and serving flag come from their APIs,
 // fetched concurrently with a short timeout.
-func (n *Node) Status(ctx context.Context) control.ClusterStatus {
+func (n *Node) Status(ctx context.Context) peer.ClusterStatus {
 	leaderID, leaderHTTP := n.leader()
-	return control.ClusterStatus{
+	return peer.ClusterStatus{
 		Self:        n.cfg.NodeID,
 		LeaderID:    leaderID,
 		LeaderHTTP:  leaderHTTP,
@@ -61,9 +61,9 @@ func (n *Node) Status(ctx context.Context) control.ClusterStatus {
 // WaitApplied polls every voter until all have applied index or ctx ends.
 // It returns the statuses as last seen, and ctx's error when the deadline
 // came first (the statuses then name the nodes that lag).
-func (n *Node) WaitApplied(ctx context.Context, index uint64) ([]control.NodeStatus, error) {
+func (n *Node) WaitApplied(ctx context.Context, index uint64) ([]peer.NodeStatus, error) {
 	wait := waitPollMin
-	seen := map[string]control.NodeStatus{} // last successful answer per node
+	seen := map[string]peer.NodeStatus{} // last successful answer per node
 	for {
 		sts := n.memberStatuses(ctx, true)
 		all := true
@@ -97,17 +97,17 @@ func (n *Node) WaitApplied(ctx context.Context, index uint64) ([]control.NodeSta
 
 // memberStatuses describes every server of the configuration (voters only
 // when votersOnly), asking each peer's API concurrently.
-func (n *Node) memberStatuses(ctx context.Context, votersOnly bool) []control.NodeStatus {
+func (n *Node) memberStatuses(ctx context.Context, votersOnly bool) []peer.NodeStatus {
 	servers := n.configuration()
 	meta := n.fsm.Members()
 	_, leaderID := n.raft.LeaderWithID()
-	out := make([]control.NodeStatus, 0, len(servers))
+	out := make([]peer.NodeStatus, 0, len(servers))
 	for _, s := range servers {
 		if votersOnly && s.Suffrage != raft.Voter {
 			continue
 		}
 		m := meta[string(s.ID)]
-		out = append(out, control.NodeStatus{
+		out = append(out, peer.NodeStatus{
 			ID: string(s.ID), RaftAddr: string(s.Address), HTTPAddr: m.HTTPAddr, DNSAddr: m.DNSAddr,
 			Voter: s.Suffrage == raft.Voter, Leader: s.ID == leaderID,
 		})
@@ -122,7 +122,7 @@ func (n *Node) memberStatuses(ctx context.Context, votersOnly bool) []control.No
 			continue
 		}
 		wg.Add(1)
-		go func(st *control.NodeStatus) {
+		go func(st *peer.NodeStatus) {
 			defer wg.Done()
 			n.fillFromPeer(ctx, st)
 		}(&out[i])
@@ -131,7 +131,7 @@ func (n *Node) memberStatuses(ctx context.Context, votersOnly bool) []control.No
 	return out
 }
 
-func (n *Node) fillFromPeer(ctx context.Context, st *control.NodeStatus) {
+func (n *Node) fillFromPeer(ctx context.Context, st *peer.NodeStatus) {
 	if st.HTTPAddr == "" {
 		st.Error = "API address not known yet"
 		return

@@ -41,7 +41,8 @@ const (
 )
 
 // Command is one change to the State, as it travels through the Raft log.
-// Time, Actor and RequestID are stamped by the proposer (never by Apply).
+// Actor and RequestID are stamped by the proposer, Time by the leader as
+// the command enters Raft (never by Apply).
 type Command struct {
 	Op    Op        `json:"op"`
 	Name  string    `json:"name"` // zone or service, canonical
@@ -71,8 +72,9 @@ type Command struct {
 	// IfState, when set, must be the service's current state (lifecycle ops).
 	IfState Phase `json:"if_state,omitempty"`
 	// MaxStale is the cluster's bound on how long a node may serve without
-	// hearing from a leader, stamped by the proposer; zero means
-	// DefaultMaxStale. It enters the retire watermark of switch and rollback.
+	// hearing from a leader, stamped by the leader when the proposer left it
+	// zero; zero means DefaultMaxStale. It enters the retire watermark of
+	// switch and rollback.
 	MaxStale Duration `json:"max_stale,omitempty"`
 }
 

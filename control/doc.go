@@ -8,7 +8,7 @@
 // untouched part with the old one, so readers (the DNS server, the API) load
 // a pointer and never lock. Apply is deterministic: it reads no clock, no
 // randomness and no network; the time, actor and request id of a change are
-// stamped on the Command before it is proposed. Precondition failures are
+// stamped on the Command before it reaches the log. Precondition failures are
 // returned as values and change nothing.
 //
 // control imports nothing of raft, dns or net/http.

@@ -7,6 +7,10 @@
 // cluster CA, server name verified) and its token, so that node-to-node
 // calls are authenticated in one place.
 //
+// It also owns the words those calls carry: NodeStatus, ClusterStatus and
+// JoinRequest are cluster vocabulary, shared by cluster (which fills them
+// in), api (which prints them) and the CLI, and kept out of control.
+//
 // The paths it calls are the API's own: api registers its routes with the
 // constants below, so they are written once.
 package peer

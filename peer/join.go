@@ -11,8 +11,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-
-	"github.com/bgdns/bgdns/control"
 )
 
 const (
@@ -26,7 +24,7 @@ const (
 // with backoff while there is no leader or the member cannot be reached,
 // until it succeeds, a member refuses for good (a 4xx answer), or ctx
 // ends.
-func (c *Client) Join(ctx context.Context, memberHTTP string, req control.JoinRequest) error {
+func (c *Client) Join(ctx context.Context, memberHTTP string, req JoinRequest) error {
 	body, err := json.Marshal(req)
 	if err != nil {
 		return err

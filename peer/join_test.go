@@ -8,8 +8,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/bgdns/bgdns/control"
 )
 
 func TestJoinClusterFollowsRedirectAndRetries(t *testing.T) {
@@ -19,7 +17,7 @@ func TestJoinClusterFollowsRedirectAndRetries(t *testing.T) {
 			http.Error(w, "token lost", http.StatusUnauthorized)
 			return
 		}
-		var req control.JoinRequest
+		var req JoinRequest
 		if r.Method != http.MethodPost || r.URL.Path != JoinPath || json.NewDecoder(r.Body).Decode(&req) != nil || req.ID != "n2" {
 			http.Error(w, "bad request", http.StatusBadRequest)
 			return
@@ -37,7 +35,7 @@ func TestJoinClusterFollowsRedirectAndRetries(t *testing.T) {
 	defer follower.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	req := control.JoinRequest{ID: "n2", RaftAddr: "127.0.0.1:7001", HTTPAddr: "http://127.0.0.1:8001"}
+	req := JoinRequest{ID: "n2", RaftAddr: "127.0.0.1:7001", HTTPAddr: "http://127.0.0.1:8001"}
 	if err := New(nil, "s3cret").Join(ctx, follower.URL, req); err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +53,7 @@ func TestJoinClusterStopsOnPermanentError(t *testing.T) {
 	defer srv.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	err := New(nil, "").Join(ctx, srv.URL, control.JoinRequest{ID: "n2"})
+	err := New(nil, "").Join(ctx, srv.URL, JoinRequest{ID: "n2"})
 	if err == nil || calls.Load() != 1 {
 		t.Errorf("err %v after %d calls, want an error after 1", err, calls.Load())
 	}

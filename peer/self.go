@@ -4,13 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-
-	"github.com/bgdns/bgdns/control"
 )
 
 // Self reads the status a member reports about itself.
-func (c *Client) Self(ctx context.Context, base string) (control.NodeStatus, error) {
-	var st control.NodeStatus
+func (c *Client) Self(ctx context.Context, base string) (NodeStatus, error) {
+	var st NodeStatus
 	err := c.getJSON(ctx, base, SelfPath, &st)
 	return st, err
 }

@@ -76,28 +76,31 @@ func LoadPool(path string) (*x509.CertPool, error) {
 // Pool is the cluster CA.
 func (b *Bundle) Pool() *x509.CertPool { return b.pool }
 
+// server is the listener side every server config starts from: this
+// node's certificate, client certificates checked against the cluster CA
+// as auth asks.
+func (b *Bundle) server(auth tls.ClientAuthType) *tls.Config {
+	return &tls.Config{
+		MinVersion:   MinVersion,
+		Certificates: []tls.Certificate{b.cert},
+		ClientAuth:   auth,
+		ClientCAs:    b.pool,
+	}
+}
+
 // PeerServer is the listener side of a member-only connection (Raft): the
 // client must present a certificate of the cluster CA for ServerName.
 func (b *Bundle) PeerServer() *tls.Config {
-	return &tls.Config{
-		MinVersion:       MinVersion,
-		Certificates:     []tls.Certificate{b.cert},
-		ClientAuth:       tls.RequireAndVerifyClientCert,
-		ClientCAs:        b.pool,
-		VerifyConnection: requireMember,
-	}
+	c := b.server(tls.RequireAndVerifyClientCert)
+	c.VerifyConnection = requireMember
+	return c
 }
 
 // APIServer is the HTTPS listener side: clients verify the node; a client
 // certificate is optional (cluster members present theirs, and the API
 // treats a verified member certificate as a node identity, see IsMember).
 func (b *Bundle) APIServer() *tls.Config {
-	return &tls.Config{
-		MinVersion:   MinVersion,
-		Certificates: []tls.Certificate{b.cert},
-		ClientAuth:   tls.VerifyClientCertIfGiven,
-		ClientCAs:    b.pool,
-	}
+	return b.server(tls.VerifyClientCertIfGiven)
 }
 
 // PeerClient is the dialling side of a node-to-node connection (Raft and

@@ -24,10 +24,10 @@ type Backend struct {
 	noLeader  bool
 	ready     error
 	stale     bool
-	members   []control.NodeStatus
+	members   []peer.NodeStatus
 	lagging   map[string]bool
 	proposals []control.Command
-	joined    []control.JoinRequest
+	joined    []peer.JoinRequest
 	removed   []string
 }
 
@@ -36,7 +36,7 @@ type Backend struct {
 func New() *Backend {
 	b := &Backend{state: control.Empty(), self: "n1", selfHTTP: "http://127.0.0.1:8053", lagging: map[string]bool{}}
 	for i, id := range []string{"n1", "n2", "n3"} {
-		b.members = append(b.members, control.NodeStatus{
+		b.members = append(b.members, peer.NodeStatus{
 			ID: id, RaftAddr: fmt.Sprintf("127.0.0.1:%d", 7053+i), HTTPAddr: fmt.Sprintf("http://127.0.0.1:%d", 8053+i),
 			DNSAddr: fmt.Sprintf("127.0.0.1:%d", 5353+i), Voter: true, Leader: i == 0, Serving: true, Reachable: true,
 		})
@@ -85,7 +85,7 @@ func (b *Backend) Proposals() []control.Command {
 }
 
 // Joined and Removed return the membership changes made so far.
-func (b *Backend) Joined() []control.JoinRequest {
+func (b *Backend) Joined() []peer.JoinRequest {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return slices.Clone(b.joined)
@@ -119,6 +119,9 @@ func (b *Backend) writable() error {
 func (b *Backend) Propose(ctx context.Context, cmd control.Command) (control.Result, error) {
 	if err := ctx.Err(); err != nil {
 		return control.Result{}, err
+	}
+	if cmd.Time.IsZero() { // as the leader stamps it
+		cmd.Time = time.Now().UTC()
 	}
 	raw, err := control.EncodeCommand(cmd)
 	if err != nil {
@@ -160,7 +163,7 @@ func (b *Backend) confirmRetireLocked(res control.Result) {
 }
 
 // WaitApplied implements api.Backend.
-func (b *Backend) WaitApplied(ctx context.Context, index uint64) ([]control.NodeStatus, error) {
+func (b *Backend) WaitApplied(ctx context.Context, index uint64) ([]peer.NodeStatus, error) {
 	b.mu.Lock()
 	lag := len(b.lagging) > 0
 	b.mu.Unlock()
@@ -176,7 +179,7 @@ func (b *Backend) WaitApplied(ctx context.Context, index uint64) ([]control.Node
 	return nodes, nil
 }
 
-func (b *Backend) nodesLocked(index uint64) []control.NodeStatus {
+func (b *Backend) nodesLocked(index uint64) []peer.NodeStatus {
 	out := slices.Clone(b.members)
 	for i := range out {
 		out[i].Applied = b.index
@@ -192,10 +195,10 @@ func (b *Backend) nodesLocked(index uint64) []control.NodeStatus {
 }
 
 // Status implements api.Backend.
-func (b *Backend) Status(context.Context) control.ClusterStatus {
+func (b *Backend) Status(context.Context) peer.ClusterStatus {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	st := control.ClusterStatus{Self: b.self, CommitIndex: b.index, Members: b.nodesLocked(0)}
+	st := peer.ClusterStatus{Self: b.self, CommitIndex: b.index, Members: b.nodesLocked(0)}
 	if !b.noLeader {
 		st.LeaderID, st.LeaderHTTP = b.self, b.selfHTTP
 		if b.leader != "" {
@@ -262,7 +265,7 @@ func (b *Backend) ReadIndex(context.Context) (uint64, error) {
 }
 
 // Join implements api.Backend.
-func (b *Backend) Join(_ context.Context, req control.JoinRequest) error {
+func (b *Backend) Join(_ context.Context, req peer.JoinRequest) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if err := b.writable(); err != nil {
@@ -281,7 +284,7 @@ func (b *Backend) Join(_ context.Context, req control.JoinRequest) error {
 		}
 	}
 	b.joined = append(b.joined, req)
-	b.members = append(b.members, control.NodeStatus{ID: req.ID, RaftAddr: req.RaftAddr,
+	b.members = append(b.members, peer.NodeStatus{ID: req.ID, RaftAddr: req.RaftAddr,
 		HTTPAddr: req.HTTPAddr, DNSAddr: req.DNSAddr, Voter: !req.NonVoter, Reachable: true})
 	return nil
 }
@@ -293,7 +296,7 @@ func (b *Backend) Remove(_ context.Context, id string) error {
 	if err := b.writable(); err != nil {
 		return err
 	}
-	i := slices.IndexFunc(b.members, func(m control.NodeStatus) bool { return m.ID == id })
+	i := slices.IndexFunc(b.members, func(m peer.NodeStatus) bool { return m.ID == id })
 	if i < 0 {
 		return control.NotFound("node %s is not a member", id)
 	}
@@ -313,7 +316,7 @@ func (b *Backend) Applied() uint64 {
 }
 
 // Self implements api.Backend.
-func (b *Backend) Self() control.NodeStatus {
+func (b *Backend) Self() peer.NodeStatus {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, n := range b.nodesLocked(0) {
@@ -321,7 +324,7 @@ func (b *Backend) Self() control.NodeStatus {
 			return n
 		}
 	}
-	return control.NodeStatus{ID: b.self}
+	return peer.NodeStatus{ID: b.self}
 }
 
 // ErrNotReady is a ready error for tests.

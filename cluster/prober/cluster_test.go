@@ -2,6 +2,7 @@ package prober
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/netip"
@@ -15,10 +16,19 @@ import (
 
 	"github.com/bgdns/bgdns/cluster"
 	"github.com/bgdns/bgdns/control"
+	"github.com/bgdns/bgdns/peer"
 )
 
 // rnode is one member of an in-process Raft cluster (in-memory transport
 // and stores) with its own prober.
+var lastInmemPort atomic.Uint32
+
+// inmemAddr is a fresh address, host:port shaped as a join request needs,
+// for an in-memory transport (nothing listens on it).
+func inmemAddr() raft.ServerAddress {
+	return raft.ServerAddress(fmt.Sprintf("127.0.0.1:%d", 20000+lastInmemPort.Add(1)))
+}
+
 type rnode struct {
 	id     string
 	addr   raft.ServerAddress
@@ -51,7 +61,7 @@ func newRaftCluster(t *testing.T, size int) *rcluster {
 	c := &rcluster{t: t, peers: cluster.NewInmemPeers()}
 	for i := 0; i < size; i++ {
 		rn := &rnode{id: string(rune('a'+i)) + "1", logs: raft.NewInmemStore(), snaps: raft.NewInmemSnapshotStore(), closed: true}
-		rn.addr, rn.trans = raft.NewInmemTransport("")
+		rn.addr, rn.trans = raft.NewInmemTransport(inmemAddr())
 		rn.url = "http://" + rn.id + ".test:8053"
 		c.nodes = append(c.nodes, rn)
 	}
@@ -67,7 +77,7 @@ func newRaftCluster(t *testing.T, size int) *rcluster {
 	eventually(t, "a first leader", c.nodes[0].n.IsLeader)
 	for _, rn := range c.nodes[1:] {
 		c.open(rn, false)
-		req := control.JoinRequest{ID: rn.id, RaftAddr: string(rn.addr), HTTPAddr: rn.url}
+		req := peer.JoinRequest{ID: rn.id, RaftAddr: string(rn.addr), HTTPAddr: rn.url}
 		eventually(t, "join "+rn.id, func() bool {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
@@ -97,7 +107,7 @@ func (c *rcluster) open(rn *rnode, bootstrap bool) {
 	c.peers.Register(rn.url, n)
 	ctx, cancel := context.WithCancel(context.Background())
 	rn.stopPr, rn.prDone = cancel, make(chan struct{})
-	p := New(n, Options{Tick: 10 * time.Millisecond, Backoff: 50 * time.Millisecond, MaxStale: 600 * time.Millisecond,
+	p := New(n, Options{Tick: 10 * time.Millisecond, Backoff: 50 * time.Millisecond,
 		Logger: testLog().With("node", rn.id)})
 	go func() { p.Run(ctx); close(rn.prDone) }()
 }

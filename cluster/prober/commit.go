@@ -53,7 +53,7 @@ func (p *Prober) watchValidation(ctx context.Context, now time.Time) {
 		guard := control.Command{Name: svc.Name, IfState: control.PhaseValidating, ExpectRevision: svc.Revision}
 		if why, failed := svc.ValidationFailed(); failed {
 			cmd := guard
-			cmd.Op, cmd.Reason, cmd.MaxStale = control.OpRollback, why, control.Duration(p.opts.MaxStale)
+			cmd.Op, cmd.Reason = control.OpRollback, why
 			if res, ok := p.propose(ctx, cmd, now); ok {
 				p.log.Warn("validation failed: rolled back", "service", svc.Name, "to", svc.Previous, "reason", why, "index", res.Index)
 			}

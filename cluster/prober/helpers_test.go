@@ -104,6 +104,9 @@ func (n fakeNode) Propose(ctx context.Context, cmd control.Command) (control.Res
 	if leader != n.id {
 		return control.Result{}, &control.Error{Code: control.CodeNotLeader, Message: "not the leader"}
 	}
+	if cmd.Time.IsZero() { // as the leader stamps it
+		cmd.Time = time.Now().UTC()
+	}
 	return n.c.apply(cmd), nil
 }
 

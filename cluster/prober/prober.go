@@ -34,10 +34,6 @@ type Options struct {
 	// Backoff is how long the prober waits before proposing again for a
 	// service after a failed proposal (default 1s).
 	Backoff time.Duration
-	// MaxStale is the cluster's staleness bound, stamped on the rollbacks
-	// the prober commits (it enters the retire watermark). Zero: control's
-	// default.
-	MaxStale time.Duration
 	// Actor is written to the history of what the prober commits
 	// (default "bgdns").
 	Actor string
@@ -291,10 +287,9 @@ func (p *Prober) held(svc string, now time.Time) bool {
 	return false
 }
 
-// propose commits cmd stamped with the prober's actor and the time. A
-// failure holds the service off for Backoff.
+// propose commits cmd stamped with the prober's actor (the leader stamps
+// the time). A failure holds the service off for Backoff.
 func (p *Prober) propose(ctx context.Context, cmd control.Command, now time.Time) (control.Result, bool) {
-	cmd.Time = time.Now().UTC()
 	cmd.Actor = p.opts.Actor
 	pctx, cancel := context.WithTimeout(ctx, p.opts.ProposeTimeout)
 	defer cancel()

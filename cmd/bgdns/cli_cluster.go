@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bgdns/bgdns/api"
-	"github.com/bgdns/bgdns/control"
+	"github.com/bgdns/bgdns/peer"
 )
 
 // newStatusCmd shows the leader, the members and a services summary.
@@ -122,7 +122,7 @@ func newMembersCmd(cf *clientFlags) *cobra.Command {
 }
 
 func newJoinCmd(cf *clientFlags) *cobra.Command {
-	var req control.JoinRequest
+	var req peer.JoinRequest
 	cmd := &cobra.Command{
 		Use:     "join --id ID --raft-addr HOST:PORT --http-addr URL [--dns-addr HOST:PORT]",
 		Short:   "Add a node to the cluster",

@@ -9,6 +9,7 @@ import (
 
 	"github.com/bgdns/bgdns/api"
 	"github.com/bgdns/bgdns/control"
+	"github.com/bgdns/bgdns/peer"
 )
 
 func newTable(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 4, 2, ' ', 0) }
@@ -151,7 +152,7 @@ func printHistory(w io.Writer, recs []control.Record) {
 	tw.Flush()
 }
 
-func fmtContact(n control.NodeStatus) string {
+func fmtContact(n peer.NodeStatus) string {
 	if n.Leader {
 		return "leader"
 	}
@@ -165,7 +166,7 @@ func yesNo(b bool) string {
 	return "no"
 }
 
-func printMembers(w io.Writer, nodes []control.NodeStatus) {
+func printMembers(w io.Writer, nodes []peer.NodeStatus) {
 	tw := newTable(w)
 	row(tw, "ID", "LEADER", "VOTER", "APPLIED", "LAST CONTACT", "SERVING", "RAFT", "HTTP", "DNS")
 	for _, n := range nodes {

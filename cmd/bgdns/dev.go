@@ -179,7 +179,7 @@ func seedDemo(ctx context.Context, nodes []*runningNode) error {
 
 // proposeDemo proposes on whichever node leads.
 func proposeDemo(ctx context.Context, nodes []*runningNode, cmd control.Command) error {
-	cmd.Time, cmd.Actor = time.Now().UTC(), "dev"
+	cmd.Actor = "dev"
 	if cmd.RequestID == "" {
 		// a retry after a leader change is then answered, not applied twice
 		cmd.RequestID = fmt.Sprintf("dev-%s-%d", cmd.Op, time.Now().UnixNano())

@@ -169,7 +169,7 @@ func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningN
 // the node's periodic work until ctx ends.
 func (rn *runningNode) background(ctx context.Context, advertise string, zonesPending bool) {
 	if rn.cfg.Join != "" {
-		req := control.JoinRequest{ID: rn.cfg.NodeID, RaftAddr: rn.cfg.RaftAddr, HTTPAddr: advertise, DNSAddr: rn.cfg.DNSAddr}
+		req := peer.JoinRequest{ID: rn.cfg.NodeID, RaftAddr: rn.cfg.RaftAddr, HTTPAddr: advertise, DNSAddr: rn.cfg.DNSAddr}
 		if err := rn.peers.Join(ctx, rn.cfg.Join, req); err != nil && ctx.Err() == nil {
 			rn.log.Error("join failed", "via", rn.cfg.Join, "err", err)
 		}
@@ -179,7 +179,7 @@ func (rn *runningNode) background(ctx context.Context, advertise string, zonesPe
 			rn.log.Error("creating bootstrap zones", "err", err)
 		}
 	}
-	prober.New(rn.node, prober.Options{MaxStale: rn.cfg.MaxStale, Logger: rn.log}).Run(ctx)
+	prober.New(rn.node, prober.Options{Logger: rn.log}).Run(ctx)
 }
 
 // ensureZones creates each --zone that does not exist yet, with this node
@@ -201,7 +201,7 @@ func (rn *runningNode) ensureZones(ctx context.Context) error {
 		}
 		ns := "ns1." + name
 		cmd := control.Command{
-			Op: control.OpZonePut, Name: name, Time: time.Now().UTC(), Actor: "bootstrap",
+			Op: control.OpZonePut, Name: name, Actor: "bootstrap",
 			Zone: &control.ZoneSpec{NS: []string{ns}, Glue: map[string][]netip.Addr{ns: {glue}}},
 		}
 		res, err := rn.node.Propose(wctx, cmd)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"strconv"
-	"time"
 
 	"github.com/spf13/pflag"
 
@@ -74,7 +73,7 @@ func (v aclValue) Type() string { return "bool" }
 // token's secret to print. Only the secret's hash is in the command.
 func aclBootstrapCommand(actor string) (control.Command, string) {
 	id, secret := api.NewTokenSecret()
-	return control.Command{Op: control.OpACLBootstrap, Time: time.Now().UTC(), Actor: actor,
+	return control.Command{Op: control.OpACLBootstrap, Actor: actor,
 		Token: &control.TokenSpec{ID: id, Name: control.BootstrapTokenName, Role: control.RoleAdmin,
 			SecretHash: control.HashSecret(secret)}}, secret
 }

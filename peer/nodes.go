@@ -1,8 +1,8 @@
-package control
+package peer
 
 import "time"
 
-// NodeStatus is one cluster member as the control plane reports it. It is
+// NodeStatus is one cluster member as a node reports it. It is
 // plain data: the cluster package fills it in, the API prints it.
 type NodeStatus struct {
 	ID          string        `json:"id"`

@@ -1,0 +1,35 @@
+package peer
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/bgdns/bgdns/control"
+)
+
+func TestJoinRequestValidate(t *testing.T) {
+	for _, req := range []JoinRequest{
+		{},
+		{ID: "n2"},
+		{ID: "n2", RaftAddr: "a b:1"},
+		{ID: "n2", RaftAddr: "127.0.0.1:1", HTTPAddr: "ftp://x"},
+		{ID: "n 2", RaftAddr: "127.0.0.1:1"},
+		{ID: strings.Repeat("n", MaxNodeID+1), RaftAddr: "127.0.0.1:1"},
+		{ID: "n2", RaftAddr: "nowhere"},
+		{ID: "n2", RaftAddr: "127.0.0.1:0"},
+		{ID: "n2", RaftAddr: "127.0.0.1:1", DNSAddr: "127.0.0.1"},
+	} {
+		if err := req.Validate(); control.CodeOf(err) != control.CodeInvalid {
+			t.Errorf("%+v: %v", req, err)
+		}
+	}
+	for _, req := range []JoinRequest{
+		{ID: "n2", RaftAddr: "127.0.0.1:1", HTTPAddr: "http://127.0.0.1:2"},
+		{ID: "n2", RaftAddr: "127.0.0.1:1", HTTPAddr: "https://n2.example:8053"},
+		{ID: "n2", RaftAddr: "127.0.0.1:1", HTTPAddr: "127.0.0.1:8060", DNSAddr: "[::1]:53"},
+	} {
+		if err := req.Validate(); err != nil {
+			t.Errorf("%+v: %v", req, err)
+		}
+	}
+}
