@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/bgdns/bgdns/control"
@@ -15,6 +16,11 @@ import (
 func (n *Node) Join(ctx context.Context, req peer.JoinRequest) error {
 	if err := req.Validate(); err != nil {
 		return err
+	}
+	if req.HTTPAddr != "" && !strings.Contains(req.HTTPAddr, "://") {
+		// host:port: the members call it as a URL (forwarding, status,
+		// confirmations), so record it as one
+		req.HTTPAddr = "http://" + req.HTTPAddr
 	}
 	if err := n.checkLeader(); err != nil {
 		return err

@@ -72,3 +72,19 @@ func TestJoinValidationAgrees(t *testing.T) {
 func describe(r peer.JoinRequest) string {
 	return fmt.Sprintf("id=%q raft=%q http=%q dns=%q", r.ID, r.RaftAddr, r.HTTPAddr, r.DNSAddr)
 }
+
+// TestJoinRecordsHostPortAsURL: an http_addr given as host:port is
+// recorded as the URL the members call.
+func TestJoinRecordsHostPortAsURL(t *testing.T) {
+	c := newTestCluster(t, 1)
+	l := c.leader()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req := peer.JoinRequest{ID: "e9", RaftAddr: "127.0.0.1:7999", HTTPAddr: "127.0.0.1:8060", NonVoter: true}
+	if err := l.n.Join(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "member metadata", func() bool {
+		return l.n.fsm.Members()["e9"].HTTPAddr == "http://127.0.0.1:8060"
+	})
+}
