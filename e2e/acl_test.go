@@ -262,7 +262,7 @@ func TestACLCluster(t *testing.T) {
 	}
 	endpoints := map[string]bool{}
 	refused := 0
-	matrixStart := uint64(0)
+	var matrixStart uint64
 	{
 		var cl struct {
 			CommitIndex uint64 `json:"commit_index"`
@@ -359,6 +359,15 @@ func TestACLCluster(t *testing.T) {
 		}
 	}
 
+	commitIndex := func() uint64 {
+		var cl struct {
+			CommitIndex uint64 `json:"commit_index"`
+		}
+		callAs(t, admin, "GET", leader.URL()+"/v1/cluster", nil, nil).Decode(t, &cl)
+		return cl.CommitIndex
+	}
+	matrixEnd := commitIndex()
+
 	// Scoped tokens act inside their scope.
 	for _, c := range []struct {
 		tok          aclToken
@@ -376,6 +385,51 @@ func TestACLCluster(t *testing.T) {
 			t.Errorf("%s %s with %s inside its scope: %s", c.method, c.path, c.tok.Name, r)
 		}
 	}
+	// A glob scope covers one label; force needs an operator token.
+	ciGlob := mk("ci-glob", "deploy", "*."+otherZone)
+	beforeScope := takeSnapshot(t, leader, admin, svcName)
+	for _, c := range []struct {
+		tok          aclToken
+		method, path string
+		body         any
+	}{
+		{ciGlob, "POST", svc + "/switch", map[string]any{}},
+		{ciGlob, "POST", "/v1/services/api." + otherZone + "/freeze", map[string]any{}},
+		{ciAPI, "POST", svc + "/switch", map[string]any{"force": true, "reason": "forced by a deploy token"}},
+		{ciOther, "POST", "/v1/services/api." + otherZone + "/rollback", map[string]any{"force": true, "reason": "forced by a deploy token"}},
+	} {
+		for _, n := range []*Node{leader, follower} {
+			r := callAs(t, c.tok.Secret, c.method, n.URL()+c.path, c.body, nil)
+			count(c.tok.Name, r.Status)
+			if r.Status != http.StatusForbidden {
+				t.Errorf("%s %s on %s with %s: %s (want 403)", c.method, c.path, n.ID, c.tok.Name, r)
+			}
+		}
+	}
+	if d := beforeScope.diff(takeSnapshot(t, leader, admin, svcName)); d != "" {
+		t.Errorf("refused scoped or forced requests changed the state:\n%s", d)
+	}
+	if r := callAs(t, ciGlob.Secret, "POST", follower.URL()+"/v1/services/api."+otherZone+"/deploy",
+		map[string]any{"version": "3.0", "addresses": greenV4}, nil); r.Status != http.StatusOK {
+		t.Errorf("deploy inside a glob scope: %s", r)
+	} else {
+		count(ciGlob.Name, r.Status)
+	}
+
+	// A scoped token's audit holds its zones' records only.
+	var scopedAudit []auditRecordJSON
+	if err := decodeList(callAs(t, ciOther.Secret, "GET", follower.URL()+"/v1/audit?limit=5000", nil, nil).Body, &scopedAudit, "records"); err != nil {
+		t.Fatal(err)
+	}
+	if len(scopedAudit) == 0 {
+		t.Errorf("a token scoped to %s sees no audit record (its zone was created and frozen-by-service in this test)", otherZone)
+	}
+	for _, rec := range scopedAudit {
+		if strings.TrimSuffix(rec.Target, ".") != otherZone {
+			t.Errorf("a token scoped to %s sees the audit record %+v", otherZone, rec)
+		}
+	}
+
 	// A scoped token's lists show only its scope.
 	r := callAs(t, ciOther.Secret, "GET", follower.URL()+"/v1/services", nil, nil)
 	if r.Status != http.StatusOK || strings.Contains(string(r.Body), svcName) || !strings.Contains(string(r.Body), "api."+otherZone) {
@@ -384,7 +438,7 @@ func TestACLCluster(t *testing.T) {
 
 	// Every token was accepted somewhere and, below admin (which nothing
 	// forbids), refused somewhere.
-	for _, tok := range []aclToken{reader, ciAPI, ciOther, ops, opsOther, admin2} {
+	for _, tok := range []aclToken{reader, ciAPI, ciOther, ciGlob, ops, opsOther, admin2} {
 		c := perToken[tok.Name]
 		if c == nil || c.ok == 0 || (tok.Role != "admin" && c.forbidden == 0) || c.unauthorized != 0 {
 			t.Errorf("token %s (role %s): %+v, want at least one 2xx, no 401 and (below admin) at least one 403", tok.Name, tok.Role, c)
@@ -398,7 +452,7 @@ func TestACLCluster(t *testing.T) {
 	// The history and the audit name the token; the claimed actor is only
 	// on_behalf_of.
 	tokenNames := map[string]bool{}
-	for _, tok := range []aclToken{reader, ciAPI, ciOther, ops, opsOther, admin2} {
+	for _, tok := range []aclToken{reader, ciAPI, ciOther, ciGlob, ops, opsOther, admin2} {
 		tokenNames[tok.Name] = true
 	}
 	var hist []auditRecordJSON
@@ -412,7 +466,7 @@ func TestACLCluster(t *testing.T) {
 	actors := map[string]string{}
 	seen := 0
 	for _, rec := range append(hist, audit...) {
-		if rec.Index <= matrixStart {
+		if rec.Index <= matrixStart || rec.Index > matrixEnd {
 			continue
 		}
 		seen++
