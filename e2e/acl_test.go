@@ -108,7 +108,7 @@ func TestACLCluster(t *testing.T) {
 	// Zones, services and tokens, made through the follower with the CLI.
 	mustCLI := func(secret string, args ...string) string {
 		t.Helper()
-		r := aclCLI(t, follower, secret, args...)
+		r := retryNoLeader(func() CLIResult { return aclCLI(t, follower, secret, args...) })
 		if r.Code != 0 {
 			t.Fatalf("%s", r)
 		}
@@ -126,7 +126,13 @@ func TestACLCluster(t *testing.T) {
 			a = append(a, "--scope", s)
 		}
 		var tc tokenChangeJSON
-		aclCLIJSON(t, follower, admin, &tc, a...)
+		r := retryNoLeader(func() CLIResult { return aclCLI(t, follower, admin, append(a, "-o", "json")...) })
+		if r.Code != 0 {
+			t.Fatalf("%s", r)
+		}
+		if err := jsonUnmarshal(r.Stdout, &tc); err != nil {
+			t.Fatal(err)
+		}
 		if tc.Secret == "" || tc.Token.ID == "" || tc.Token.Name != name || tc.Token.Role != role {
 			t.Fatalf("token create %s answered %+v", name, tc)
 		}
@@ -267,16 +273,16 @@ func TestACLCluster(t *testing.T) {
 		var cl struct {
 			CommitIndex uint64 `json:"commit_index"`
 		}
-		callAs(t, admin, "GET", leader.URL()+"/v1/cluster", nil, nil).Decode(t, &cl)
+		callAs(t, admin, "GET", aclLeader(t, admin, nodes).URL()+"/v1/cluster", nil, nil).Decode(t, &cl)
 		matrixStart = cl.CommitIndex
 	}
 	// send calls n with the credential in the Authorization header on the
 	// leader and in X-Bgdns-Token on a follower (both forms are accepted).
-	send := func(n *Node, secret string, row aclRow) HTTPResult {
+	send := func(n *Node, secret string, row aclRow, bearer bool) HTTPResult {
 		t.Helper()
 		h := map[string]string{"X-Bgdns-Actor": clientActor}
 		if secret != "" {
-			if n == leader {
+			if bearer {
 				h["Authorization"] = "Bearer " + secret
 			} else {
 				h["X-Bgdns-Token"] = secret
@@ -308,10 +314,16 @@ func TestACLCluster(t *testing.T) {
 			}
 			cases = append(cases, aclCase{what: "admin token", secret: admin2.Secret, want: http.StatusConflict})
 		}
-		before := takeSnapshot(t, leader, admin, svcName)
-		for _, n := range []*Node{leader, follower} {
+		before := settledSnapshot(t, nodes, admin, svcName)
+		// the leader now, and a follower (leadership may move on a loaded machine)
+		ld := aclLeader(t, admin, nodes)
+		fl := nodes[0]
+		if fl == ld {
+			fl = nodes[1]
+		}
+		for _, n := range []*Node{ld, fl} {
 			for _, c := range cases {
-				r := send(n, c.secret, row)
+				r := send(n, c.secret, row, n == ld)
 				refused++
 				if c.token != "" {
 					count(c.token, r.Status)
@@ -329,23 +341,27 @@ func TestACLCluster(t *testing.T) {
 				}
 			}
 		}
-		if d := before.diff(takeSnapshot(t, leader, admin, svcName)); d != "" {
+		if d := before.diff(settledSnapshot(t, nodes, admin, svcName)); d != "" {
 			t.Errorf("%s: refused requests changed the state:\n%s", row, d)
 		}
 		if row.role == "bootstrap" {
 			continue
 		}
 		tok := right[row.role]
-		target := follower
+		target := fl
 		if row.leaderOnly {
 			target = aclLeader(t, admin, nodes)
 		}
 		var r HTTPResult
 		deadline := time.Now().Add(20 * time.Second * slow)
 		for {
-			r = send(target, tok.Secret, row)
-			if !row.retry || r.Status != http.StatusConflict || time.Now().After(deadline) {
+			r = send(target, tok.Secret, row, false)
+			again := (row.retry && r.Status == http.StatusConflict) || r.Status == http.StatusServiceUnavailable
+			if !again || time.Now().After(deadline) {
 				break
+			}
+			if row.leaderOnly {
+				target = aclLeader(t, admin, nodes)
 			}
 			time.Sleep(200 * time.Millisecond)
 		}
@@ -363,7 +379,7 @@ func TestACLCluster(t *testing.T) {
 		var cl struct {
 			CommitIndex uint64 `json:"commit_index"`
 		}
-		callAs(t, admin, "GET", leader.URL()+"/v1/cluster", nil, nil).Decode(t, &cl)
+		callAs(t, admin, "GET", aclLeader(t, admin, nodes).URL()+"/v1/cluster", nil, nil).Decode(t, &cl)
 		return cl.CommitIndex
 	}
 	matrixEnd := commitIndex()
@@ -387,7 +403,7 @@ func TestACLCluster(t *testing.T) {
 	}
 	// A glob scope covers one label; force needs an operator token.
 	ciGlob := mk("ci-glob", "deploy", "*."+otherZone)
-	beforeScope := takeSnapshot(t, leader, admin, svcName)
+	beforeScope := settledSnapshot(t, nodes, admin, svcName)
 	for _, c := range []struct {
 		tok          aclToken
 		method, path string
@@ -406,7 +422,7 @@ func TestACLCluster(t *testing.T) {
 			}
 		}
 	}
-	if d := beforeScope.diff(takeSnapshot(t, leader, admin, svcName)); d != "" {
+	if d := beforeScope.diff(settledSnapshot(t, nodes, admin, svcName)); d != "" {
 		t.Errorf("refused scoped or forced requests changed the state:\n%s", d)
 	}
 	if r := callAs(t, ciGlob.Secret, "POST", follower.URL()+"/v1/services/api."+otherZone+"/deploy",
@@ -561,3 +577,4 @@ func containsNode(ns []*Node, n *Node) bool {
 	}
 	return false
 }
+

@@ -209,3 +209,52 @@ func (s stateSnapshot) diff(o stateSnapshot) string {
 	sort.Strings(out)
 	return strings.Join(out, "\n")
 }
+
+// settledSnapshot waits until every node reports the same applied index
+// (the index of the last command its state machine applied: the same
+// entries on every node), then takes the snapshot from the leader: two
+// snapshots taken so differ only when a command was applied in between,
+// whichever node leads (leadership may move on a loaded machine).
+func settledSnapshot(t testing.TB, nodes []*Node, admin, service string) stateSnapshot {
+	t.Helper()
+	eventually(t, 20*time.Second, "every node applied the same commands", func() error {
+		var seen []string
+		var first uint64
+		same := true
+		for i, n := range nodes {
+			r, err := CallHeaders("GET", n.URL()+"/v1/cluster/self", nil, map[string]string{"Authorization": "Bearer " + admin})
+			if err != nil {
+				return err
+			}
+			var self struct {
+				Applied uint64 `json:"applied_index"`
+			}
+			if err := jsonUnmarshal(string(r.Body), &self); err != nil {
+				return err
+			}
+			if i == 0 {
+				first = self.Applied
+			}
+			same = same && self.Applied == first
+			seen = append(seen, fmt.Sprintf("%s=%d", n.ID, self.Applied))
+		}
+		if !same {
+			return fmt.Errorf("applied indexes differ: %s", strings.Join(seen, " "))
+		}
+		return nil
+	})
+	return takeSnapshot(t, aclLeader(t, admin, nodes), admin, service)
+}
+
+// retryNoLeader runs f until it does not fail for want of a leader (an
+// election on a loaded machine), at most 20 s; it returns f's last result.
+func retryNoLeader(f func() CLIResult) CLIResult {
+	deadline := time.Now().Add(20 * time.Second * slow)
+	for {
+		r := f()
+		if r.Code == 0 || !strings.Contains(r.Stderr, "no_leader") || time.Now().After(deadline) {
+			return r
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
