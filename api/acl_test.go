@@ -149,13 +149,15 @@ func TestACLRolesAndScopes(t *testing.T) {
 	_, readOther := a.token("read-other", "read", "other.test")
 	_, oper := a.token("ops", "operator", "bg.example.com")
 	_, operOther := a.token("ops-other", "operator", "other.test")
-	_, adminScoped := a.token("admin-scoped", "admin", "bg.example.com")
+	// an admin token is cluster-wide: one with a scope is refused
+	a.must(http.StatusUnprocessableEntity, "POST", "/v1/acl/tokens",
+		`{"name":"admin-scoped","role":"admin","scope":["bg.example.com"]}`, bearer(a.admin)...)
 	revokedID, revoked := a.token("gone", "admin")
 	a.must(http.StatusOK, "DELETE", "/v1/acl/tokens/"+revokedID, "", bearer(a.admin)...)
 
 	good := map[string]string{"read": read, "deploy": deploy, "operator": oper, "admin": a.admin}
 	smaller := map[string]string{"deploy": read, "operator": deploy, "admin": oper}
-	otherScope := map[string]string{"read": readOther, "deploy": deployOther, "operator": operOther, "admin": adminScoped}
+	otherScope := map[string]string{"read": readOther, "deploy": deployOther, "operator": operOther}
 	svc := "/v1/services/api.bg.example.com"
 	eps := []endpoint{
 		{"PUT", "/v1/zones/bg.example.com", zoneBody, "operator", true},
@@ -198,7 +200,7 @@ func TestACLRolesAndScopes(t *testing.T) {
 		if s, ok := smaller[ep.role]; ok {
 			tries = append(tries, try{"too small a role", bearer(s), http.StatusForbidden})
 		}
-		if s, ok := otherScope[ep.role]; ok && (ep.scoped || ep.role == "admin") {
+		if s, ok := otherScope[ep.role]; ok && ep.scoped {
 			tries = append(tries, try{"scoped elsewhere", bearer(s), http.StatusForbidden})
 		}
 		for _, tr := range tries {

@@ -40,6 +40,11 @@ func (c *Command) normalizeToken() *Error {
 		return e
 	}
 	t.Scope = scope
+	if t.Role == RoleAdmin && len(t.Scope) > 0 {
+		// admin rights (membership, tokens) are cluster-wide: a scope
+		// would be either ignored or a trap
+		return Invalid("an admin token covers the whole cluster: give it no scope, or make it an operator token scoped to %s", strings.Join(t.Scope, ", "))
+	}
 	if len(t.SecretHash) != 64 || strings.Trim(t.SecretHash, "0123456789abcdef") != "" {
 		return BadRequest("secret_hash must be a hex SHA-256")
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 )
 
 const secretA = "bgd_secret-a-0123456789abcdefghijklmnopqrstuvwxyz"
@@ -192,5 +193,13 @@ func TestTokenCreateRetry(t *testing.T) {
 	other := Command{Op: OpTokenRevoke, Name: "id-1", RequestID: "mk-1"}
 	if r := c.apply(other); CodeOf(r.Err) != CodeConflict {
 		t.Fatalf("request id reused for another op: %v", r.Err)
+	}
+}
+
+func TestScopedAdminTokenRefused(t *testing.T) {
+	c := Command{Op: OpTokenCreate, Name: "x", Time: time.Unix(1, 0), Token: &TokenSpec{ID: "tok-scoped", Name: "x",
+		Role: RoleAdmin, Scope: []string{"bg.example.test"}, SecretHash: HashSecret("s3cret-s3cret-s3cret")}}
+	if e := c.Normalize(); e == nil || e.Code != CodeInvalid || !strings.Contains(e.Message, "no scope") {
+		t.Fatalf("scoped admin token: %v", e)
 	}
 }

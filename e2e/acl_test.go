@@ -58,7 +58,7 @@ func TestACLCluster(t *testing.T) {
 	ca := NewTestCA(t)
 	args := []string{"--log-level", "debug"}
 	opts := func(id string) NodeOptions {
-		return NodeOptions{ID: id, TLS: ca, MaxStale: time.Second, Args: args}
+		return NodeOptions{ID: id, TLS: ca, ACL: true, MaxStale: time.Second, Args: args}
 	}
 	o1 := opts("a1")
 	o1.Bootstrap = true
@@ -583,7 +583,7 @@ func containsNode(ns []*Node, n *Node) bool {
 // is refused, through the CLI and the API.
 func TestACLScopedAdminRefused(t *testing.T) {
 	requireE2E(t, "dig")
-	n := StartNode(t, NodeOptions{ID: "s1", Bootstrap: true, TLS: NewTestCA(t)})
+	n := StartNode(t, NodeOptions{ID: "s1", Bootstrap: true, TLS: NewTestCA(t), ACL: true})
 	var boot tokenChangeJSON
 	aclCLIJSON(t, n, "", &boot, "acl", "bootstrap")
 	if r := aclCLI(t, n, boot.Secret, "acl", "token", "create", "--name", "scoped-admin", "--role", "admin",
