@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -220,7 +221,7 @@ func (n *Node) Start() {
 	}()
 }
 
-// WaitReady waits until GET /readyz answers 200, failing the test (with the
+// WaitReady waits until GET /readyz answers 200 "ready", failing the test (with the
 // node's log) if the process exits first or the deadline passes. A node
 // that never was ready and exited because one of its ports was taken in the
 // meantime (the ports are probed, then released) is started again on new
@@ -266,21 +267,39 @@ func (n *Node) waitReady(timeout time.Duration) error {
 			return permanent{fmt.Errorf("process exited: %v", n.ExitErr())}
 		default:
 		}
-		code, _, err := httpGet(n.URL() + "/readyz")
+		code, status, err := n.Readyz()
 		if err != nil {
 			return err
 		}
-		if code != http.StatusOK {
-			return fmt.Errorf("/readyz: %d", code)
+		if code != http.StatusOK || status != "ready" {
+			return fmt.Errorf("/readyz: %d %q", code, status)
 		}
 		return nil
 	})
 }
 
-// Ready reports whether /readyz answers 200 right now.
+// Ready reports whether /readyz says the node serves current answers right
+// now: 200 with status "ready" (a stale node answers 200 too, with status
+// "stale", so that load balancers keep it).
 func (n *Node) Ready() bool {
-	code, _, err := httpGet(n.URL() + "/readyz")
-	return err == nil && code == http.StatusOK
+	code, status, err := n.Readyz()
+	return err == nil && code == http.StatusOK && status == "ready"
+}
+
+// Readyz returns the HTTP status of GET /readyz and the "status" of its
+// body ("ready", "stale", "unavailable", "diverged").
+func (n *Node) Readyz() (int, string, error) {
+	code, b, err := httpGet(n.URL() + "/readyz")
+	if err != nil {
+		return 0, "", err
+	}
+	var h struct {
+		Status string `json:"status"`
+	}
+	if err := json.Unmarshal(b, &h); err != nil {
+		return code, "", fmt.Errorf("/readyz: %d, body not JSON: %v: %s", code, err, b)
+	}
+	return code, h.Status, nil
 }
 
 // Kill9 sends SIGKILL and waits for the process to be gone.
