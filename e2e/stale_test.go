@@ -1,0 +1,583 @@
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// The fail-static tests: what a node answers when it cannot confirm with a
+// leader that it is current, with real processes killed, paused and
+// restarted.
+
+const (
+	staleMaxStale = 2 * time.Second // the default --max-stale, given explicitly
+	staleTTL      = 1               // the default --stale-ttl, in seconds
+	digStaleEDE   = "EDE: 3 (Stale Answer)"
+)
+
+// startSwitched starts a 3-node cluster with the service blue, 2.0
+// deployed onto green and switched to (--wait), and returns it.
+func startSwitched(t *testing.T, args ...string) *Cluster {
+	t.Helper()
+	c := StartCluster(t, 3, ClusterOptions{Hosts: clusterHosts, MaxStale: staleMaxStale, Args: args})
+	l := c.Leader()
+	l.CLI("service", "put", svcName, "--ttl", "5", "--blue", strings.Join(blueV4, ","), "--blue-version", "1.0")
+	l.CLI("deploy", svcName, "--version", "2.0", "--addr", greenV4[0], "--addr", greenV6[0])
+	l.CLI("switch", svcName, "--reason", "2.0 live", "--wait")
+	c.EveryNode(10*time.Second, "green everywhere", func(n *Node) error { return checkColour(n, greenV4) })
+	return c
+}
+
+// waitStale polls n every 5ms from now until check says its answer is
+// what the stale policy gives, and returns how long that took.
+func waitStale(t *testing.T, n *Node, from time.Time, limit time.Duration, what string, check func(r dnsReply) bool) time.Duration {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	var last dnsReply
+	for time.Now().Before(deadline) {
+		last = queryDNS(n.DNSAddr, svcName, dns.TypeA, true, 200*time.Millisecond)
+		if last.Err == nil && check(last) {
+			return last.Sent.Sub(from)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("%s: not within %v of the fault; last answer %s", what, limit, last)
+	return 0
+}
+
+// noStaleLabel is nil when the answer is a current one: no EDE 3.
+func noStaleLabel(a *DNSAnswer) error {
+	if strings.Contains(a.Raw, "EDE:") {
+		return fmt.Errorf("answer carries an Extended DNS Error\n%s", a.Raw)
+	}
+	return nil
+}
+
+// checkStaleAnswers checks, with dig, every kind of answer a stale node
+// gives under the serve policy: the last colour, labelled, TTLs capped.
+func checkStaleAnswers(t *testing.T, n *Node) {
+	t.Helper()
+	a := n.Dig(svcName, "A")
+	wantAddrs(t, "stale A", a, "A", staleTTL, greenV4...)
+	if !strings.Contains(a.Raw, digStaleEDE) {
+		t.Errorf("stale A answer without %q:\n%s", digStaleEDE, a.Raw)
+	}
+	a = n.Dig(svcName, "AAAA")
+	wantAddrs(t, "stale AAAA", a, "AAAA", staleTTL, greenV6...)
+	if !strings.Contains(a.Raw, digStaleEDE) {
+		t.Errorf("stale AAAA answer without %q:\n%s", digStaleEDE, a.Raw)
+	}
+	a = n.Dig(txtName, "TXT")
+	wantTXT(t, "stale TXT", a, map[string]string{"active": "green"})
+	if !strings.Contains(a.Raw, digStaleEDE) || a.Answer[0].TTL > staleTTL {
+		t.Errorf("stale TXT: want %q and TTL <= %d:\n%s", digStaleEDE, staleTTL, a.Raw)
+	}
+	// A negative answer: the SOA's TTL is capped too.
+	a = n.Dig("nope."+testZone, "A")
+	if a.Status != "NXDOMAIN" || !strings.Contains(a.Raw, digStaleEDE) {
+		t.Errorf("stale NXDOMAIN: want NXDOMAIN with %q:\n%s", digStaleEDE, a.Raw)
+	}
+	for _, rr := range append(append([]RR{}, a.Answer...), a.Authority...) {
+		if rr.TTL > staleTTL {
+			t.Errorf("stale NXDOMAIN: %s %s TTL %d above %d\n%s", rr.Name, rr.Type, rr.TTL, staleTTL, a.Raw)
+		}
+	}
+	// The apex SOA and NS with glue.
+	a = n.Dig(testZone, "NS")
+	for _, sec := range [][]RR{a.Answer, a.Authority, a.Additional} {
+		for _, rr := range sec {
+			if rr.TTL > staleTTL {
+				t.Errorf("stale NS: %s %s TTL %d above %d\n%s", rr.Name, rr.Type, rr.TTL, staleTTL, a.Raw)
+			}
+		}
+	}
+	// Without EDNS there is nowhere to put the label; the TTLs are capped.
+	a = n.Dig(svcName, "A", "+noedns")
+	wantAddrs(t, "stale A without EDNS", a, "A", staleTTL, greenV4...)
+	if strings.Contains(a.Raw, "EDE:") || strings.Contains(a.Raw, "OPT PSEUDOSECTION") {
+		t.Errorf("answer to a query without EDNS carries an OPT:\n%s", a.Raw)
+	}
+	// Names outside our zones are still refused.
+	if a := n.Dig("example.org.", "A"); a.Status != "REFUSED" {
+		t.Errorf("stale node, name outside the zones: %s, want REFUSED\n%s", a.Status, a.Raw)
+	}
+}
+
+func TestStaleQuorumLostServesLabelled(t *testing.T) {
+	c := startSwitched(t)
+	// The survivor is a follower: the leader and the other follower die.
+	l := c.Leader()
+	survivor := c.Followers()[0]
+	a := survivor.Dig(svcName, "A")
+	wantAddrs(t, "current answer", a, "A", 5, greenV4...)
+	if err := noStaleLabel(a); err != nil {
+		t.Fatal(err)
+	}
+	var dead []*Node
+	for _, n := range c.Nodes {
+		if n != survivor {
+			dead = append(dead, n)
+		}
+	}
+	killed := time.Now()
+	for _, n := range dead {
+		n.Kill9()
+	}
+	t.Logf("killed %s (leader) and the other follower; survivor %s", l.ID, survivor.ID)
+
+	took := waitStale(t, survivor, killed, staleMaxStale+time.Second*slow, "EDE 3 from the survivor",
+		func(r dnsReply) bool { return r.Stale() })
+	t.Logf("survivor labelled its answers stale %v after kill -9 (max-stale %v)", took.Round(time.Millisecond), staleMaxStale)
+	if took < staleMaxStale-staleMaxStale/4-100*time.Millisecond {
+		// The last confirmation is at most max-stale/4 old at the kill.
+		t.Errorf("stale after %v: sooner than max-stale %v allows", took, staleMaxStale)
+	}
+	code, status, err := survivor.Readyz()
+	if err != nil || code != http.StatusOK || status != "stale" {
+		t.Errorf("/readyz of the stale survivor: %d %q %v, want 200 stale", code, status, err)
+	}
+	checkStaleAnswers(t, survivor)
+
+	// REST reads still work, say so, and a consistent one is refused.
+	r := Expect(t, http.StatusOK, "GET", survivor.URL()+"/v1/services/"+svcName, nil)
+	if r.Header.Get("X-Bgdns-Stale") != "true" || r.Header.Get("X-Bgdns-Applied-Index") == "" {
+		t.Errorf("stale REST read: headers %v, want X-Bgdns-Stale: true and X-Bgdns-Applied-Index", r.Header)
+	}
+	var s ServiceJSON
+	r.Decode(t, &s)
+	if s.Active != "green" {
+		t.Errorf("stale REST read: active %q, want green", s.Active)
+	}
+	if r := Call(t, "GET", survivor.URL()+"/v1/services/"+svcName+"?consistent", nil); r.Status != http.StatusServiceUnavailable {
+		t.Errorf("consistent read without a quorum: %s, want 503", r)
+	}
+
+	// The two come back: the label goes, and a rollback is seen everywhere.
+	for _, n := range dead {
+		n.RestartNoWait()
+	}
+	c.WaitReady()
+	eventually(t, 10*time.Second, "the survivor's answers current again", func() error {
+		a, err := DigE(survivor.DNSAddr, svcName, "A")
+		if err != nil {
+			return err
+		}
+		if err := noStaleLabel(a); err != nil {
+			return err
+		}
+		return checkAddrs(a, "A", 5, greenV4...)
+	})
+	var rb waitJSON
+	CLIJSON(t, survivor.URL(), &rb, "rollback", svcName, "--reason", "after the outage", "--wait")
+	if rb.Wait == nil || !rb.Wait.Complete {
+		t.Fatalf("rollback --wait after the restart: %+v", rb)
+	}
+	for _, n := range c.Nodes {
+		a := n.Dig(svcName, "A")
+		if err := checkAddrs(a, "A", 5, blueV4...); err != nil {
+			t.Errorf("%s after rollback --wait: %v", n.ID, err)
+		}
+		if err := noStaleLabel(a); err != nil {
+			t.Errorf("%s after rollback --wait: %v", n.ID, err)
+		}
+	}
+}
+
+func TestStaleQuorumLostServfailPolicy(t *testing.T) {
+	c := startSwitched(t, "--stale-policy", "servfail")
+	// The survivor is the leader: both followers die, and it can no longer
+	// verify its leadership with a quorum.
+	survivor := c.Leader()
+	dead := c.Followers()
+	killed := time.Now()
+	for _, n := range dead {
+		n.Kill9()
+	}
+	took := waitStale(t, survivor, killed, staleMaxStale+time.Second*slow, "SERVFAIL from the survivor",
+		func(r dnsReply) bool {
+			if r.Rcode == dns.RcodeSuccess && r.Stale() {
+				t.Errorf("servfail policy, yet a stale-labelled answer: %s", r)
+			}
+			return r.Rcode == dns.RcodeServerFailure
+		})
+	t.Logf("leader %s answers SERVFAIL %v after kill -9 of both followers (max-stale %v)", survivor.ID, took.Round(time.Millisecond), staleMaxStale)
+	eventually(t, 2*time.Second, "/readyz 503 on the stale leader", func() error {
+		if code, status, err := survivor.Readyz(); err != nil || code != http.StatusServiceUnavailable {
+			return fmt.Errorf("/readyz %d %q %v", code, status, err)
+		}
+		return nil
+	})
+	for _, q := range [][2]string{{svcName, "A"}, {svcName, "AAAA"}, {txtName, "TXT"}, {testZone, "SOA"}, {"nope." + testZone, "A"}, {"example.org.", "A"}} {
+		if a := survivor.Dig(q[0], q[1]); a.Status != "SERVFAIL" {
+			t.Errorf("servfail policy, stale: %s %s answered %s\n%s", q[0], q[1], a.Status, a.Raw)
+		}
+	}
+	// REST: a node that does not serve refuses reads, unless ?stale.
+	if r := Call(t, "GET", survivor.URL()+"/v1/services/"+svcName, nil); r.Status != http.StatusServiceUnavailable {
+		t.Errorf("REST read from a node that does not serve: %s, want 503", r)
+	}
+	r := Expect(t, http.StatusOK, "GET", survivor.URL()+"/v1/services/"+svcName+"?stale", nil)
+	var s ServiceJSON
+	r.Decode(t, &s)
+	if s.Active != "green" {
+		t.Errorf("?stale read: active %q, want green", s.Active)
+	}
+
+	for _, n := range dead {
+		n.RestartNoWait()
+	}
+	c.WaitReady()
+	c.EveryNode(10*time.Second, "green, current, everywhere", func(n *Node) error { return checkColour(n, greenV4) })
+	var rb waitJSON
+	CLIJSON(t, dead[0].URL(), &rb, "rollback", svcName, "--reason", "after the outage", "--wait")
+	if rb.Wait == nil || !rb.Wait.Complete {
+		t.Fatalf("rollback --wait after the restart: %+v", rb)
+	}
+	for _, n := range c.Nodes {
+		if err := checkColour(n, blueV4); err != nil {
+			t.Errorf("%s after rollback --wait: %v", n.ID, err)
+		}
+	}
+}
+
+func TestStaleWaitAllTimesOut(t *testing.T) {
+	c := startSwitched(t)
+	l := c.Leader()
+	frozen := c.Followers()[0]
+	frozen.Pause()
+	t.Cleanup(frozen.Resume)
+
+	start := time.Now()
+	r := RunCLIEnv(t, l.CLIEnv(), l.URL(), "rollback", svcName, "--reason", "frozen follower", "--wait", "--wait-timeout", "2s")
+	took := time.Since(start)
+	t.Logf("rollback --wait --wait-timeout 2s with %s frozen: exit %d after %v\nstderr: %s", frozen.ID, r.Code, took.Round(time.Millisecond), r.Stderr)
+	if r.Code != 3 {
+		t.Fatalf("want exit 3 (committed, wait incomplete): %s", r)
+	}
+	if !strings.Contains(r.Stderr, frozen.ID) {
+		t.Errorf("the CLI does not name the lagging node %s: %s", frozen.ID, r)
+	}
+	// The change itself is committed: the others answer blue.
+	for _, n := range c.Nodes {
+		if n != frozen {
+			if err := checkColour(n, blueV4); err != nil {
+				t.Errorf("%s after the incomplete wait: %v", n.ID, err)
+			}
+		}
+	}
+
+	// The REST call: 504 with the same body shape.
+	res := Call(t, "POST", l.URL()+"/v1/services/"+svcName+"/switch?wait=all&wait_timeout=2s",
+		map[string]any{"reason": "still frozen"})
+	if res.Status != http.StatusGatewayTimeout {
+		t.Fatalf("switch?wait=all with a frozen voter: %s, want 504", res)
+	}
+	var w waitJSON
+	res.Decode(t, &w)
+	if w.Wait == nil || w.Wait.Complete || len(w.Wait.Lagging) != 1 || w.Wait.Lagging[0] != frozen.ID {
+		t.Fatalf("504 body: want complete false, lagging [%s]: %s", frozen.ID, res.Body)
+	}
+	if w.Service.Active != "green" || w.Index == 0 {
+		t.Errorf("504 body: the committed change is not in it: %s", res.Body)
+	}
+
+	frozen.Resume()
+	c.EveryNode(15*time.Second, "green everywhere once the follower runs again", func(n *Node) error { return checkColour(n, greenV4) })
+	var rb waitJSON
+	CLIJSON(t, l.URL(), &rb, "rollback", svcName, "--reason", "all back", "--wait", "--wait-timeout", "10s")
+	if rb.Wait == nil || !rb.Wait.Complete || len(rb.Wait.Lagging) != 0 || len(rb.Wait.Nodes) != 3 {
+		t.Fatalf("rollback --wait after SIGCONT: %+v", rb)
+	}
+}
+
+// checkPausedReplies holds every reply of a node that was paused to the
+// fail-static rules: an answer without the stale label carries at least
+// every revision acknowledged max-stale before it was asked; a labelled
+// one has no TTL above the stale TTL. It returns the counts.
+func checkPausedReplies(t *testing.T, replies []dnsReply, commits []commitRec) (fresh, stale, servfail, none int) {
+	t.Helper()
+	bad := 0
+	for _, r := range replies {
+		switch {
+		case r.Err != nil:
+			none++
+			continue
+		case r.Rcode == dns.RcodeServerFailure:
+			servfail++
+			continue
+		case r.Rcode != dns.RcodeSuccess:
+			bad++
+			if bad <= 10 {
+				t.Errorf("answer %s: want NOERROR (or SERVFAIL)", r)
+			}
+			continue
+		case !r.HasRev:
+			bad++
+			if bad <= 10 {
+				t.Errorf("answer %s: no revision in the TXT record", r)
+			}
+			continue
+		}
+		if r.Stale() {
+			stale++
+			if r.MaxTTL > staleTTL {
+				bad++
+				if bad <= 10 {
+					t.Errorf("stale answer %s: TTL above the stale TTL %d", r, staleTTL)
+				}
+			}
+			continue
+		}
+		fresh++
+		if need := requiredRevision(commits, r.Sent.Add(-staleMaxStale)); r.Revision < need {
+			bad++
+			if bad <= 10 {
+				t.Errorf("unlabelled answer %s: revision %d, but %d was acknowledged more than max-stale %v before the query",
+					r, r.Revision, need, staleMaxStale)
+			}
+		}
+	}
+	if bad > 10 {
+		t.Errorf("... %d bad answers in all", bad)
+	}
+	return
+}
+
+func TestStalePausedNodeNeverUnlabelledOld(t *testing.T) {
+	c := startSwitched(t)
+	l := c.Leader()
+	frozen := c.Followers()[0]
+	var others []*Node
+	for _, n := range c.Nodes {
+		if n != frozen {
+			others = append(others, n)
+		}
+	}
+	w := startWriter(t, func() []*Node { return others }, 20*time.Millisecond, 2*time.Minute)
+	p := startProber(t, frozen.DNSAddr, txtName, dns.TypeTXT, 4, 2*time.Minute)
+	eventually(t, 10*time.Second, "a few writes before the pause", func() error {
+		if n := w.Count(); n < 20 {
+			return fmt.Errorf("%d writes", n)
+		}
+		return nil
+	})
+
+	frozen.Pause()
+	paused := time.Now()
+	// Wait 7s while the writes go on through the leader: poll the writer,
+	// so that the test fails rather than hangs if the cluster stops
+	// committing.
+	eventually(t, 20*time.Second, "7s of writes while paused", func() error {
+		if time.Since(paused) < 7*time.Second {
+			return fmt.Errorf("paused %v", time.Since(paused))
+		}
+		return nil
+	})
+	frozen.Resume()
+	resumed := time.Now()
+	t.Logf("%s paused for %v (leader %s)", frozen.ID, resumed.Sub(paused).Round(time.Millisecond), l.ID)
+	eventually(t, 15*time.Second, "the resumed node ready again", func() error {
+		if !frozen.Ready() {
+			return fmt.Errorf("/readyz %s", readyzStatus(frozen))
+		}
+		return nil
+	})
+	readyAt := time.Now()
+	// A few more seconds of writes and queries with the node current.
+	eventually(t, 10*time.Second, "3s more", func() error {
+		if time.Since(readyAt) < 3*time.Second {
+			return fmt.Errorf("%v", time.Since(readyAt))
+		}
+		return nil
+	})
+	replies := p.Stop()
+	commits := w.Stop()
+	if len(commits) < 100 {
+		t.Fatalf("only %d writes acknowledged (%d failed, last: %v)", len(commits), w.errs, w.lastErr)
+	}
+
+	fresh, stale, servfail, none := checkPausedReplies(t, replies, commits)
+	t.Logf("%d writes acknowledged (revisions %d..%d, %d failed); %d queries: %d current, %d labelled stale, %d SERVFAIL, %d unanswered",
+		len(commits), commits[0].Rev, commits[len(commits)-1].Rev, w.errs, len(replies), fresh, stale, servfail, none)
+	var firstAfter, firstFresh *dnsReply
+	for i := range replies {
+		r := &replies[i]
+		if r.Err == nil && r.Recv.After(resumed) {
+			if firstAfter == nil {
+				firstAfter = r
+			}
+			if !r.Stale() && r.Sent.After(resumed) && firstFresh == nil {
+				firstFresh = r
+			}
+		}
+	}
+	if firstAfter != nil {
+		t.Logf("first answer after SIGCONT: %s", *firstAfter)
+	}
+	if firstFresh != nil {
+		t.Logf("first unlabelled answer asked after SIGCONT: %s, %v after SIGCONT", *firstFresh, firstFresh.Sent.Sub(resumed).Round(time.Millisecond))
+	}
+	if stale == 0 {
+		t.Errorf("no stale-labelled answer at all after a %v pause", resumed.Sub(paused).Round(time.Millisecond))
+	}
+	// The node is current in the end.
+	last := queryDNS(frozen.DNSAddr, txtName, dns.TypeTXT, true, time.Second)
+	if need := commits[len(commits)-1].Rev; last.Err != nil || last.Stale() || last.Revision < need {
+		t.Errorf("after the writes stopped: %s, want current revision >= %d", last, need)
+	}
+}
+
+func TestStaleRestartLongLogNeverOlder(t *testing.T) {
+	c := StartCluster(t, 3, ClusterOptions{Hosts: clusterHosts, MaxStale: staleMaxStale,
+		Args: []string{"--snapshot-threshold", "1000000"}})
+	l := c.Leader()
+	l.CLI("service", "put", svcName, "--ttl", "5", "--blue", strings.Join(blueV4, ","), "--blue-version", "1.0")
+	target := c.Followers()[0]
+
+	// A long log: writes in parallel through the leader.
+	const writes = 3000
+	const par = 16
+	errs := make(chan error, par)
+	next := make(chan int, writes)
+	for i := 0; i < writes; i++ {
+		next <- i
+	}
+	close(next)
+	began := time.Now()
+	for g := 0; g < par; g++ {
+		go func() {
+			var err error
+			for i := range next {
+				colour := "blue"
+				if i%2 == 0 {
+					colour = "green"
+				}
+				if _, e := putColour(l.URL(), colour, 5); e != nil && err == nil {
+					err = e
+				}
+			}
+			errs <- err
+		}()
+	}
+	for g := 0; g < par; g++ {
+		if err := <-errs; err != nil {
+			t.Fatalf("writing the long log: %v", err)
+		}
+	}
+	t.Logf("%d writes in %v", writes, time.Since(began).Round(time.Millisecond))
+	want := GetService(t, l.URL(), svcName).Revision
+	eventually(t, 20*time.Second, "the target applied every write", func() error {
+		r := queryDNS(target.DNSAddr, txtName, dns.TypeTXT, true, time.Second)
+		if r.Err != nil || r.Revision < want {
+			return fmt.Errorf("%s, want revision %d", r, want)
+		}
+		return nil
+	})
+
+	p := startProber(t, target.DNSAddr, txtName, dns.TypeTXT, 4, 3*time.Minute)
+	eventually(t, 5*time.Second, "answers before the kill", func() error {
+		if n := len(p.Snapshot()); n < 200 {
+			return fmt.Errorf("%d replies", n)
+		}
+		return nil
+	})
+	target.Kill9()
+	killed := time.Now()
+	// A few more changes while it is down: it must come back to them.
+	for i := 0; i < 20; i++ {
+		if _, err := putColour(l.URL(), "green", 5); err != nil {
+			t.Fatalf("write while %s is down: %v", target.ID, err)
+		}
+	}
+	latest := GetService(t, l.URL(), svcName).Revision
+	target.RestartNoWait()
+	restarted := time.Now()
+	var readyAt time.Time
+	eventually(t, 60*time.Second, "the restarted node ready", func() error {
+		if !target.Ready() {
+			return fmt.Errorf("/readyz %s", readyzStatus(target))
+		}
+		readyAt = time.Now()
+		return nil
+	})
+	// A little longer, then stop.
+	eventually(t, 5*time.Second, "1s more", func() error {
+		if time.Since(readyAt) < time.Second {
+			return fmt.Errorf("%v", time.Since(readyAt))
+		}
+		return nil
+	})
+	replies := p.Stop()
+
+	var lastBefore uint64
+	for _, r := range replies {
+		if r.Err == nil && r.Recv.Before(killed) && r.Rcode == dns.RcodeSuccess {
+			lastBefore = max(lastBefore, r.Revision)
+		}
+	}
+	if lastBefore < want {
+		t.Fatalf("served revision %d before the kill, below the %d it had applied", lastBefore, want)
+	}
+	var servfail, older, refused, other, answers, none, staleN int
+	var firstAnswer, firstCurrent time.Time
+	for _, r := range replies {
+		if !r.Sent.After(killed) {
+			continue
+		}
+		switch {
+		case r.Err != nil:
+			none++
+		case r.Rcode == dns.RcodeServerFailure:
+			servfail++
+		case r.Rcode == dns.RcodeRefused:
+			refused++
+			if refused <= 5 {
+				t.Errorf("REFUSED from the restarting node: %s", r)
+			}
+		case r.Rcode != dns.RcodeSuccess || !r.HasRev:
+			other++
+			if other <= 5 {
+				t.Errorf("unexpected answer from the restarting node: %s", r)
+			}
+		default:
+			answers++
+			if firstAnswer.IsZero() {
+				firstAnswer = r.Recv
+			}
+			if r.Stale() {
+				staleN++
+				if r.MaxTTL > staleTTL {
+					t.Errorf("stale answer with TTL above %d: %s", staleTTL, r)
+				}
+			} else if firstCurrent.IsZero() {
+				firstCurrent = r.Recv
+			}
+			if r.Revision < lastBefore {
+				older++
+				if older <= 5 {
+					t.Errorf("restarted node answered revision %d, older than the %d it served before the kill: %s", r.Revision, lastBefore, r)
+				}
+			}
+		}
+	}
+	t.Logf("log: %d writes, revision %d served before kill -9, %d after the writes while down", writes, lastBefore, latest)
+	t.Logf("after the kill: %d queries unanswered, %d SERVFAIL, %d answers (%d labelled stale), %d older, %d REFUSED",
+		none, servfail, answers, staleN, older, refused)
+	if !firstAnswer.IsZero() {
+		t.Logf("first answer %v after restart; first current answer %v after; /readyz ready %v after",
+			firstAnswer.Sub(restarted).Round(time.Millisecond), firstCurrent.Sub(restarted).Round(time.Millisecond),
+			readyAt.Sub(restarted).Round(time.Millisecond))
+	}
+	if answers == 0 {
+		t.Error("no answer at all from the restarted node")
+	}
+	r := queryDNS(target.DNSAddr, txtName, dns.TypeTXT, true, time.Second)
+	if r.Err != nil || r.Stale() || r.Revision < latest {
+		t.Errorf("restarted node once ready: %s, want current revision >= %d", r, latest)
+	}
+}
