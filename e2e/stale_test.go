@@ -133,9 +133,10 @@ func TestStaleQuorumLostServesLabelled(t *testing.T) {
 	took := waitStale(t, survivor, killed, staleMaxStale+time.Second*slow, "EDE 3 from the survivor",
 		func(r dnsReply) bool { return r.Stale() })
 	t.Logf("survivor labelled its answers stale %v after kill -9 (max-stale %v)", took.Round(time.Millisecond), staleMaxStale)
-	if took < staleMaxStale-staleMaxStale/4-100*time.Millisecond {
-		// The last confirmation is at most max-stale/4 old at the kill.
-		t.Errorf("stale after %v: sooner than max-stale %v allows", took, staleMaxStale)
+	if took < staleMaxStale/2 {
+		// Confirmations run every max-stale/4: at the kill the last one
+		// is that old, plus however long it took on a loaded machine.
+		t.Errorf("stale after %v: far sooner than max-stale %v allows", took, staleMaxStale)
 	}
 	code, status, err := survivor.Readyz()
 	if err != nil || code != http.StatusOK || status != "stale" {
@@ -272,8 +273,10 @@ func TestStaleWaitAllTimesOut(t *testing.T) {
 	}
 
 	// The REST call: 504 with the same body shape.
+	start = time.Now()
 	res := Call(t, "POST", l.URL()+"/v1/services/"+svcName+"/switch?wait=all&wait_timeout=2s",
 		map[string]any{"reason": "still frozen"})
+	t.Logf("POST switch?wait=all&wait_timeout=2s: %d after %v: %s", res.Status, time.Since(start).Round(time.Millisecond), res.Body)
 	if res.Status != http.StatusGatewayTimeout {
 		t.Fatalf("switch?wait=all with a frozen voter: %s, want 504", res)
 	}
@@ -287,9 +290,12 @@ func TestStaleWaitAllTimesOut(t *testing.T) {
 	}
 
 	frozen.Resume()
+	resumed := time.Now()
 	c.EveryNode(15*time.Second, "green everywhere once the follower runs again", func(n *Node) error { return checkColour(n, greenV4) })
+	t.Logf("%s answers green %v after SIGCONT", frozen.ID, time.Since(resumed).Round(time.Millisecond))
 	var rb waitJSON
 	CLIJSON(t, l.URL(), &rb, "rollback", svcName, "--reason", "all back", "--wait", "--wait-timeout", "10s")
+	t.Logf("rollback --wait complete %v after SIGCONT", time.Since(resumed).Round(time.Millisecond))
 	if rb.Wait == nil || !rb.Wait.Complete || len(rb.Wait.Lagging) != 0 || len(rb.Wait.Nodes) != 3 {
 		t.Fatalf("rollback --wait after SIGCONT: %+v", rb)
 	}
