@@ -24,6 +24,7 @@ type dnsReply struct {
 	Sent, Recv time.Time
 	Err        error // no answer (timeout, port closed)
 	Rcode      int
+	Truncated  bool
 	EDE        []uint16 // Extended DNS Error codes in the OPT record
 	MaxTTL     uint32   // the largest TTL in any section but the OPT
 	Revision   uint64   // revision= of the _bgdns TXT, when HasRev
@@ -45,9 +46,13 @@ func (r dnsReply) String() string {
 	if r.Err != nil {
 		return fmt.Sprintf("sent %s: no answer: %v", r.Sent.Format("15:04:05.000"), r.Err)
 	}
-	return fmt.Sprintf("sent %s recv %s: %s ede=%v maxttl=%d revision=%d",
+	tc := ""
+	if r.Truncated {
+		tc = " tc"
+	}
+	return fmt.Sprintf("sent %s recv %s: %s%s ede=%v maxttl=%d revision=%d",
 		r.Sent.Format("15:04:05.000"), r.Recv.Format("15:04:05.000"),
-		dns.RcodeToString[r.Rcode], r.EDE, r.MaxTTL, r.Revision)
+		dns.RcodeToString[r.Rcode], tc, r.EDE, r.MaxTTL, r.Revision)
 }
 
 // queryDNS asks addr one UDP question, with EDNS (1232 bytes) when edns
@@ -67,7 +72,7 @@ func queryDNS(addr, name string, qtype uint16, edns bool, timeout time.Duration)
 		r.Err = err
 		return r
 	}
-	r.Msg, r.Rcode = resp, resp.Rcode
+	r.Msg, r.Rcode, r.Truncated = resp, resp.Rcode, resp.Truncated
 	if opt := resp.IsEdns0(); opt != nil {
 		for _, o := range opt.Option {
 			if e, ok := o.(*dns.EDNS0_EDE); ok {
