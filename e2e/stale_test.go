@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -473,37 +474,55 @@ func TestStaleRestartLongLogNeverOlder(t *testing.T) {
 	l := c.Leader()
 	target := c.Followers()[0]
 
-	// A long log: writes in parallel through the leader.
+	// A long log: writes in parallel through the leader (found again
+	// whenever a write fails: on a loaded machine elections happen).
 	const writes = 3000
-	const par = 16
-	errs := make(chan error, par)
+	const par = 8
+	var (
+		mu     sync.Mutex
+		leader = l
+		failed int
+		lastE  error
+	)
 	next := make(chan int, writes)
 	for i := 0; i < writes; i++ {
 		next <- i
 	}
 	close(next)
 	began := time.Now()
+	var wg sync.WaitGroup
 	for g := 0; g < par; g++ {
+		wg.Add(1)
 		go func() {
-			var err error
+			defer wg.Done()
 			for i := range next {
 				colour := "blue"
 				if i%2 == 0 {
 					colour = "green"
 				}
-				if _, e := putColour(l.URL(), colour, 5); e != nil && err == nil {
-					err = e
+				mu.Lock()
+				base := leader.URL()
+				mu.Unlock()
+				if _, err := putColour(base, colour, 5); err != nil {
+					mu.Lock()
+					failed, lastE = failed+1, err
+					for _, n := range c.Nodes {
+						if id, err := LeaderID(n); err == nil && id != "" {
+							leader = c.Node(id)
+							break
+						}
+					}
+					mu.Unlock()
 				}
 			}
-			errs <- err
 		}()
 	}
-	for g := 0; g < par; g++ {
-		if err := <-errs; err != nil {
-			t.Fatalf("writing the long log: %v", err)
-		}
+	wg.Wait()
+	t.Logf("%d writes in %v, %d failed (last: %v)", writes, time.Since(began).Round(time.Millisecond), failed, lastE)
+	if failed > writes/3 {
+		t.Fatalf("%d of %d writes failed; last: %v", failed, writes, lastE)
 	}
-	t.Logf("%d writes in %v", writes, time.Since(began).Round(time.Millisecond))
+	l = c.Leader()
 	want := GetService(t, l.URL(), svcName).Revision
 	eventually(t, 20*time.Second, "the target applied every write", func() error {
 		r := queryDNS(target.DNSAddr, txtName, dns.TypeTXT, true, time.Second)
@@ -524,11 +543,12 @@ func TestStaleRestartLongLogNeverOlder(t *testing.T) {
 	killed := time.Now()
 	// A few more changes while it is down: it must come back to them.
 	for i := 0; i < 20; i++ {
-		if _, err := putColour(l.URL(), "green", 5); err != nil {
-			t.Fatalf("write while %s is down: %v", target.ID, err)
-		}
+		eventually(t, 10*time.Second, "a write while "+target.ID+" is down", func() error {
+			_, err := putColour(c.Leader().URL(), "green", 5)
+			return err
+		})
 	}
-	latest := GetService(t, l.URL(), svcName).Revision
+	latest := GetService(t, c.Leader().URL(), svcName).Revision
 	target.RestartNoWait()
 	restarted := time.Now()
 	var readyAt time.Time
