@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -437,6 +438,9 @@ func TestStalePausedNodeNeverUnlabelledOld(t *testing.T) {
 	}
 
 	cnt := checkPausedReplies(t, replies, commits)
+	if w.errs > 0 {
+		t.Logf("%d writes failed; the last: %v", w.errs, w.lastErr)
+	}
 	t.Logf("%d writes acknowledged (revisions %d..%d, %d failed); %d queries: %d current, %d labelled stale, %d SERVFAIL, %d unanswered",
 		len(commits), commits[0].Rev, commits[len(commits)-1].Rev, w.errs, len(replies), cnt.Current, cnt.Stale, cnt.Servfail, cnt.None)
 	var firstAfter, firstFresh *dnsReply
@@ -634,4 +638,51 @@ func TestStaleRestartLongLogNeverOlder(t *testing.T) {
 	if r.Err != nil || r.Stale() || r.Revision < latest {
 		t.Errorf("restarted node once ready: %s, want current revision >= %d", r, latest)
 	}
+}
+
+// TestStaleRetireWatermarkWaitsForLaggingVoter: after a switch, the time
+// when the old colour is safe to retire is given only once every voter
+// has confirmed applying the switch; until then the service says which
+// nodes it waits for.
+func TestStaleRetireWatermarkWaitsForLaggingVoter(t *testing.T) {
+	c := startSwitched(t)
+	l := c.Leader()
+	frozen := c.Followers()[0]
+	frozen.Pause()
+	t.Cleanup(frozen.Resume)
+	res := Call(t, "POST", l.URL()+"/v1/services/"+svcName+"/rollback?wait=all&wait_timeout=1s",
+		map[string]any{"reason": "a voter is frozen"})
+	if res.Status != http.StatusGatewayTimeout {
+		t.Fatalf("rollback?wait=all with a frozen voter: %s, want 504", res)
+	}
+	var svc struct {
+		SafeToRetireAt *time.Time `json:"safe_to_retire_at"`
+		Retire         *struct {
+			Safe       bool     `json:"safe"`
+			WaitingFor []string `json:"waiting_for"`
+		} `json:"retire"`
+	}
+	r := Expect(t, http.StatusOK, "GET", l.URL()+"/v1/services/"+svcName, nil)
+	r.Decode(t, &svc)
+	if svc.SafeToRetireAt != nil {
+		t.Errorf("safe_to_retire_at %v given while %s has not applied the rollback: %s", *svc.SafeToRetireAt, frozen.ID, r.Body)
+	}
+	if svc.Retire == nil || svc.Retire.Safe || len(svc.Retire.WaitingFor) != 1 || svc.Retire.WaitingFor[0] != frozen.ID {
+		t.Errorf(`want "retire":{"safe":false,"waiting_for":[%q]} while it is frozen: %s`, frozen.ID, r.Body)
+	}
+	frozen.Resume()
+	eventually(t, 15*time.Second, "safe to retire once every voter applied the rollback", func() error {
+		r, err := CallE("GET", l.URL()+"/v1/services/"+svcName, nil)
+		if err != nil {
+			return err
+		}
+		svc.SafeToRetireAt, svc.Retire = nil, nil
+		if err := json.Unmarshal(r.Body, &svc); err != nil {
+			return err
+		}
+		if svc.SafeToRetireAt == nil || svc.Retire == nil || !svc.Retire.Safe {
+			return fmt.Errorf("%s", r)
+		}
+		return nil
+	})
 }
