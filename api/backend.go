@@ -32,6 +32,9 @@ type Backend interface {
 	// Confirm makes sure, with the leader, that this node has applied
 	// everything committed so far (CodeNoLeader when it cannot).
 	Confirm(ctx context.Context) error
+	// RetireWaiting names the members not (yet) seen applying index: the
+	// nodes a switch at index waits for before its colour can retire.
+	RetireWaiting(ctx context.Context, index uint64) []string
 	// ReadIndex is the leader's commit index, confirmed with a quorum
 	// (CodeNotLeader on a follower); followers call it to confirm.
 	ReadIndex(ctx context.Context) (uint64, error)

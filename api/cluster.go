@@ -31,6 +31,7 @@ func (rs clusterResource) Routes() chi.Router {
 	r.With(read).Get("/", rs.status)
 	r.With(read).Get(strings.TrimPrefix(peer.SelfPath, clusterPrefix), rs.self)
 	r.With(read).Get(strings.TrimPrefix(peer.CheckpointPath, clusterPrefix), rs.checkpoint)
+	r.With(read).Get(strings.TrimPrefix(peer.ReadIndexPath, clusterPrefix), rs.readIndex)
 	r.With(admin).Post(strings.TrimPrefix(peer.JoinPath, clusterPrefix), rs.join)
 	r.With(admin).Delete("/members/{id}", rs.remove)
 	return r

@@ -1,4 +1,4 @@
-// Package api is the REST control plane of bgdns (SPEC §3): chi routes
+// Package api is the REST control plane of bgdns: chi routes
 // under /v1, JSON in and out, bearer-token auth, bounded request bodies,
 // leader forwarding and the one mapping from domain errors to HTTP status
 // codes.

@@ -15,7 +15,8 @@ type Pool struct {
 	Retired   bool     `json:"retired,omitempty"`
 }
 
-// Service is a service as the API reads and writes it (SPEC §3). Names
+// Service is a service as the API reads and writes it (and the CLI's -o json
+// prints). Names
 // carry no trailing dot.
 type Service struct {
 	Name      string    `json:"name"`

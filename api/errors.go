@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/bgdns/bgdns/control"
 )
@@ -85,7 +86,10 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	status := statusFor(code)
 	body := ErrorBody{Error: ErrorDetail{Code: string(code), Message: e.Message, Leader: e.Leader}}
 	if e.Service != nil && status == http.StatusConflict {
-		body.Error.Service = toService(e.Service)
+		body.Error.Service = h.withWaiting(r.Context(), toService(e.Service))
+		if rt := body.Error.Service.Retire; rt != nil && len(rt.WaitingFor) > 0 {
+			body.Error.Message += " (waiting for " + strings.Join(rt.WaitingFor, ", ") + ")"
+		}
 	}
 	switch {
 	case code == control.CodeNoLeader:

@@ -2,12 +2,15 @@ package api
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/bgdns/bgdns/control"
 )
@@ -29,6 +32,19 @@ func notLeader(err error) (string, bool) {
 		return e.Leader, true
 	}
 	return "", false
+}
+
+// forwardTimeout bounds a forwarded request: a few seconds (a client's
+// patience, well under it), or the wait it asked for plus that margin.
+func (h *handler) forwardTimeout(r *http.Request, body []byte) time.Duration {
+	var in struct {
+		Wait string `json:"wait"`
+	}
+	_ = json.Unmarshal(body, &in)
+	if wait, d, err := h.waitParams(r, in.Wait); err == nil && wait {
+		return d + h.opts.ForwardTimeout
+	}
+	return h.opts.ForwardTimeout
 }
 
 // forward sends the request, with the body already read, to the leader and
@@ -53,7 +69,9 @@ func (h *handler) forward(w http.ResponseWriter, r *http.Request, body []byte, l
 	target.Path = r.URL.Path
 	target.RawPath = r.URL.RawPath
 	target.RawQuery = r.URL.RawQuery
-	req, err := http.NewRequestWithContext(r.Context(), r.Method, target.String(), bytes.NewReader(body))
+	ctx, cancel := context.WithTimeout(r.Context(), h.forwardTimeout(r, body))
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, r.Method, target.String(), bytes.NewReader(body))
 	if err != nil {
 		h.writeError(w, r, &control.Error{Code: control.CodeNoLeader, Message: "building the request to the leader: " + err.Error()})
 		return

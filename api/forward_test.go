@@ -139,3 +139,28 @@ func TestMaxStaleStamped(t *testing.T) {
 		t.Fatalf("max_stale %s", got)
 	}
 }
+
+// TestForwardTimesOut: a leader that accepts the connection but never
+// answers (cut off, paused) costs the client ForwardTimeout, then 503
+// no_leader, not the minute a hung request would.
+func TestForwardTimesOut(t *testing.T) {
+	release := make(chan struct{})
+	hung := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-release }))
+	defer hung.Close()
+	defer close(release)
+	e := newEnv(t, Options{ForwardTimeout: 100 * time.Millisecond})
+	e.b.SetFollower(hung.URL)
+	done := make(chan resp, 1)
+	go func() { done <- e.do("PUT", "/v1/zones/bg.example.com", zoneBody) }()
+	select {
+	case r := <-done:
+		if r.status != http.StatusServiceUnavailable {
+			t.Fatalf("status %d: %s", r.status, r.body)
+		}
+		if er := errorOf(t, r); er.Code != "no_leader" {
+			t.Fatalf("code %q", er.Code)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the forwarded request hung")
+	}
+}

@@ -18,7 +18,8 @@ type handler struct {
 	log  *slog.Logger
 }
 
-// NewHandler returns the REST API of SPEC §3 served from b.
+// NewHandler returns the REST API (routes under /v1, /healthz, /readyz)
+// served from b.
 func NewHandler(b Backend, opts Options) http.Handler {
 	opts = opts.withDefaults()
 	h := &handler{b: b, opts: opts, log: opts.Logger}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"time"
 
@@ -54,6 +55,22 @@ type ServiceStatus struct {
 	// SafeToRetireAt is when no resolver can still hold an answer with the
 	// colour the last switch or rollback stopped serving.
 	SafeToRetireAt time.Time `json:"safe_to_retire_at,omitzero"`
+	// Retire says whether the colour the last switch stopped serving can be
+	// torn down: safe once every member confirmed applying the switch and
+	// its longest TTL has passed since.
+	Retire *Retire `json:"retire,omitempty"`
+}
+
+// Retire is the retire watermark of a service's last switch.
+type Retire struct {
+	Safe bool `json:"safe"`
+	// SwitchIndex is the index of the switch or rollback it is about.
+	SwitchIndex uint64 `json:"switch_index"`
+	// ConfirmedAt is when the leader saw the last member apply it.
+	ConfirmedAt time.Time `json:"confirmed_at,omitzero"`
+	// WaitingFor names the members not yet seen applying it (filled in
+	// when a single service is read).
+	WaitingFor []string `json:"waiting_for,omitempty"`
 }
 
 // ServiceStatusIn accepts the read-only status fields in a PUT body (so a
@@ -64,6 +81,7 @@ type ServiceStatusIn struct {
 	ValidatingUntil json.RawMessage `json:"validating_until,omitempty"`
 	ValidatedAt     json.RawMessage `json:"validated_at,omitempty"`
 	SafeToRetireAt  json.RawMessage `json:"safe_to_retire_at,omitempty"`
+	Retire          json.RawMessage `json:"retire,omitempty"`
 }
 
 // HealthView is the committed health of both colours.
@@ -113,6 +131,9 @@ func statusOf(s *control.Service) ServiceStatus {
 	if s.HealthCheck != nil {
 		out.Health = &HealthView{Blue: colourHealth(s, control.Blue), Green: colourHealth(s, control.Green)}
 	}
+	if idx, pending := s.PendingRetire(); idx != 0 || pending {
+		out.Retire = &Retire{Safe: !pending && !s.SafeToRetireAt.IsZero(), SwitchIndex: idx, ConfirmedAt: s.RetireConfirmedAt}
+	}
 	return out
 }
 
@@ -149,4 +170,20 @@ func (in ServiceSafety) applyTo(spec *control.ServiceSpec) {
 	spec.FailClosed = in.FailClosed
 	spec.MinSwitchInterval = in.MinSwitchInterval
 	spec.Frozen = in.Frozen
+}
+
+// retireWaitTimeout bounds the reads of the members' applied index that
+// name the nodes a switch still waits for.
+const retireWaitTimeout = 1500 * time.Millisecond
+
+// withWaiting fills in, for a service whose last switch awaits
+// confirmation, the members not yet seen applying it.
+func (h *handler) withWaiting(ctx context.Context, s *Service) *Service {
+	if s == nil || s.Retire == nil || s.Retire.Safe || !s.Retire.ConfirmedAt.IsZero() {
+		return s
+	}
+	ctx, cancel := context.WithTimeout(ctx, retireWaitTimeout)
+	defer cancel()
+	s.Retire.WaitingFor = h.b.RetireWaiting(ctx, s.Retire.SwitchIndex)
+	return s
 }

@@ -51,8 +51,13 @@ func TestServiceHealthFieldsAndGate(t *testing.T) {
 		t.Fatalf("health after transition: %+v", g.Health.Green)
 	}
 	m = e.mutation("POST", "/v1/services/api.bg.example.com/switch", `{"reason":"green healthy"}`)
-	if m.Service.Active != "green" || m.Service.ValidatingUntil.IsZero() || m.Service.SafeToRetireAt.IsZero() {
+	if m.Service.Active != "green" || m.Service.ValidatingUntil.IsZero() || m.Service.Retire == nil || m.Service.Retire.Safe {
 		t.Fatalf("switch: %+v", m.Service)
+	}
+	// once every member confirmed the switch, the watermark is set
+	e.must(http.StatusOK, "GET", "/v1/services/api.bg.example.com", "").decode(t, &g)
+	if g.SafeToRetireAt.IsZero() || g.Retire == nil || g.Retire.ConfirmedAt.IsZero() {
+		t.Fatalf("after confirmation: %+v", g.ServiceStatus)
 	}
 	// complete before the watermark is refused, then forced
 	e.must(http.StatusConflict, "POST", "/v1/services/api.bg.example.com/complete", ``)

@@ -11,6 +11,7 @@ const (
 	DefaultMaxBodyBytes   = 1 << 20
 	DefaultWaitTimeout    = 10 * time.Second
 	DefaultMaxWaitTimeout = 50 * time.Second
+	DefaultForwardTimeout = 5 * time.Second
 )
 
 // Options configure the handler returned by NewHandler.
@@ -41,6 +42,10 @@ type Options struct {
 	// with a timeout of MaxWaitTimeout plus 5s that does not follow
 	// redirects.
 	ForwardClient *http.Client
+	// ForwardTimeout bounds a request forwarded to the leader (default 5s;
+	// a wait=all gets its wait on top); past it the client gets 503
+	// no_leader and can retry with the same request id.
+	ForwardTimeout time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -58,6 +63,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.WaitTimeout > o.MaxWaitTimeout {
 		o.WaitTimeout = o.MaxWaitTimeout
+	}
+	if o.ForwardTimeout <= 0 {
+		o.ForwardTimeout = DefaultForwardTimeout
 	}
 	if o.ForwardClient == nil {
 		o.ForwardClient = &http.Client{

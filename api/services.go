@@ -101,7 +101,7 @@ func (rs servicesResource) get(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("ETag", etag(svc.Revision))
-	writeJSON(w, http.StatusOK, toService(svc))
+	writeJSON(w, http.StatusOK, rs.h.withWaiting(r.Context(), toService(svc)))
 }
 
 // put is PUT /v1/services/{fqdn}: create or replace.

@@ -153,6 +153,7 @@ func TestPartitionedFollowerServesStale(t *testing.T) {
 	c := newTestCluster(t, 3)
 	l := setupService(t, c)
 	f := c.others(l)[0]
+	eventually(t, 5*time.Second, f.id+" applied the setup", func() bool { return f.n.Applied() >= l.n.Applied() })
 	c.isolate(f)
 	c.peers.Register(f.url, nil) // cut off from the API calls too
 	cut := time.Now()

@@ -101,10 +101,16 @@ func (n *Node) confirmEvery() time.Duration {
 	return max(n.cfg.MaxStale/4, 20*time.Millisecond)
 }
 
-// confirmLoop keeps the confirmation current.
+// confirmRetry is how soon a failed or missing confirmation is tried
+// again: a node that just started, or lost its leader, becomes current as
+// soon as it can.
+const confirmRetry = 50 * time.Millisecond
+
+// confirmLoop keeps the confirmation current: the first attempt at once,
+// then every confirmEvery while current and every confirmRetry while not.
 func (n *Node) confirmLoop() {
 	defer n.wg.Done()
-	t := time.NewTicker(n.confirmEvery())
+	t := time.NewTimer(0)
 	defer t.Stop()
 	for {
 		select {
@@ -112,13 +118,17 @@ func (n *Node) confirmLoop() {
 			return
 		case <-t.C:
 		}
-		if n.raft.State() == raft.Shutdown || n.leaving.Load() {
-			continue
+		if n.raft.State() != raft.Shutdown && !n.leaving.Load() {
+			ctx, cancel := context.WithTimeout(context.Background(), n.cfg.MaxStale)
+			if err := n.Confirm(ctx); err != nil {
+				n.log.Debug("not confirmed as current", "err", err)
+			}
+			cancel()
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), n.cfg.MaxStale)
-		if err := n.Confirm(ctx); err != nil {
-			n.log.Debug("not confirmed as current", "err", err)
+		next := n.confirmEvery()
+		if !n.fresh(time.Now()) {
+			next = min(next, confirmRetry)
 		}
-		cancel()
+		t.Reset(next)
 	}
 }

@@ -19,6 +19,7 @@ type fsm struct {
 	members  atomic.Pointer[members]
 	applied  atomic.Uint64 // index of the last command entry applied
 	chain    *chain        // running hash of the applied entries
+	retire   *retireWatch  // services whose last switch awaits confirmation
 	onChange func(*control.State)
 	log      *slog.Logger
 	// source names where the log lives, for messages about a bad entry.
@@ -32,7 +33,7 @@ type fsm struct {
 var _ raft.FSM = (*fsm)(nil)
 
 func newFSM(onChange func(*control.State), log *slog.Logger) *fsm {
-	f := &fsm{onChange: onChange, log: log, chain: newChain()}
+	f := &fsm{onChange: onChange, log: log, chain: newChain(), retire: newRetireWatch()}
 	f.state.Store(control.Empty())
 	f.members.Store(&members{})
 	return f
@@ -63,6 +64,9 @@ func (f *fsm) Apply(l *raft.Log) interface{} {
 			return control.Result{Index: l.Index, Err: control.BadRequest("%v", err)}
 		}
 		next, res := cur.Apply(cmd, l.Index)
+		if res.Err == nil {
+			f.retire.note(res.Service)
+		}
 		if next != cur {
 			f.state.Store(next)
 			if f.onChange != nil {
@@ -118,6 +122,7 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	f.state.Store(d.state)
 	f.applied.Store(d.applied)
 	f.chain.reset(d.applied, d.chainHash, d.chainHash != nil)
+	f.retire.reset(d.state)
 	if f.onChange != nil {
 		f.onChange(d.state)
 	}

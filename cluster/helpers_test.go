@@ -80,3 +80,12 @@ func activeOf(s *control.State) control.Colour {
 	}
 	return ""
 }
+
+// settled waits until n has no switch awaiting its retire confirmation:
+// after that, only new writes change its state.
+func settled(t *testing.T, n *Node) {
+	t.Helper()
+	eventually(t, 10*time.Second, "retire confirmations committed", func() bool {
+		return len(n.fsm.retire.snapshot()) == 0
+	})
+}

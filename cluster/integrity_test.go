@@ -61,6 +61,7 @@ func TestCorruptStoreNeverServed(t *testing.T) {
 		mustApply(t, n, lifecycle(control.OpSwitch))
 		mustApply(t, n, lifecycle(control.OpComplete))
 	}
+	settled(t, n)
 	want, err := control.MarshalState(n.State())
 	if err != nil {
 		t.Fatal(err)

@@ -117,10 +117,11 @@ func Open(cfg Config) (*Node, error) {
 	}
 	n.log.Info("raft started", "raft_addr", st.trans.LocalAddr(), "existing_state", hasState,
 		"boot_index", n.bootTarget, "served_before", n.served, "applied", n.fsm.applied.Load())
-	n.wg.Add(3)
+	n.wg.Add(4)
 	go n.watch()
 	go n.checkDivergence()
 	go n.confirmLoop()
+	go n.confirmRetires()
 	return n, nil
 }
 

@@ -70,6 +70,7 @@ func TestSingleNodeRestart(t *testing.T) {
 	for i := 12; i < 30; i++ {
 		cycle(i)
 	}
+	settled(t, n)
 	want, _ := control.MarshalState(n.State())
 	applied := n.Applied()
 	eventually(t, 5*time.Second, "own member metadata", func() bool { return n.fsm.Members()["n1"].HTTPAddr != "" })

@@ -69,7 +69,7 @@ func (s *streamLayer) acceptLoop() {
 func (s *streamLayer) prepare(conn net.Conn) {
 	if s.server != nil {
 		tc := tls.Server(conn, s.server)
-		_ = tc.SetDeadline(time.Now().Add(handshakeTimeout))
+		_ = tc.SetDeadline(time.Now().Add(s.lim.HandshakeTimeout(handshakeTimeout)))
 		if err := tc.Handshake(); err != nil {
 			s.lim.Refused(netlimit.Source(conn.RemoteAddr()), "TLS handshake failed", err)
 			tc.Close()

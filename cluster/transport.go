@@ -16,7 +16,8 @@ import (
 // dispatching the client requests that queued up during the pause. Those
 // entries are then written and replicated with the new term at indexes
 // where the new leader holds other entries: same index and term, different
-// data, and the logs never converge again (hashicorp/raft issue 695, open
+// data, and the logs never converge again (an open upstream raft bug,
+// https://github.com/hashicorp/raft/issues/695, still open
 // upstream at v1.7.3, with the candidate fix in pull request 701). Taking
 // the fast path away serialises every term change with log dispatch. The
 // price is that a follower whose main loop is busy (writing a batch to a

@@ -45,6 +45,8 @@ func (s *State) Apply(cmd Command, index uint64) (*State, Result) {
 		res, err = ns.applyTokenRevoke(cmd)
 	case OpMemberJoin, OpMemberRemove:
 		res, err = ns.applyMember(cmd)
+	case OpRetireConfirmed:
+		res, err = ns.applyRetireConfirmed(cmd)
 	default:
 		err = BadRequest("unknown operation %q", cmd.Op)
 	}

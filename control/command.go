@@ -35,6 +35,9 @@ const (
 	// same request id is recorded once.
 	OpMemberJoin   Op = "member.join"
 	OpMemberRemove Op = "member.remove"
+	// OpRetireConfirmed: every member applied the service's last switch
+	// (leader; retire.go).
+	OpRetireConfirmed Op = "retire.confirmed"
 )
 
 // Command is one change to the State, as it travels through the Raft log.
@@ -59,6 +62,7 @@ type Command struct {
 	Health  *HealthSpec  `json:"health,omitempty"`  // health
 	Token   *TokenSpec   `json:"token,omitempty"`   // acl.bootstrap, token.create
 	Member  *MemberSpec  `json:"member,omitempty"`  // member.join, member.remove
+	Retire  *RetireSpec  `json:"retire,omitempty"`  // retire.confirmed
 
 	// Force, with a reason, overrides the safety gates of a switch (frozen,
 	// min_switch_interval, min_healthy) and the retire watermark of complete.

@@ -3,7 +3,8 @@ package control
 import "time"
 
 // applyLifecycle runs deploy, switch, rollback and complete: the blue-green
-// steps of SPEC §1.
+// steps (deploy onto the idle colour, switch, roll back, complete and retire
+// the old colour).
 func (s *State) applyLifecycle(cmd Command) (Result, *Error) {
 	svc := s.Service(cmd.Name)
 	if svc == nil {

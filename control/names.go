@@ -2,8 +2,10 @@ package control
 
 import "strings"
 
-// Reserved first labels under a service name (SPEC §2). A service may not
-// be named with one of them as its first label.
+// Reserved first labels under a service name: blue.<svc> and green.<svc>
+// answer that colour, preview.<svc> the idle colour and _bgdns.<svc> TXT the
+// service's state. A service may not be named with one of them as its first
+// label.
 const (
 	LabelBlue    = "blue"
 	LabelGreen   = "green"

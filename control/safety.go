@@ -54,7 +54,14 @@ func (s *State) switchGates(svc *Service, to Colour, cmd Command) []string {
 // completeGates lists why complete is refused: the retire watermark of a
 // guarded service has not passed.
 func completeGates(svc *Service, cmd Command) []string {
-	if !svc.guarded() || svc.SafeToRetireAt.IsZero() || !cmd.Time.Before(svc.SafeToRetireAt) {
+	if !svc.guarded() {
+		return nil
+	}
+	if svc.RetirePending {
+		return []string{fmt.Sprintf("not every node has confirmed applying the switch at index %d yet, so some may still answer with %s",
+			svc.SwitchIndex, svc.Idle())}
+	}
+	if svc.SafeToRetireAt.IsZero() || !cmd.Time.Before(svc.SafeToRetireAt) {
 		return nil
 	}
 	return []string{fmt.Sprintf("resolvers may still hold answers with %s until %s (safe_to_retire_at, %s from now)",
@@ -74,29 +81,15 @@ func gate(svc *Service, op Op, why []string, cmd Command) ([]string, *Error) {
 	return why, nil
 }
 
-// retireWatermark is when no resolver can still hold an answer with the
-// colour a switch or rollback at cmd.Time stopped serving: the leader's
-// time of the change, plus the bound on how long a node may serve stale
-// state, plus the longest TTL the answer could be cached with (the
-// service's TTL or, for a negative answer, the zone's negative TTL).
-func (s *State) retireWatermark(svc *Service, cmd Command) time.Time {
-	stale := cmd.MaxStale.D()
-	if stale <= 0 {
-		stale = DefaultMaxStale
-	}
-	ttl := svc.TTL
-	if z := s.zones[svc.Zone]; z != nil && z.SOA.Minimum > ttl {
-		ttl = z.SOA.Minimum
-	}
-	return cmd.Time.Add(stale + time.Duration(ttl)*time.Second)
-}
-
 // switched stamps the safety fields of a service that now answers with a
 // different colour (switch, rollback, or a put that changed the active
-// colour).
+// colour). Its retire watermark waits for every member to confirm.
 func (s *State) switched(next *Service, cmd Command) {
 	next.LastSwitchAt = cmd.Time
-	next.SafeToRetireAt = s.retireWatermark(next, cmd)
+	next.SwitchIndex = s.index
+	next.RetirePending = true
+	next.RetireConfirmedAt = time.Time{}
+	next.SafeToRetireAt = time.Time{}
 	next.ValidatingUntil = time.Time{}
 	next.ValidatedAt = time.Time{}
 }
@@ -120,6 +113,7 @@ func (s *State) putSafety(svc *Service, sp *ServiceSpec, old *Service, cmd Comma
 	}
 	svc.LastSwitchAt = old.LastSwitchAt
 	svc.SafeToRetireAt = old.SafeToRetireAt
+	svc.SwitchIndex, svc.RetirePending, svc.RetireConfirmedAt = old.SwitchIndex, old.RetirePending, old.RetireConfirmedAt
 	if old.Active != svc.Active {
 		s.switched(svc, cmd)
 	}

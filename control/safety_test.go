@@ -113,12 +113,29 @@ func TestRetireWatermark(t *testing.T) {
 	c.must(Command{Op: OpHealth, Name: api, Health: health("10.0.0.21", "up")})
 	ts := t0.Add(time.Hour)
 	r := c.must(Command{Op: OpSwitch, Name: api, Time: ts, MaxStale: Duration(3 * time.Second)})
-	// TTL 5 < the zone's negative TTL 30: switch time + max_stale + 30s
-	want := ts.Add(33 * time.Second)
-	if !r.Service.SafeToRetireAt.Equal(want) || !r.Service.LastSwitchAt.Equal(ts) {
-		t.Fatalf("safe_to_retire_at %v, want %v", r.Service.SafeToRetireAt, want)
+	idx, pending := r.Service.PendingRetire()
+	if !pending || idx != r.Index || !r.Service.SafeToRetireAt.IsZero() || !r.Service.LastSwitchAt.Equal(ts) {
+		t.Fatalf("after the switch: pending %v at %d (want %d), safe_to_retire_at %v", pending, idx, r.Index, r.Service.SafeToRetireAt)
 	}
-	wantConflict(t, c.apply(Command{Op: OpComplete, Name: api, Time: ts.Add(10 * time.Second)}), "safe_to_retire_at")
+	// Until every member confirmed, complete is refused, whatever the time.
+	wantConflict(t, c.apply(Command{Op: OpComplete, Name: api, Time: ts.Add(time.Hour)}), "not every node has confirmed")
+
+	// A confirmation of an earlier switch changes nothing.
+	stale := c.must(Command{Op: OpRetireConfirmed, Name: api, Time: ts, Retire: &RetireSpec{SwitchIndex: idx - 1, ConfirmedAt: ts}})
+	if _, p := stale.Service.PendingRetire(); !p {
+		t.Fatal("a confirmation of another switch ended the wait")
+	}
+	rev := stale.Service.Revision
+	// Confirmed 4 s after the switch: TTL 5 < the zone's negative TTL 30,
+	// so safe 30 s after the confirmation.
+	conf := ts.Add(4 * time.Second)
+	r = c.must(Command{Op: OpRetireConfirmed, Name: api, Time: conf, Retire: &RetireSpec{SwitchIndex: idx, ConfirmedAt: conf}})
+	want := conf.Add(30 * time.Second)
+	if _, p := r.Service.PendingRetire(); p || !r.Service.SafeToRetireAt.Equal(want) || r.Service.Revision != rev {
+		t.Fatalf("confirmed: pending %v, safe_to_retire_at %v (want %v), revision %d (want %d, unchanged)",
+			p, r.Service.SafeToRetireAt, want, r.Service.Revision, rev)
+	}
+	wantConflict(t, c.apply(Command{Op: OpComplete, Name: api, Time: conf.Add(10 * time.Second)}), "safe_to_retire_at")
 	c.must(Command{Op: OpComplete, Name: api, Time: want})
 
 	// forced early, recorded
@@ -127,20 +144,20 @@ func TestRetireWatermark(t *testing.T) {
 	c2.must(Command{Op: OpSwitch, Name: api, Time: ts, Force: true, Reason: "r"})
 	c2.must(Command{Op: OpRollback, Name: api, Time: ts.Add(time.Second)})
 	r = c2.apply(Command{Op: OpComplete, Name: api, Time: ts.Add(2 * time.Second)})
-	wantConflict(t, r, "green until")
+	wantConflict(t, r, "some may still answer with green")
 	c2.must(Command{Op: OpComplete, Name: api, Time: ts.Add(2 * time.Second), Force: true, Reason: "torn down already"})
 	recs, _ := c2.s.History(api, 1)
 	if !recs[0].Override || recs[0].Action != OpComplete {
 		t.Fatalf("%+v", recs[0])
 	}
 
-	// a service without safety settings completes at once, as before, but shows the watermark
+	// a service without safety settings completes at once, as before
 	c3 := newChain(t)
 	putAPI(c3)
 	c3.must(Command{Op: OpDeploy, Name: api, Deploy: &DeploySpec{Version: "2", Addresses: addrs("10.0.0.21")}})
 	r = c3.must(Command{Op: OpSwitch, Name: api, Time: ts})
-	if !r.Service.SafeToRetireAt.Equal(ts.Add(32 * time.Second)) {
-		t.Fatalf("default max_stale 2s: %v", r.Service.SafeToRetireAt)
+	if _, p := r.Service.PendingRetire(); !p {
+		t.Fatal("switch of an unguarded service does not wait for confirmation")
 	}
 	c3.must(Command{Op: OpComplete, Name: api, Time: ts})
 }

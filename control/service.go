@@ -5,7 +5,8 @@ import (
 	"time"
 )
 
-// Phase is the lifecycle state of a service (SPEC §1).
+// Phase is the lifecycle state of a service: stable, deployed, validating
+// or rolled_back.
 type Phase string
 
 const (
@@ -63,8 +64,16 @@ type Service struct {
 	// ValidatedAt is when the validation window of the last switch passed.
 	ValidatedAt time.Time `json:"validated_at,omitzero"`
 	// SafeToRetireAt is when no resolver can still hold an answer with the
-	// colour the last switch or rollback stopped serving (the idle colour).
+	// colour the last switch or rollback stopped serving (the idle colour);
+	// zero while the switch awaits confirmation (retire.go).
 	SafeToRetireAt time.Time `json:"safe_to_retire_at,omitzero"`
+	// SwitchIndex is the Raft index of the last switch or rollback.
+	SwitchIndex uint64 `json:"switch_index,omitempty"`
+	// RetirePending is set from a switch until the leader confirmed that
+	// every member applied it.
+	RetirePending bool `json:"retire_pending,omitempty"`
+	// RetireConfirmedAt is when the leader saw the last member apply it.
+	RetireConfirmedAt time.Time `json:"retire_confirmed_at,omitzero"`
 }
 
 // Pool returns the pool of colour c (nil when it has none).

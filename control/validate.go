@@ -88,6 +88,10 @@ func (c *Command) Normalize() *Error {
 			return BadRequest("missing health body")
 		}
 		return c.Health.normalize()
+	case OpRetireConfirmed:
+		if c.Retire == nil || c.Retire.SwitchIndex == 0 || c.Retire.ConfirmedAt.IsZero() {
+			return BadRequest("retire confirmation needs switch_index and confirmed_at")
+		}
 	case OpZoneDelete, OpServiceDelete, OpRollback, OpComplete, OpValidated, OpFreeze, OpUnfreeze:
 	default:
 		return BadRequest("unknown operation %q", c.Op)

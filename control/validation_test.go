@@ -33,7 +33,9 @@ func TestValidationWindowPasses(t *testing.T) {
 	}
 	// a second end of window is refused, so two probers cannot both commit it
 	wantConflict(t, c.apply(Command{Op: OpValidated, Name: api, Time: ts.Add(6 * time.Minute)}), "no validation window")
-	// complete still retires blue
+	// complete still retires blue, once every member confirmed the switch
+	idx, _ := r.Service.PendingRetire()
+	c.must(Command{Op: OpRetireConfirmed, Name: api, Time: ts, Retire: &RetireSpec{SwitchIndex: idx, ConfirmedAt: ts}})
 	r = c.must(Command{Op: OpComplete, Name: api, Time: ts.Add(6 * time.Minute)})
 	if !r.Service.Blue.Retired || r.Service.State != PhaseStable || r.Service.Previous != "" {
 		t.Fatalf("after complete: %+v", r.Service)

@@ -12,8 +12,8 @@ import (
 
 // serveTCP accepts connections on l until it is closed. At most
 // MaxTCPConns are served at once, and at most MaxTCPConnsPerSource from
-// one client; connections beyond that are closed straight away (RFC 7766
-// §6.2.2 lets a busy server do so).
+// one client; connections beyond that are closed straight away (a busy
+// server may do so, RFC 7766 §6.2.2).
 func (s *Server) serveTCP(l net.Listener) {
 	var backoff time.Duration
 	for {

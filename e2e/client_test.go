@@ -79,7 +79,7 @@ func CLIJSON(t testing.TB, server string, v any, args ...string) {
 	}
 }
 
-// The API's JSON, as SPEC §3 shows it --------------------------------------
+// The API's JSON, as docs/API.md shows it ----------------------------------
 
 // PoolJSON is one colour of a service.
 type PoolJSON struct {

@@ -16,7 +16,7 @@
 //   - dig_test.go: Dig/DigE shell out to dig and parse status, flags and
 //     sections; assert_test.go has the answer checks used by the tests.
 //   - client_test.go: CLI/RunCLI/CLIJSON run the client; Call/Expect speak
-//     raw HTTP; the JSON shapes of SPEC §3.
+//     raw HTTP; the JSON shapes of docs/API.md.
 //   - tlsharness_test.go: NewTestCA makes a CA with `bgdns tls ca create`;
 //     NodeOptions.TLS / ClusterOptions.TLS give each node a certificate of
 //     it (`bgdns tls cert create`) and the three --tls-* flags; the

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"sync"
 	"testing"
@@ -56,7 +55,11 @@ func TestMain(m *testing.M) {
 func buildBinary(out string) error {
 	goBin, err := exec.LookPath("go")
 	if err != nil {
-		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+		root := os.Getenv("GOROOT")
+		if root == "" {
+			return fmt.Errorf("go is not on PATH and GOROOT is not set: %w", err)
+		}
+		goBin = filepath.Join(root, "bin", "go")
 	}
 	args := []string{"build", "-o", out}
 	if raceBuild {

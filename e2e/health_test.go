@@ -70,7 +70,7 @@ func freeHealthPort(t *testing.T, hosts ...string) int {
 	return 0
 }
 
-// The health-gated lifecycle of issue 5 against a real node and real HTTP
+// The health-gated lifecycle against a real node and real HTTP
 // backends: a switch to an unhealthy colour is refused, accepted once it is
 // healthy, and rolled back by bgdns itself when it fails in the window.
 func TestHealthGatedSwitchAndAutoRollback(t *testing.T) {

@@ -169,7 +169,7 @@ func TestSecurityPlaintextOffLoopback(t *testing.T) {
 	t.Run("insecure warns at every start", func(t *testing.T) {
 		n := NewNode(t, NodeOptions{Bootstrap: true})
 		_, port, _ := net.SplitHostPort(n.HTTPAddr)
-		n.Opts.Args = []string{"--http-addr", "0.0.0.0:" + port, "--insecure"}
+		n.Opts.Args = []string{"--http-addr", "0.0.0.0:" + port, "--http-advertise", "http://127.0.0.1:" + port, "--insecure"}
 		n.Start()
 		n.WaitReady()
 		n.Stop()
@@ -179,10 +179,26 @@ func TestSecurityPlaintextOffLoopback(t *testing.T) {
 		}
 	})
 
-	t.Run("TLS needs no insecure", func(t *testing.T) {
+	t.Run("every interface needs an advertised address", func(t *testing.T) {
 		n := NewNode(t, NodeOptions{Bootstrap: true, TLS: NewTestCA(t)})
 		_, port, _ := net.SplitHostPort(n.HTTPAddr)
 		n.Opts.Args = []string{"--http-addr", "0.0.0.0:" + port}
+		n.Start()
+		eventually(t, 20*time.Second, "serve exits", func() error {
+			if n.Running() {
+				return fmt.Errorf("still running")
+			}
+			return nil
+		})
+		if n.ExitErr() == nil || !strings.Contains(n.Log(), "give --http-advertise") {
+			t.Fatalf("serve on 0.0.0.0 without --http-advertise: exit %v\n%s", n.ExitErr(), n.LogTail(20))
+		}
+	})
+
+	t.Run("TLS needs no insecure", func(t *testing.T) {
+		n := NewNode(t, NodeOptions{Bootstrap: true, TLS: NewTestCA(t)})
+		_, port, _ := net.SplitHostPort(n.HTTPAddr)
+		n.Opts.Args = []string{"--http-addr", "0.0.0.0:" + port, "--http-advertise", "https://127.0.0.1:" + port}
 		n.Start()
 		n.WaitReady()
 		if strings.Contains(n.Log(), "INSECURE") {

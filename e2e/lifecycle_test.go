@@ -174,8 +174,9 @@ func checkHistory(t *testing.T, n *Node) {
 	}
 }
 
-// checkProtocol checks the protocol rules of SPEC §2 that do not depend on
-// the lifecycle step.
+// checkProtocol checks the protocol rules that do not depend on the
+// lifecycle step: AA on authoritative answers, NXDOMAIN and NODATA with the
+// SOA in the authority section, REFUSED outside our zones, case echoed.
 func checkProtocol(t *testing.T, n *Node) {
 	t.Helper()
 	wantNegative(t, "unknown name", n.Dig("nope."+testZone, "A"), "NXDOMAIN", testZone)

@@ -35,6 +35,10 @@ type NodeOptions struct {
 	// and Host) and starts it with --tls-cert, --tls-key and --tls-ca; its
 	// API is then https, verified by the harness with that CA.
 	TLS *TestCA
+	// ACL keeps ACL tokens on with TLS (serve's default there). Without
+	// it a TLS node runs with --acl=false, so that tests of other things
+	// need no tokens.
+	ACL bool
 	// Via says how the settings above reach serve: "" or "flags" on the
 	// command line, "env" as BGDNS_* variables, "yaml" in a --config file.
 	Via string
@@ -144,6 +148,9 @@ func (n *Node) settings() [][2]string {
 	}
 	if n.Opts.TLS != nil {
 		kv = append(kv, [2]string{"tls-cert", n.CertFile}, [2]string{"tls-key", n.KeyFile}, [2]string{"tls-ca", n.Opts.TLS.CertFile()})
+		if !n.Opts.ACL {
+			kv = append(kv, [2]string{"acl", "false"})
+		}
 	}
 	return kv
 }
@@ -154,9 +161,12 @@ func (n *Node) command() (args, env []string) {
 	switch n.Opts.Via {
 	case "", "flags":
 		for _, kv := range n.settings() {
-			if kv[1] == "true" {
+			switch kv[1] {
+			case "true":
 				args = append(args, "--"+kv[0])
-			} else {
+			case "false":
+				args = append(args, "--"+kv[0]+"=false")
+			default:
 				args = append(args, "--"+kv[0], kv[1])
 			}
 		}
@@ -267,23 +277,30 @@ func (n *Node) waitReady(timeout time.Duration) error {
 			return permanent{fmt.Errorf("process exited: %v", n.ExitErr())}
 		default:
 		}
-		code, status, err := n.Readyz()
+		code, body, err := httpGet(n.URL() + "/readyz")
 		if err != nil {
 			return err
 		}
-		if code != http.StatusOK || status != "ready" {
-			return fmt.Errorf("/readyz: %d %q", code, status)
+		if code != http.StatusOK || !readyBody(body) {
+			return fmt.Errorf("/readyz: %d %s", code, body)
 		}
 		return nil
 	})
 }
 
-// Ready reports whether /readyz says the node serves current answers right
-// now: 200 with status "ready" (a stale node answers 200 too, with status
-// "stale", so that load balancers keep it).
+// readyBody reports whether a /readyz body says "ready" (a 200 can also be
+// "stale": serving, but not confirmed current).
+func readyBody(body []byte) bool {
+	var h struct {
+		Status string `json:"status"`
+	}
+	return json.Unmarshal(body, &h) == nil && h.Status == "ready"
+}
+
+// Ready reports whether /readyz says ready (current, not stale) right now.
 func (n *Node) Ready() bool {
-	code, status, err := n.Readyz()
-	return err == nil && code == http.StatusOK && status == "ready"
+	code, body, err := httpGet(n.URL() + "/readyz")
+	return err == nil && code == http.StatusOK && readyBody(body)
 }
 
 // Readyz returns the HTTP status of GET /readyz and the "status" of its

@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// TestProtocolLimits checks with dig the wire rules of SPEC §2 that depend
+// TestProtocolLimits checks with dig the wire rules that depend
 // on answer size: TC=1 over UDP when the answer does not fit (512 bytes
 // without EDNS, the server's 1232 with it), the whole answer over TCP, ANY
 // answered minimally, and zone transfers refused to strangers.

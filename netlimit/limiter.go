@@ -67,6 +67,29 @@ func (l *Limiter) Open() int {
 	return l.open
 }
 
+// Busy reports whether more than half of the connections are in use: a
+// listener then gives a connection that has not proven itself yet (a TLS
+// handshake, a first request) much less time, as NSD does for DNS TCP, so
+// that idle connections from many sources cannot hold every slot.
+func (l *Limiter) Busy() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.open > l.max/2
+}
+
+// HandshakeTimeout is how long a new connection may take to authenticate:
+// long normally, short while the limiter is busy.
+func (l *Limiter) HandshakeTimeout(normal time.Duration) time.Duration {
+	if l.Busy() {
+		return min(normal, BusyHandshakeTimeout)
+	}
+	return normal
+}
+
+// BusyHandshakeTimeout bounds a handshake while more than half of the
+// connections are in use.
+const BusyHandshakeTimeout = 500 * time.Millisecond
+
 // Refused logs that a connection from src was refused for why, at most
 // once per source per minute.
 func (l *Limiter) Refused(src netip.Addr, why string, err error) {

@@ -73,3 +73,19 @@ func TestListenerClosesConnectionsPastTheBound(t *testing.T) {
 		t.Fatalf("%d of 20 connections closed by the server, want 15 (5 per source)", closed)
 	}
 }
+
+func TestHandshakeTimeoutShortensWhenBusy(t *testing.T) {
+	l := New(4, 4, "test", nil)
+	if d := l.HandshakeTimeout(5 * time.Second); d != 5*time.Second {
+		t.Fatalf("idle: %v", d)
+	}
+	src := netip.MustParseAddr("192.0.2.1")
+	for i := 0; i < 3; i++ {
+		if _, ok := l.Admit(src); !ok {
+			t.Fatal("refused under the bound")
+		}
+	}
+	if d := l.HandshakeTimeout(5 * time.Second); d != BusyHandshakeTimeout {
+		t.Fatalf("3 of 4 in use: %v, want %v", d, BusyHandshakeTimeout)
+	}
+}

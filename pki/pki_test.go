@@ -31,7 +31,7 @@ func TestCreateAndLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b.cert.Leaf.NotAfter.Sub(time.Now()) < CertValidity-time.Hour {
+	if time.Until(b.cert.Leaf.NotAfter) < CertValidity-time.Hour {
 		t.Fatalf("certificate expires %v", b.cert.Leaf.NotAfter)
 	}
 	if st, err := os.Stat(f.Key); err != nil || st.Mode().Perm() != 0o600 {

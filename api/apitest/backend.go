@@ -137,7 +137,26 @@ func (b *Backend) Propose(ctx context.Context, cmd control.Command) (control.Res
 	b.index++
 	next, res := b.state.Apply(dec, b.index)
 	b.state = next
+	b.confirmRetireLocked(res)
 	return res, nil
+}
+
+// confirmRetireLocked does what a real leader does once every member
+// applied a switch: it commits the retire confirmation (at once here,
+// unless a member lags). Like the real one it changes no revision; unlike
+// it, it takes no index of its own, so that the indexes tests see stay
+// those of their own writes.
+func (b *Backend) confirmRetireLocked(res control.Result) {
+	if res.Err != nil || res.Service == nil || len(b.lagging) > 0 {
+		return
+	}
+	idx, pending := res.Service.PendingRetire()
+	if !pending {
+		return
+	}
+	now := time.Now().UTC()
+	b.state, _ = b.state.Apply(control.Command{Op: control.OpRetireConfirmed, Name: res.Service.Name, Time: now,
+		Actor: "bgdns", Retire: &control.RetireSpec{SwitchIndex: idx, ConfirmedAt: now}}, b.index)
 }
 
 // WaitApplied implements api.Backend.
@@ -315,4 +334,18 @@ func (b *Backend) Checkpoint(index uint64) peer.Checkpoint {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return peer.Checkpoint{Index: index, HeadIndex: b.index}
+}
+
+// RetireWaiting implements api.Backend: the members that, like the
+// lagging ones of SetLagging, have not applied index.
+func (b *Backend) RetireWaiting(_ context.Context, index uint64) []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []string
+	for _, n := range b.nodesLocked(index) {
+		if n.Applied < index {
+			out = append(out, n.ID)
+		}
+	}
+	return out
 }

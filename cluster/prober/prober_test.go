@@ -114,6 +114,14 @@ func TestValidationWindowEnds(t *testing.T) {
 		t.Fatalf("validated records: %+v", v)
 	}
 	r := c.do(control.Command{Op: control.OpComplete, Name: svcName})
+	if r.Err == nil || !strings.Contains(r.Err.Message, "not every node has confirmed") {
+		t.Fatalf("complete before every node confirmed the switch: %+v", r.Err)
+	}
+	// what the leader commits once every member applied the switch
+	conf := time.Now().UTC()
+	svc = c.must(t, control.Command{Op: control.OpRetireConfirmed, Name: svcName, Time: conf,
+		Retire: &control.RetireSpec{SwitchIndex: svc.SwitchIndex, ConfirmedAt: conf}}).Service
+	r = c.do(control.Command{Op: control.OpComplete, Name: svcName})
 	if r.Err == nil || !strings.Contains(r.Err.Message, "safe_to_retire_at") {
 		t.Fatalf("complete before the watermark: %+v", r.Err)
 	}

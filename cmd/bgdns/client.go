@@ -39,7 +39,8 @@ type clientFlags struct {
 	caCert string
 }
 
-// addClientCommands registers the client commands of SPEC §4 on root and
+// addClientCommands registers the client commands (status, service, zone,
+// deploy, switch, rollback, complete, history, cluster, acl, ...) on root and
 // the persistent flags --server (BGDNS_SERVER), -o/--output and --token
 // (BGDNS_TOKEN).
 func addClientCommands(root *cobra.Command) {

@@ -155,7 +155,7 @@ func healthSummary(s *api.Service) string {
 // printSafety writes a service's health check, safety settings and the
 // committed health of each address, when it has any.
 func printSafety(w io.Writer, s *api.Service) {
-	if s.HealthCheck == nil && s.Validation == nil && s.MinSwitchInterval == 0 && !s.Frozen && s.SafeToRetireAt.IsZero() {
+	if s.HealthCheck == nil && s.Validation == nil && s.MinSwitchInterval == 0 && !s.Frozen && s.SafeToRetireAt.IsZero() && s.Retire == nil {
 		return
 	}
 	fmt.Fprintln(w)
@@ -193,8 +193,14 @@ func printSafety(w io.Writer, s *api.Service) {
 	if !s.ValidatedAt.IsZero() {
 		row(tw, "VALIDATED", fmtTime(s.ValidatedAt))
 	}
-	if !s.SafeToRetireAt.IsZero() {
+	switch rt := s.Retire; {
+	case !s.SafeToRetireAt.IsZero():
 		row(tw, "SAFE TO RETIRE", fmtTime(s.SafeToRetireAt))
+	case rt != nil && len(rt.WaitingFor) > 0:
+		row(tw, "SAFE TO RETIRE", fmt.Sprintf("not yet: waiting for %s to confirm the switch at index %d",
+			strings.Join(rt.WaitingFor, ", "), rt.SwitchIndex))
+	case rt != nil:
+		row(tw, "SAFE TO RETIRE", fmt.Sprintf("not yet: waiting for every node to confirm the switch at index %d", rt.SwitchIndex))
 	}
 	tw.Flush()
 	if s.Health == nil {

@@ -52,8 +52,8 @@ type runningNode struct {
 	// releaseProcs gives back the processors reserved for the DNS
 	// readers.
 	releaseProcs func()
-	stop  context.CancelFunc
-	done  chan struct{}
+	stop         context.CancelFunc
+	done         chan struct{}
 }
 
 func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningNode, error) {
@@ -69,6 +69,9 @@ func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningN
 		return nil, err
 	}
 	advertise := cfg.HTTPAdvertise
+	if advertise == "" && !hasHost(cfg.HTTPAddr) {
+		return nil, fmt.Errorf("--http-addr %s listens on every interface: give --http-advertise, the URL other nodes reach this one at", cfg.HTTPAddr)
+	}
 	switch {
 	case advertise == "" && bundle != nil:
 		advertise = "https://" + cfg.HTTPAddr

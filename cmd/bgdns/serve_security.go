@@ -143,7 +143,7 @@ func (h *handshakeListener) acceptLoop() {
 
 func (h *handshakeListener) handshake(c net.Conn) {
 	tc := tls.Server(c, h.cfg)
-	_ = tc.SetDeadline(time.Now().Add(apiHandshakeTimeout))
+	_ = tc.SetDeadline(time.Now().Add(h.lim.HandshakeTimeout(apiHandshakeTimeout)))
 	if err := tc.Handshake(); err != nil {
 		var re tls.RecordHeaderError
 		if errors.As(err, &re) && re.Conn != nil && looksLikeHTTP(re.RecordHeader) {
@@ -207,4 +207,15 @@ func forwardClient(p *peer.Client) *http.Client {
 			return http.ErrUseLastResponse
 		},
 	}
+}
+
+// hasHost reports whether a listen address names one host (not every
+// interface: an empty host, 0.0.0.0 or ::), so that it can be advertised.
+func hasHost(hostport string) bool {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil || host == "" {
+		return false
+	}
+	ip, err := netip.ParseAddr(strings.Trim(host, "[]"))
+	return err != nil || !ip.IsUnspecified()
 }
