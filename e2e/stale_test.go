@@ -57,6 +57,35 @@ func clusterCLI(t *testing.T, c *Cluster, args ...string) string {
 	return r.Stdout
 }
 
+// leaderAmong returns the leader the nodes other than frozen (paused: it
+// answers nothing) agree on.
+func leaderAmong(t *testing.T, c *Cluster, frozen *Node) *Node {
+	t.Helper()
+	var leader *Node
+	eventually(t, 15*time.Second, "a leader agreed by the nodes that run", func() error {
+		var id string
+		for _, n := range c.Nodes {
+			if n == frozen {
+				continue
+			}
+			got, err := LeaderID(n)
+			if err != nil {
+				return err
+			}
+			if got == "" || (id != "" && got != id) {
+				return fmt.Errorf("leaders %q and %q", id, got)
+			}
+			id = got
+		}
+		if id == frozen.ID {
+			return fmt.Errorf("the frozen %s still named leader", id)
+		}
+		leader = c.Node(id)
+		return nil
+	})
+	return leader
+}
+
 // clusterCLIJSON is clusterCLI with -o json, decoded into v.
 func clusterCLIJSON(t *testing.T, c *Cluster, v any, args ...string) {
 	t.Helper()
@@ -291,7 +320,7 @@ func TestStaleWaitAllTimesOut(t *testing.T) {
 	var took time.Duration
 	eventually(t, 20*time.Second, "the rollback accepted by a leader", func() error {
 		start = time.Now()
-		r = RunCLIEnv(t, l.CLIEnv(), c.Leader().URL(), "rollback", svcName, "--reason", "frozen follower",
+		r = RunCLIEnv(t, l.CLIEnv(), leaderAmong(t, c, frozen).URL(), "rollback", svcName, "--reason", "frozen follower",
 			"--wait", "--wait-timeout", "2s", "--request-id", "rollback-while-frozen")
 		took = time.Since(start)
 		if r.Code != 3 && strings.Contains(r.Stderr, "no_leader") {
@@ -322,7 +351,7 @@ func TestStaleWaitAllTimesOut(t *testing.T) {
 	eventually(t, 20*time.Second, "the switch accepted by a leader", func() error {
 		start = time.Now()
 		var err error
-		res, err = CallE("POST", c.Leader().URL()+"/v1/services/"+svcName+"/switch?wait=all&wait_timeout=2s",
+		res, err = CallE("POST", leaderAmong(t, c, frozen).URL()+"/v1/services/"+svcName+"/switch?wait=all&wait_timeout=2s",
 			map[string]any{"reason": "still frozen", "request_id": "switch-while-frozen"})
 		if err == nil && res.Status == http.StatusServiceUnavailable && res.ErrorCode() == "no_leader" {
 			return fmt.Errorf("%s", res)
