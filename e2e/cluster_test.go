@@ -144,13 +144,19 @@ func TestClusterLeaderKilled(t *testing.T) {
 	c.EveryNode(10*time.Second, "blue on the survivors", func(n *Node) error { return checkColour(n, blueV4) })
 
 	// The old leader comes back: from the first answer it gives, it never
-	// answers green (SERVFAIL while it catches up is fine).
+	// answers green (SERVFAIL while it catches up is fine; so is blue
+	// labelled stale, with its TTL capped, before it has confirmed with the
+	// new leader that it is current).
 	old.RestartNoWait()
 	deadline := time.Now().Add(30 * time.Second * slow)
 	for {
 		a, err := DigE(old.DNSAddr, svcName, "A", "+tries=1", "+time=1")
 		if err == nil && a.Status == "NOERROR" {
-			if err := checkAddrs(a, "A", 5, blueV4...); err != nil {
+			ttl := uint32(5)
+			if strings.Contains(a.Raw, "EDE: 3 (Stale Answer)") {
+				ttl = 1
+			}
+			if err := checkAddrs(a, "A", ttl, blueV4...); err != nil {
 				t.Fatalf("restarted old leader answered other than blue: %v\n%s", err, a.Raw)
 			}
 			if old.Ready() {
@@ -261,14 +267,56 @@ func pause(t *testing.T, n *Node, stop bool) {
 	}
 }
 
+// TestClusterCutOffNodeServesStale: under the default stale policy a node
+// cut off from its leader keeps answering its last colour, labelled stale
+// (Extended DNS Error 3, TTLs capped at --stale-ttl), and /readyz says
+// "stale" with a 200 so that load balancers keep it.
+func TestClusterCutOffNodeServesStale(t *testing.T) {
+	f := cutOffNode(t, nil, func(n *Node) error {
+		a, err := DigE(n.DNSAddr, svcName, "A", "+tries=1", "+time=1")
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(a.Raw, "EDE: 3 (Stale Answer)") {
+			return fmt.Errorf("no stale label\n%s", a.Raw)
+		}
+		return checkAddrs(a, "A", 1, blueV4...)
+	})
+	if code, status, err := f.Readyz(); err != nil || code != http.StatusOK || status != "stale" {
+		t.Errorf("/readyz on a node cut off from its leader: %d %q %v, want 200 stale", code, status, err)
+	}
+}
+
+// TestClusterCutOffNodeStopsAnswering: with --stale-policy servfail a node
+// cut off from its leader answers SERVFAIL after max-stale, so resolvers
+// ask another nameserver, and /readyz is 503.
 func TestClusterCutOffNodeStopsAnswering(t *testing.T) {
-	c := StartCluster(t, 3, ClusterOptions{Hosts: clusterHosts, MaxStale: time.Second})
+	f := cutOffNode(t, []string{"--stale-policy", "servfail"}, func(n *Node) error {
+		a, err := DigE(n.DNSAddr, svcName, "A", "+tries=1", "+time=1")
+		if err != nil {
+			return err
+		}
+		if a.Status != "SERVFAIL" {
+			return fmt.Errorf("status %s", a.Status)
+		}
+		return nil
+	})
+	if code, _, err := f.Readyz(); err != nil || code != http.StatusServiceUnavailable {
+		t.Errorf("/readyz on a node cut off from its leader: %d %v, want 503", code, err)
+	}
+}
+
+// cutOffNode freezes two of three nodes, waits until the third answers as
+// cut off (check), runs the test's checks through the returned node, then
+// thaws the two and checks the third takes part in commits again.
+func cutOffNode(t *testing.T, args []string, check func(n *Node) error) *Node {
+	t.Helper()
+	c := StartCluster(t, 3, ClusterOptions{Hosts: clusterHosts, MaxStale: time.Second, Args: args})
 	f := c.Followers()[0]
 	f.CLI("service", "put", svcName, "--ttl", "5", "--blue", strings.Join(blueV4, ","), "--blue-version", "1.0")
 	c.EveryNode(10*time.Second, "blue everywhere", func(n *Node) error { return checkColour(n, blueV4) })
 
-	// Freeze the two others: f hears from no leader and, after max-stale,
-	// answers SERVFAIL so resolvers ask another nameserver.
+	// Freeze the two others: f hears from no leader.
 	var others []*Node
 	for _, n := range c.Nodes {
 		if n != f {
@@ -287,31 +335,24 @@ func TestClusterCutOffNodeStopsAnswering(t *testing.T) {
 			n.mu.Unlock()
 		}
 	})
-	eventually(t, 10*time.Second, "SERVFAIL from the cut-off node", func() error {
-		a, err := DigE(f.DNSAddr, svcName, "A", "+tries=1", "+time=1")
-		if err != nil {
-			return err
+	eventually(t, 10*time.Second, "the cut-off node answering as cut off", func() error { return check(f) })
+	t.Cleanup(func() {
+		if t.Failed() {
+			return
 		}
-		if a.Status != "SERVFAIL" {
-			return fmt.Errorf("status %s", a.Status)
+		for _, n := range others {
+			pause(t, n, false)
 		}
-		return nil
+		c.EveryNode(15*time.Second, "blue, current, everywhere once the cluster is whole", func(n *Node) error { return checkColour(n, blueV4) })
+		c.Leader() // the election the cut-off node started may still be settling
+		// And it takes part in commits again.
+		f.CLI("deploy", svcName, "--version", "2.0", "--addr", greenV4[0])
+		f.CLI("switch", svcName, "--wait")
+		for _, n := range c.Nodes {
+			if err := checkColour(n, greenV4); err != nil {
+				t.Errorf("%s after switch --wait: %v", n.ID, err)
+			}
+		}
 	})
-	if f.Ready() {
-		t.Error("/readyz 200 on a node cut off from its leader")
-	}
-
-	for _, n := range others {
-		pause(t, n, false)
-	}
-	c.EveryNode(15*time.Second, "blue everywhere once the cluster is whole", func(n *Node) error { return checkColour(n, blueV4) })
-	c.Leader() // the election the cut-off node started may still be settling
-	// And it takes part in commits again.
-	f.CLI("deploy", svcName, "--version", "2.0", "--addr", greenV4[0])
-	f.CLI("switch", svcName, "--wait")
-	for _, n := range c.Nodes {
-		if err := checkColour(n, greenV4); err != nil {
-			t.Errorf("%s after switch --wait: %v", n.ID, err)
-		}
-	}
+	return f
 }

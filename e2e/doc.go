@@ -30,6 +30,14 @@
 // loopback, limits_test.go floods a node with idle connections, and
 // secrets_test.go looks for a token wherever it could leak.
 //
+// The fail-static tests (stale_test.go, with the millisecond prober and
+// the recording writer of staleprobe_test.go) kill, pause and restart
+// nodes while asking them a question every millisecond with miekg/dns,
+// and hold every answer to the stale rules: an answer without Extended
+// DNS Error 3 carries every revision acknowledged max-stale before it was
+// asked, a labelled one has no TTL above --stale-ttl, a restarting node
+// answers SERVFAIL (never REFUSED) or nothing older than it served.
+//
 // Run with `make test` or `make test-e2e` (or `go test ./e2e/`); `go test
 // -short` skips them. They need dig (Debian package dnsutils).
 package e2e

@@ -231,7 +231,7 @@ func (n *Node) Start() {
 	}()
 }
 
-// WaitReady waits until GET /readyz answers 200, failing the test (with the
+// WaitReady waits until GET /readyz answers 200 "ready", failing the test (with the
 // node's log) if the process exits first or the deadline passes. A node
 // that never was ready and exited because one of its ports was taken in the
 // meantime (the ports are probed, then released) is started again on new
@@ -301,6 +301,22 @@ func readyBody(body []byte) bool {
 func (n *Node) Ready() bool {
 	code, body, err := httpGet(n.URL() + "/readyz")
 	return err == nil && code == http.StatusOK && readyBody(body)
+}
+
+// Readyz returns the HTTP status of GET /readyz and the "status" of its
+// body ("ready", "stale", "unavailable", "diverged").
+func (n *Node) Readyz() (int, string, error) {
+	code, b, err := httpGet(n.URL() + "/readyz")
+	if err != nil {
+		return 0, "", err
+	}
+	var h struct {
+		Status string `json:"status"`
+	}
+	if err := json.Unmarshal(b, &h); err != nil {
+		return code, "", fmt.Errorf("/readyz: %d, body not JSON: %v: %s", code, err, b)
+	}
+	return code, h.Status, nil
 }
 
 // Kill9 sends SIGKILL and waits for the process to be gone.
