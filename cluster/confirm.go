@@ -35,11 +35,30 @@ func (n *Node) ReadIndex(ctx context.Context) (uint64, error) {
 	if err := n.checkLeader(); err != nil {
 		return 0, err
 	}
+	if err := n.termCommitted(ctx); err != nil {
+		return 0, err
+	}
 	commit := n.raft.CommitIndex()
 	if err := waitFuture(ctx, n.raft.VerifyLeader()); err != nil {
 		return 0, n.raftError(err)
 	}
 	return commit, nil
+}
+
+// termCommitted makes sure, once per term, that this leader has committed
+// and applied an entry of its own term: until then its commit index (and
+// its applied state) may lack writes its predecessor acknowledged. A
+// barrier does both; it is issued once after each election.
+func (n *Node) termCommitted(ctx context.Context) error {
+	term := n.raft.CurrentTerm()
+	if n.termReady.Load() == term {
+		return nil
+	}
+	if err := waitFuture(ctx, n.raft.Barrier(timeoutOf(ctx))); err != nil {
+		return n.raftError(err)
+	}
+	n.termReady.Store(term)
+	return nil
 }
 
 // Confirm makes one confirmation now: on a follower it asks the leader for
@@ -48,6 +67,9 @@ func (n *Node) ReadIndex(ctx context.Context) (uint64, error) {
 func (n *Node) Confirm(ctx context.Context) error {
 	start := time.Now()
 	if n.IsLeader() {
+		if err := n.termCommitted(ctx); err != nil {
+			return err
+		}
 		if err := waitFuture(ctx, n.raft.VerifyLeader()); err != nil {
 			return n.raftError(err)
 		}

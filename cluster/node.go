@@ -36,6 +36,7 @@ type Node struct {
 	stale             atomic.Bool  // serving from a state not confirmed current
 	confirmedAt       atomic.Int64 // start of the last confirmation, unix ns (confirm.go)
 	everConfirmed     atomic.Bool
+	termReady         atomic.Uint64 // the term whose first barrier this leader applied (confirm.go)
 	caughtUp          atomic.Bool
 	leaving           atomic.Bool
 	notReady          atomic.Pointer[string]
@@ -133,18 +134,35 @@ func (n *Node) Applied() uint64 { return n.fsm.applied.Load() }
 
 // Serving reports whether this node may answer DNS for our zones. An atomic
 // load; the watch loop computes it.
-func (n *Node) Serving() bool { return n.serving.Load() }
+//
+// Freshness is checked at the moment of the call too, not only by the
+// readiness loop: a node that was paused (SIGSTOP, a long stall) must not
+// answer as current between waking up and the loop's next round.
+func (n *Node) Serving() bool {
+	if !n.serving.Load() {
+		return false
+	}
+	return n.cfg.StalePolicy != StaleServfail || n.fresh(time.Now())
+}
 
 // Stale reports whether the node serves answers from a state it could not
 // confirm as current (the stale policy "serve"); the DNS server labels
-// them. An atomic load.
-func (n *Node) Stale() bool { return n.stale.Load() }
+// them. Two atomic loads and a clock read.
+func (n *Node) Stale() bool {
+	if n.cfg.StalePolicy == StaleServfail {
+		return false // such a node stops serving instead
+	}
+	return n.stale.Load() || (n.serving.Load() && !n.fresh(time.Now()))
+}
 
 // Ready is nil while the node serves current answers, or says why not
 // (it may still serve stale ones: see Stale).
 func (n *Node) Ready() error {
-	if n.serving.Load() && !n.stale.Load() {
+	if n.Serving() && !n.Stale() {
 		return nil
+	}
+	if n.serving.Load() && n.notReady.Load() == nil {
+		return &control.Error{Code: control.CodeNoLeader, Message: "not confirmed as current by a leader within max stale " + n.cfg.MaxStale.String()}
 	}
 	if p := n.notReady.Load(); p != nil {
 		return &control.Error{Code: control.CodeNoLeader, Message: *p}
