@@ -141,8 +141,8 @@ func lastCommandAtOrBelow(logs raft.LogStore, idx uint64) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	var l raft.Log
 	for i, steps := idx, 0; i >= first && i > 0 && steps < maxBootScanSteps; i, steps = i-1, steps+1 {
+		var l raft.Log // fresh each time: a decode must not see the previous entry's fields
 		if err := logs.GetLog(i, &l); err != nil {
 			if errors.Is(err, raft.ErrLogNotFound) {
 				return 0, nil

@@ -1,16 +1,13 @@
 package main
 
 import (
-	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -97,104 +94,13 @@ func listenAPI(addr string, maxConns int, bundle *pki.Bundle, log *slog.Logger) 
 	lim := netlimit.New(maxConns, max(maxConns/4, 1), "api", log.With("component", "api"))
 	ln := net.Listener(netlimit.Wrap(raw, lim))
 	if bundle != nil {
-		ln = newHandshakeListener(ln, bundle.APIServer(), lim)
+		ln = netlimit.NewHandshakeListener(ln, bundle.APIServer(), lim, apiHandshakeTimeout)
 	}
 	return ln, nil
 }
 
 // apiHandshakeTimeout bounds a client's TLS handshake on the API.
 const apiHandshakeTimeout = 5 * time.Second
-
-// handshakeListener completes each connection's TLS handshake (bounded in
-// time) before Accept returns it, so that a failed handshake is logged
-// like the Raft listener's (once per source a minute) rather than by
-// net/http once per connection. Accept returns *tls.Conn with the
-// handshake done: http.Server still sees TLS (r.TLS, client certificates).
-type handshakeListener struct {
-	net.Listener
-	cfg      *tls.Config
-	lim      *netlimit.Limiter
-	accepted chan net.Conn
-	closed   chan struct{}
-	once     sync.Once
-	errMu    sync.Mutex
-	err      error
-}
-
-func newHandshakeListener(ln net.Listener, cfg *tls.Config, lim *netlimit.Limiter) *handshakeListener {
-	h := &handshakeListener{Listener: ln, cfg: cfg, lim: lim, accepted: make(chan net.Conn), closed: make(chan struct{})}
-	go h.acceptLoop()
-	return h
-}
-
-func (h *handshakeListener) acceptLoop() {
-	for {
-		c, err := h.Listener.Accept()
-		if err != nil {
-			h.errMu.Lock()
-			h.err = err
-			h.errMu.Unlock()
-			h.Close()
-			return
-		}
-		go h.handshake(c)
-	}
-}
-
-func (h *handshakeListener) handshake(c net.Conn) {
-	tc := tls.Server(c, h.cfg)
-	_ = tc.SetDeadline(time.Now().Add(h.lim.HandshakeTimeout(apiHandshakeTimeout)))
-	if err := tc.Handshake(); err != nil {
-		var re tls.RecordHeaderError
-		if errors.As(err, &re) && re.Conn != nil && looksLikeHTTP(re.RecordHeader) {
-			_, _ = io.WriteString(re.Conn, "HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n")
-		}
-		h.lim.Refused(netlimit.Source(c.RemoteAddr()), "TLS handshake failed", err)
-		tc.Close()
-		return
-	}
-	_ = tc.SetDeadline(time.Time{})
-	select {
-	case h.accepted <- tc:
-	case <-h.closed:
-		tc.Close()
-	}
-}
-
-// looksLikeHTTP reports whether a record header is the start of a
-// plaintext HTTP request.
-func looksLikeHTTP(hdr [5]byte) bool {
-	switch string(hdr[:]) {
-	case "GET /", "HEAD ", "POST ", "PUT /", "OPTIO", "DELET", "PATCH":
-		return true
-	}
-	return false
-}
-
-// Accept returns the next connection whose handshake succeeded.
-func (h *handshakeListener) Accept() (net.Conn, error) {
-	select {
-	case c := <-h.accepted:
-		return c, nil
-	case <-h.closed:
-		h.errMu.Lock()
-		defer h.errMu.Unlock()
-		if h.err != nil {
-			return nil, h.err
-		}
-		return nil, net.ErrClosed
-	}
-}
-
-// Close stops listening; connections still in their handshake are closed.
-func (h *handshakeListener) Close() error {
-	var err error
-	h.once.Do(func() {
-		close(h.closed)
-		err = h.Listener.Close()
-	})
-	return err
-}
 
 // forwardClient sends writes on to the leader over the node-to-node
 // client (its TLS member certificate), bounded in time, never following
