@@ -8,8 +8,13 @@ FUZZTIME  ?= 20s
 
 all: build
 
+# The version and commit stamped into the binary (bgdns version, /v1/version).
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS   := -X github.com/bgdns/bgdns/buildinfo.version=$(VERSION) -X github.com/bgdns/bgdns/buildinfo.commit=$(COMMIT)
+
 build:
-	$(GO) build -o $(BIN) ./cmd/bgdns
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/bgdns
 
 # A local 3-node cluster on loopback with a demo zone and service.
 run: build
