@@ -99,7 +99,7 @@ func (rs clusterResource) join(w http.ResponseWriter, r *http.Request) {
 	}
 	out := MembershipChange{Joined: &in, RequestID: reqID}
 	out.AuditIndex = rs.recordMember(r, control.Command{Op: control.OpMemberJoin, Name: in.ID, RequestID: reqID,
-		Member: &control.MemberSpec{RaftAddr: in.RaftAddr, HTTPAddr: in.HTTPAddr, NonVoter: in.NonVoter}})
+		Member: &control.MemberSpec{RaftAddr: in.RaftAddr, HTTPAddr: in.HTTPAddr, NonVoter: in.Edge()}})
 	writeJSON(w, http.StatusOK, out)
 }
 

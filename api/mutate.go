@@ -109,7 +109,7 @@ func (h *handler) propose(w http.ResponseWriter, r *http.Request, cmd *control.C
 	return res, true
 }
 
-// waitAll waits until every voter applied index or the timeout passes. It
+// waitAll waits until every member (voters and edges) applied index or the timeout passes. It
 // is complete only when every node reported in the answer has applied
 // index, whatever WaitApplied returned; a timeout is reported in the
 // result (and as 504 by the caller), not as an error.

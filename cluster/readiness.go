@@ -204,7 +204,8 @@ func (n *Node) refreshSelf(now time.Time) {
 		return
 	}
 	n.lastRefresh.Store(now.UnixNano())
-	req := peer.JoinRequest{ID: want.ID, RaftAddr: n.RaftAddr(), HTTPAddr: want.HTTPAddr, DNSAddr: want.DNSAddr}
+	// with this node's role as the configuration has it: an edge stays one
+	req := peer.JoinRequest{ID: want.ID, RaftAddr: n.RaftAddr(), HTTPAddr: want.HTTPAddr, DNSAddr: want.DNSAddr, Role: n.selfRole()}
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()

@@ -141,7 +141,8 @@ func newJoinCmd(cf *clientFlags) *cobra.Command {
 	fs.StringVar(&req.RaftAddr, "raft-addr", "", "the node's Raft address (host:port)")
 	fs.StringVar(&req.HTTPAddr, "http-addr", "", "the node's API address")
 	fs.StringVar(&req.DNSAddr, "dns-addr", "", "the node's DNS address (host:port)")
-	fs.BoolVar(&req.NonVoter, "non-voter", false, "join as a non-voting member")
+	fs.StringVar(&req.Role, "role", "", "voter (the default) or edge (a non-voting member)")
+	fs.BoolVar(&req.NonVoter, "non-voter", false, "join as a non-voting member (the same as --role edge)")
 	return cmd
 }
 

@@ -39,6 +39,7 @@ type nodeConfig struct {
 	DNS               dnsserver.Config // Addr and NodeID are filled in
 	Security          securityConfig
 	ACL               aclFlags
+	Edge              edgeFlags
 }
 
 // runningNode is a started node; Shutdown stops it in order.
@@ -62,6 +63,9 @@ func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningN
 	}
 	if cfg.Bootstrap && cfg.Join != "" {
 		return nil, errors.New("--bootstrap and --join exclude each other")
+	}
+	if err := cfg.Edge.check(cfg.Bootstrap); err != nil {
+		return nil, err
 	}
 	log = log.With("node", cfg.NodeID)
 	bundle, err := cfg.Security.loadTLS(log, map[string]string{"http-addr": cfg.HTTPAddr, "raft-addr": cfg.RaftAddr})
@@ -169,7 +173,7 @@ func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningN
 // the node's periodic work until ctx ends.
 func (rn *runningNode) background(ctx context.Context, advertise string, zonesPending bool) {
 	if rn.cfg.Join != "" {
-		req := peer.JoinRequest{ID: rn.cfg.NodeID, RaftAddr: rn.cfg.RaftAddr, HTTPAddr: advertise, DNSAddr: rn.cfg.DNSAddr}
+		req := peer.JoinRequest{ID: rn.cfg.NodeID, RaftAddr: rn.cfg.RaftAddr, HTTPAddr: advertise, DNSAddr: rn.cfg.DNSAddr, Role: rn.cfg.Edge.role}
 		if err := rn.peers.Join(ctx, rn.cfg.Join, req); err != nil && ctx.Err() == nil {
 			rn.log.Error("join failed", "via", rn.cfg.Join, "err", err)
 		}
