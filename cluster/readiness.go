@@ -205,7 +205,7 @@ func (n *Node) refreshSelf(now time.Time) {
 	}
 	n.lastRefresh.Store(now.UnixNano())
 	// with this node's role as the configuration has it: an edge stays one
-	req := peer.JoinRequest{ID: want.ID, RaftAddr: n.RaftAddr(), HTTPAddr: want.HTTPAddr, DNSAddr: want.DNSAddr, Role: n.selfRole()}
+	req := peer.JoinRequest{ID: want.ID, RaftAddr: n.RaftAddr(), HTTPAddr: want.HTTPAddr, DNSAddr: want.DNSAddr, Role: peer.JoinRole(n.selfRole())}
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()

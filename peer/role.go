@@ -19,6 +19,16 @@ func CheckRole(role string) error {
 	return control.Invalid("role %q: want %s or %s", role, RoleVoter, RoleEdge)
 }
 
+// JoinRole is the role field a join request carries for role: empty for
+// a voter (the default, which members that predate roles understand too),
+// else the role.
+func JoinRole(role string) string {
+	if role == RoleVoter {
+		return ""
+	}
+	return role
+}
+
 // RoleOf names the role of a member by its suffrage.
 func RoleOf(voter bool) string {
 	if voter {

@@ -173,7 +173,7 @@ func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningN
 // the node's periodic work until ctx ends.
 func (rn *runningNode) background(ctx context.Context, advertise string, zonesPending bool) {
 	if rn.cfg.Join != "" {
-		req := peer.JoinRequest{ID: rn.cfg.NodeID, RaftAddr: rn.cfg.RaftAddr, HTTPAddr: advertise, DNSAddr: rn.cfg.DNSAddr, Role: rn.cfg.Edge.role}
+		req := peer.JoinRequest{ID: rn.cfg.NodeID, RaftAddr: rn.cfg.RaftAddr, HTTPAddr: advertise, DNSAddr: rn.cfg.DNSAddr, Role: peer.JoinRole(rn.cfg.Edge.role)}
 		if err := rn.peers.Join(ctx, rn.cfg.Join, req); err != nil && ctx.Err() == nil {
 			rn.log.Error("join failed", "via", rn.cfg.Join, "err", err)
 		}
