@@ -4,7 +4,7 @@ BIN       := bin/bgdns
 PKGS      := ./...
 FUZZTIME  ?= 20s
 
-.PHONY: all build run test test-deps test-unit test-e2e test-faults test-faults-short test-interop fuzz bench bench-switch vet lint clean
+.PHONY: all build run test test-deps test-unit test-e2e test-edges test-faults test-faults-short test-interop fuzz bench bench-switch vet lint clean
 
 all: build
 
@@ -55,6 +55,11 @@ test-unit: vet
 # Only the end-to-end tests: the real binary, dig, kill -9 and restart.
 test-e2e: build test-deps
 	$(GO) test -race -count=1 -timeout 10m ./e2e/
+
+# The edge-node end-to-end test at full size: 3 voters and 10 edges (13
+# processes; `make test` runs it with 3 edges under -race).
+test-edges: build test-deps
+	BGDNS_E2E_EDGES=10 $(GO) test -count=1 -timeout 5m -run 'TestEdgeNodes' ./e2e/
 
 # Fault runs (docs/RELIABILITY.md): real clusters with the leader paused
 # (SIGSTOP) while writes flow, then checks of the raft logs, the histories,
