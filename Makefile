@@ -108,9 +108,11 @@ fuzz:
 bench: build
 	bash scripts/bench.sh
 
-# Switch latency on a 3-node loopback cluster with fsync on.
+# Switch latency on a loopback cluster with fsync on: 3 voters and
+# BENCH_EDGES edge nodes (default 10: 13 nodes answering DNS).
+BENCH_EDGES ?= 10
 bench-switch: build
-	$(GO) run ./cmd/bench-switch
+	$(GO) run ./cmd/bench-switch -edges $(BENCH_EDGES)
 
 clean:
 	rm -rf bin bench/out faults/out
