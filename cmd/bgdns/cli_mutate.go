@@ -29,7 +29,7 @@ func (m *mutFlags) register(fs *pflag.FlagSet, withWait bool) {
 	fs.StringVar(&m.requestID, "request-id", "", "idempotency key: a retry with the same id returns the first result")
 	fs.Uint64Var(&m.expectRevision, "expect-revision", 0, "refuse unless the current revision is this one")
 	if withWait {
-		fs.BoolVar(&m.wait, "wait", false, "return once every voter has applied the change")
+		fs.BoolVar(&m.wait, "wait", false, "return once every member has applied the change")
 		fs.DurationVar(&m.waitTimeout, "wait-timeout", 10*time.Second, "how long --wait waits")
 	}
 }
@@ -75,7 +75,7 @@ func (c *apiClient) mutate(ctx context.Context, cmd *cobra.Command, verb, method
 	}
 	if w := m.Wait; w != nil && !w.Complete {
 		return &exitError{code: exitWaitIncomplete, err: fmt.Errorf(
-			"wait: committed at index %d, but not every voter applied it in time (lagging: %s)",
+			"wait: committed at index %d, but not every member applied it in time (lagging: %s)",
 			w.Index, strings.Join(w.Lagging, ", "))}
 	}
 	return nil

@@ -28,7 +28,7 @@ func TestCLILifecycle(t *testing.T) {
 
 	out = e.cli("switch", "api.bg.example.com", "--reason", "2.0 passed tests", "--wait", "--request-id", "ci-42")
 	wantLines(t, out, "switch api.bg.example.com: committed at index 4", "ACTIVE    green (previous blue)",
-		"every voter applied index 4", "n3    4")
+		"every member applied index 4", "n3    4")
 	// The same request id again: the first result, said so.
 	out = e.cli("switch", "api.bg.example.com", "--request-id", "ci-42")
 	wantLines(t, out, "committed at index 4 (repeated request_id")
@@ -153,9 +153,9 @@ func TestCLIWaitIncomplete(t *testing.T) {
 	e.seed()
 	e.cli("deploy", "api.bg.example.com", "--version", "2", "--addr", "10.0.0.2")
 	e.b.SetLagging("n3")
-	r := e.fail(3, "wait: committed at index 4, but not every voter applied it in time (lagging: n3)",
+	r := e.fail(3, "wait: committed at index 4, but not every member applied it in time (lagging: n3)",
 		"switch", "api.bg.example.com", "--wait", "--wait-timeout", "20ms")
-	wantLines(t, r.stdout, "ACTIVE    green", "NOT every voter applied index 4 in time; lagging: n3")
+	wantLines(t, r.stdout, "ACTIVE    green", "NOT every member applied index 4 in time; lagging: n3")
 }
 
 func TestCLITokenAndEnv(t *testing.T) {
@@ -216,12 +216,17 @@ func TestCLIServicePutFile(t *testing.T) {
 func TestCLICluster(t *testing.T) {
 	e := newCLIEnv(t, api.Options{})
 	out := e.cli("cluster", "members")
-	wantLines(t, out, "ID  LEADER  VOTER  APPLIED", "n1  *       yes", "n3  -       yes")
+	wantLines(t, out, "ID  LEADER  ROLE   APPLIED", "n1  *       voter", "n3  -       voter")
 	wantLines(t, e.cli("cluster", "join", "--id", "n4", "--raft-addr", "127.0.0.1:7060", "--http-addr", "http://127.0.0.1:8060", "--dns-addr", "127.0.0.1:5360"), "joined n4")
 	if j := e.b.Joined(); len(j) != 1 || j[0].HTTPAddr != "http://127.0.0.1:8060" || j[0].DNSAddr != "127.0.0.1:5360" {
 		t.Fatalf("joined: %+v", j)
 	}
-	wantLines(t, e.cli("cluster", "members"), "n4  ")
+	wantLines(t, e.cli("cluster", "members"), "n4  -       voter")
+	wantLines(t, e.cli("cluster", "join", "--id", "e1", "--raft-addr", "127.0.0.1:7061", "--http-addr", "http://127.0.0.1:8061", "--role", "edge"), "joined e1")
+	if j := e.b.Joined(); len(j) != 2 || j[1].Role != "edge" {
+		t.Fatalf("joined with --role edge: %+v", j)
+	}
+	wantLines(t, e.cli("cluster", "members"), "e1  -       edge")
 	wantLines(t, e.cli("cluster", "remove", "n4"), "removed n4")
 	e.fail(1, "error: not_found: node n4 is not a member", "cluster", "remove", "n4")
 	e.fail(2, "needs --id and --raft-addr", "cluster", "join", "--id", "n5")

@@ -27,7 +27,7 @@ const (
 	clientTimeout           = 30 * time.Second
 	maxClientResponse       = 32 << 20
 	exitAPIError            = 1 // the server refused the request, or could not be reached
-	exitWaitIncomplete      = 3 // committed, but not every voter applied it in time
+	exitWaitIncomplete      = 3 // committed, but not every member applied it in time
 	outputTable, outputJSON = "table", "json"
 )
 
@@ -209,7 +209,7 @@ func (c *apiClient) do(ctx context.Context, method, path string, query url.Value
 }
 
 // isIncompleteWait reports whether raw is a mutation whose wait=all ran out
-// before every voter applied it (the API's 504).
+// before every member applied it (the API's 504).
 func isIncompleteWait(raw []byte) bool {
 	var m struct {
 		Wait *struct {
