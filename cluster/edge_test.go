@@ -20,7 +20,8 @@ func (c *testCluster) addEdge(id string) *tnode {
 	c.open(tn, false)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	req := peer.JoinRequest{ID: tn.id, RaftAddr: string(tn.addr), HTTPAddr: tn.url, DNSAddr: "127.0.0.1:53", Role: peer.RoleEdge}
+	req := peer.JoinRequest{ID: tn.id, RaftAddr: string(tn.addr), HTTPAddr: tn.url, DNSAddr: "127.0.0.1:53", Role: peer.RoleEdge,
+		NSName: c.config(tn, false).NSName}
 	c.retry("join edge "+id, func(n *Node) error { return n.Join(ctx, req) })
 	c.waitServing(tn)
 	return tn

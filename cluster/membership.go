@@ -55,6 +55,9 @@ func (n *Node) Join(ctx context.Context, req peer.JoinRequest) error {
 		n.log.Info("member added", "id", req.ID, "raft_addr", addr, "role", req.MemberRole())
 	}
 	m := Member{ID: req.ID, HTTPAddr: req.HTTPAddr, DNSAddr: req.DNSAddr}
+	if req.NSName != "" {
+		m.NSName, _ = control.CanonicalName(req.NSName) // Validate checked it
+	}
 	if have, ok := n.fsm.Members()[req.ID]; ok && have == m {
 		return nil
 	}

@@ -118,11 +118,12 @@ func Open(cfg Config) (*Node, error) {
 	}
 	n.log.Info("raft started", "raft_addr", st.trans.LocalAddr(), "existing_state", hasState,
 		"boot_index", n.bootTarget, "served_before", n.served, "applied", n.fsm.applied.Load())
-	n.wg.Add(4)
+	n.wg.Add(5)
 	go n.watch()
 	go n.every(n.cfg.DivergenceCheck, n.checkDivergence)
 	go n.loop(0, n.confirmCurrent)
 	go n.every(retireCheckEvery, n.confirmRetires)
+	go n.every(nsFollowEvery, n.followNS)
 	return n, nil
 }
 

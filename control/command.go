@@ -88,6 +88,10 @@ type ZoneSpec struct {
 	// AllowLoopback lets pools of the zone's services hold loopback
 	// addresses (127.0.0.0/8, ::1): for local demos and tests.
 	AllowLoopback bool `json:"allow_loopback,omitempty"`
+	// NSAuto makes NS and Glue follow the cluster's members that have an
+	// NS name: the leader fills them in before it proposes the command
+	// (and proposes the zone again when the members change).
+	NSAuto bool `json:"ns_auto,omitempty"`
 }
 
 // ServiceSpec is the body of a service put (create or replace).

@@ -39,4 +39,7 @@ type JoinRequest struct {
 	Role string `json:"role,omitempty"`
 	// NonVoter is the older spelling of role "edge".
 	NonVoter bool `json:"non_voter,omitempty"`
+	// NSName is the node's public nameserver name, for zones with
+	// "ns":"auto".
+	NSName string `json:"ns_name,omitempty"`
 }

@@ -56,6 +56,11 @@ func (r JoinRequest) Validate() error {
 	if r.Role == RoleVoter && r.NonVoter {
 		return control.Invalid(`role "voter" and non_voter disagree`)
 	}
+	if r.NSName != "" {
+		if _, err := control.CanonicalName(r.NSName); err != nil {
+			return control.Invalid("ns_name %q is not a host name", r.NSName)
+		}
+	}
 	return nil
 }
 
