@@ -44,9 +44,11 @@ type ServicePut struct {
 // changed_at are read-only and ignored.
 type ZonePut struct {
 	RequestMeta
-	Name      string              `json:"name,omitempty"`
-	SOA       *SOA                `json:"soa,omitempty"`
-	NS        []string            `json:"ns,omitempty"`
+	Name string `json:"name,omitempty"`
+	SOA  *SOA   `json:"soa,omitempty"`
+	// NS is a list of host names, or "auto": the NS set and glue follow
+	// the members' NS names (glue given with it is refused).
+	NS        NSNames             `json:"ns,omitempty"`
 	Glue      map[string][]string `json:"glue,omitempty"`
 	Serial    json.RawMessage     `json:"serial,omitempty"`
 	Revision  json.RawMessage     `json:"revision,omitempty"`

@@ -111,7 +111,11 @@ func printZone(w io.Writer, z *api.Zone) {
 	row(tw, "NAME", z.Name)
 	row(tw, "SERIAL", z.Serial)
 	row(tw, "REVISION", z.Revision)
-	row(tw, "NS", strings.Join(z.NS, ", "))
+	ns := strings.Join(z.NS, ", ")
+	if z.NSAuto {
+		ns += " (auto: the members' NS names)"
+	}
+	row(tw, "NS", ns)
 	if z.AllowLoopback {
 		row(tw, "LOOPBACK", "allowed in pools")
 	}

@@ -138,7 +138,7 @@ func newZonePutCmd(cf *clientFlags) *cobra.Command {
 	}
 	fs := cmd.Flags()
 	fs.StringVarP(&file, "file", "f", "", "read the zone JSON from FILE (- for stdin); flags override it")
-	fs.StringSliceVar(&ns, "ns", nil, "NS host names (comma-separated or repeated; default ns1.ZONE)")
+	fs.StringSliceVar(&ns, "ns", nil, "NS host names (comma-separated or repeated; default ns1.ZONE), or auto: the members' --ns-name, with glue from their DNS addresses")
 	fs.StringArrayVar(&glue, "glue", nil, "glue for an in-zone NS host: HOST=ADDR[,ADDR] (repeat per host)")
 	fs.StringVar(&soa.MName, "soa-mname", "", "SOA primary name server (default ns1.ZONE)")
 	fs.StringVar(&soa.RName, "soa-rname", "", "SOA responsible mailbox (default hostmaster.ZONE)")

@@ -102,7 +102,7 @@ func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningN
 	var dnsSrv atomic.Pointer[dnsserver.Server]
 	node, err := cluster.Open(cluster.Config{
 		NodeID: cfg.NodeID, DataDir: cfg.DataDir, RaftAddr: cfg.RaftAddr,
-		HTTPAddr: advertise, DNSAddr: cfg.DNSAddr, Bootstrap: cfg.Bootstrap, APIToken: cfg.APIToken,
+		HTTPAddr: advertise, DNSAddr: cfg.DNSAddr, NSName: cfg.Edge.nsName, Bootstrap: cfg.Bootstrap, APIToken: cfg.APIToken,
 		TLS: bundle, MaxRaftConns: cfg.Security.MaxRaftConns, Peers: rn.peers,
 		MaxStale: cfg.MaxStale, StalePolicy: cfg.StalePolicy, SnapshotThreshold: cfg.SnapshotThreshold,
 		Logger: log.With("component", "raft"),
@@ -173,7 +173,8 @@ func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningN
 // the node's periodic work until ctx ends.
 func (rn *runningNode) background(ctx context.Context, advertise string, zonesPending bool) {
 	if rn.cfg.Join != "" {
-		req := peer.JoinRequest{ID: rn.cfg.NodeID, RaftAddr: rn.cfg.RaftAddr, HTTPAddr: advertise, DNSAddr: rn.cfg.DNSAddr, Role: peer.JoinRole(rn.cfg.Edge.role)}
+		req := peer.JoinRequest{ID: rn.cfg.NodeID, RaftAddr: rn.cfg.RaftAddr, HTTPAddr: advertise, DNSAddr: rn.cfg.DNSAddr, Role: peer.JoinRole(rn.cfg.Edge.role),
+			NSName: rn.cfg.Edge.nsName}
 		if err := rn.peers.Join(ctx, rn.cfg.Join, req); err != nil && ctx.Err() == nil {
 			rn.log.Error("join failed", "via", rn.cfg.Join, "err", err)
 		}
