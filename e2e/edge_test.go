@@ -109,19 +109,60 @@ func everyNodeAnswers(t *testing.T, nodes []*Node, want []string, what string) {
 	}
 }
 
+// nsNameOf is the --ns-name TestEdgeNodes gives node id.
+func nsNameOf(id string) string { return "ns-" + id + "." + testZone }
+
+// autoNSWant is the NS set a zone with "ns":"auto" should have: the
+// voters' names, then the edges', each by id, at most 13.
+func autoNSWant(voters, edges []*Node) []string {
+	var out []string
+	for _, group := range [][]*Node{voters, edges} {
+		for _, id := range ids(group) {
+			out = append(out, nsNameOf(id))
+		}
+	}
+	out = out[:min(len(out), 13)]
+	slices.Sort(out)
+	return out
+}
+
+// checkNS is nil when n answers the zone's NS query with want (sorted).
+func checkNS(n *Node, want []string) error {
+	a, err := DigE(n.DNSAddr, testZone, "NS", "+tries=1", "+time=2")
+	if err != nil {
+		return err
+	}
+	if got := a.Values("NS"); !slices.Equal(got, want) {
+		return fmt.Errorf("NS %v, want %v", got, want)
+	}
+	return nil
+}
+
 // TestEdgeNodes runs three voters and edge nodes (`serve --role edge`),
 // real processes all: the edges are listed with role edge, forward
 // writes, count for wait=all (which names every node), follow the stale
 // policy when every voter is frozen, never lead when the leader dies,
-// and stop counting once removed.
+// and stop counting once removed. Every node has an --ns-name, and the
+// zone, put with "ns":"auto", lists them as its NS set.
 func TestEdgeNodes(t *testing.T) {
 	nEdges := edgeCount(t)
-	c := StartCluster(t, 3, ClusterOptions{Hosts: clusterHosts, MaxStale: time.Second})
+	start := time.Now()
+	step := func(what string) { t.Logf("%s: %s", time.Since(start).Round(time.Millisecond), what) }
+	c := &Cluster{t: t}
+	for i, host := range clusterHosts {
+		id := fmt.Sprintf("n%d", i+1)
+		o := NodeOptions{ID: id, Host: host, Bootstrap: i == 0, MaxStale: time.Second, Args: []string{"--ns-name", nsNameOf(id)}}
+		if i > 0 {
+			o.Join = c.Nodes[0].URL()
+		}
+		c.Nodes = append(c.Nodes, StartNode(t, o))
+	}
 	voters := slices.Clone(c.Nodes)
 	var edges []*Node
 	for i := 0; i < nEdges; i++ {
-		e := NewNode(t, NodeOptions{ID: fmt.Sprintf("e%d", i+1), Join: voters[i%3].URL(), MaxStale: time.Second,
-			Args: []string{"--role", "edge"}})
+		id := fmt.Sprintf("e%d", i+1)
+		e := NewNode(t, NodeOptions{ID: id, Join: voters[i%3].URL(), MaxStale: time.Second,
+			Args: []string{"--role", "edge", "--ns-name", nsNameOf(id)}})
 		e.Start()
 		edges = append(edges, e)
 	}
@@ -129,6 +170,7 @@ func TestEdgeNodes(t *testing.T) {
 	c.Nodes = append(c.Nodes, edges...)
 	all := ids(c.Nodes)
 
+	step("started")
 	// Every node lists every member with its role; the leader is a voter.
 	leader := c.Leader()
 	if !slices.Contains(voters, leader) {
@@ -153,6 +195,16 @@ func TestEdgeNodes(t *testing.T) {
 		}
 	}
 
+	step("roles listed")
+	// The zone's NS set follows the members' --ns-name, with glue.
+	Expect(t, http.StatusOK, "PUT", edges[0].URL()+"/v1/zones/"+testZone, map[string]any{"ns": "auto"})
+	wantNS := autoNSWant(voters, edges)
+	c.EveryNode(15*time.Second, "the members' NS names everywhere", func(n *Node) error { return checkNS(n, wantNS) })
+	if a := Dig(t, edges[0].DNSAddr, testZone, "NS"); !isSubset([]string{"127.0.0.71", "127.0.0.72", "127.0.0.73"}, a.AdditionalValues("A")) {
+		t.Errorf("NS answer without the voters' glue:\n%s", a.Raw)
+	}
+
+	step("ns auto")
 	// Writes through an edge are forwarded to the leader; a switch with
 	// wait=all through an edge is confirmed on every member, edges too.
 	via := edges[0]
@@ -174,6 +226,7 @@ func TestEdgeNodes(t *testing.T) {
 	}
 	everyNodeAnswers(t, c.Nodes, greenV4, "right after switch wait=all")
 
+	step("switch wait=all")
 	// Kill -9 of the leader: a voter takes over, never an edge, and the
 	// edges forward to the new leader.
 	old := c.Leader()
@@ -201,6 +254,7 @@ func TestEdgeNodes(t *testing.T) {
 	old.Restart()
 	c.EveryNode(15*time.Second, "blue everywhere once the old leader is back", func(n *Node) error { return checkColour(n, blueV4) })
 
+	step("leader killed, back")
 	// Every voter frozen: the edges hear from no leader and, under the
 	// default stale policy, keep answering blue, labelled stale (EDE 3,
 	// TTL capped at 1s), with /readyz 200 "stale"; none becomes leader.
@@ -243,6 +297,7 @@ func TestEdgeNodes(t *testing.T) {
 		return checkColour(n, blueV4)
 	})
 
+	step("stale with voters frozen, thawed")
 	// An edge that is gone holds wait=all back and is named lagging;
 	// once removed it no longer counts.
 	gone := edges[nEdges-1]
@@ -252,6 +307,7 @@ func TestEdgeNodes(t *testing.T) {
 		t.Fatalf("switch wait=all with %s down: status %d, complete %v, lagging %v; want 504 lagging [%s]",
 			gone.ID, status, sw.Wait.Complete, sw.Wait.Lagging, gone.ID)
 	}
+	step("504 naming the gone edge")
 	Expect(t, http.StatusOK, "DELETE", edges[0].URL()+"/v1/cluster/members/"+gone.ID, nil)
 	c.Nodes = slices.DeleteFunc(c.Nodes, func(n *Node) bool { return n == gone })
 	status, sw = flipWaitAll(t, edges[0], "rollback", "20s", "edge-rollback-2")
@@ -265,4 +321,18 @@ func TestEdgeNodes(t *testing.T) {
 			gone.ID, status, sw.Wait.Complete, listed, want)
 	}
 	everyNodeAnswers(t, c.Nodes, blueV4, "right after rollback wait=all")
+	step("removed edge no longer counts")
+	// and its NS name leaves the zone
+	wantNS = autoNSWant(voters, slices.DeleteFunc(slices.Clone(edges), func(n *Node) bool { return n == gone }))
+	c.EveryNode(15*time.Second, "the removed edge's NS name gone", func(n *Node) error { return checkNS(n, wantNS) })
+	step("NS set without the removed edge")
+}
+
+func isSubset(small, big []string) bool {
+	for _, s := range small {
+		if !slices.Contains(big, s) {
+			return false
+		}
+	}
+	return true
 }
