@@ -302,7 +302,7 @@ func TestEdgeNodes(t *testing.T) {
 	// once removed it no longer counts.
 	gone := edges[nEdges-1]
 	gone.Kill9()
-	status, sw = flipWaitAll(t, edges[0], "switch", "2s", "edge-switch-2")
+	status, sw = flipWaitAll(t, edges[0], "switch", "4s", "edge-switch-2")
 	if status != http.StatusGatewayTimeout || sw.Wait.Complete || !slices.Equal(sw.Wait.Lagging, []string{gone.ID}) {
 		t.Fatalf("switch wait=all with %s down: status %d, complete %v, lagging %v; want 504 lagging [%s]",
 			gone.ID, status, sw.Wait.Complete, sw.Wait.Lagging, gone.ID)
