@@ -261,3 +261,23 @@ func TestDivergedEdgeStopsServing(t *testing.T) {
 		}
 	}
 }
+
+// TestEdgeRestartedWithNewAddressStaysEdge: an edge restarted with
+// another API address sends its new address to the leader itself, as an
+// edge: the metadata follows and it does not become a voter.
+func TestEdgeRestartedWithNewAddressStaysEdge(t *testing.T) {
+	c := newTestCluster(t, 3)
+	e := c.addEdge("e1")
+	c.stop(e)
+	e.url = "http://e1-moved.test:8053"
+	c.restart(e)
+	eventually(t, 15*time.Second, "the edge's new address recorded", func() bool {
+		return c.leader().n.fsm.Members()[e.id].HTTPAddr == e.url
+	})
+	for _, s := range c.leader().n.configuration() {
+		if string(s.ID) == e.id && s.Suffrage != raft.Nonvoter {
+			t.Fatalf("restarted edge is %v in the configuration", s.Suffrage)
+		}
+	}
+	c.waitServing(e)
+}
