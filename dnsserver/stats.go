@@ -346,7 +346,7 @@ type Stats struct {
 	// Latency[i] counts those up to LatencyBuckets[i] (not cumulative),
 	// the last one those above.
 	Latency    [len(LatencyBuckets) + 1]uint64
-	LatencySum     time.Duration
+	LatencySum time.Duration
 }
 
 // QueryCount is one series of Stats.Queries.
