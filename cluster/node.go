@@ -73,6 +73,7 @@ func Open(cfg Config) (*Node, error) {
 		stop:   make(chan struct{}),
 	}
 	n.fsm.source = "the log"
+	n.fsm.onSwitch = cfg.OnSwitch
 	if cfg.LogStore == nil {
 		n.fsm.source = filepath.Join(cfg.DataDir, boltFile)
 	}

@@ -61,6 +61,7 @@ func newServeCmd() *cobra.Command {
 	addDNSFlags(f, &cfg.DNS)
 	addSecurityFlags(f, &cfg.Security)
 	addACLFlags(f, &cfg.ACL)
+	addMetricsFlags(f, &cfg.Metrics)
 	return cmd
 }
 
