@@ -65,7 +65,7 @@ func (r renamed) Collect(ch chan<- prometheus.Metric) {
 		for _, m := range f.GetMetric() {
 			var keys, vals []string
 			for _, l := range m.GetLabel() {
-				keys = append(keys, l.GetName())
+				keys = append(keys, snake(l.GetName())) // rpcType is rpc_type
 				vals = append(vals, l.GetValue())
 			}
 			d := prometheus.NewDesc(name, f.GetHelp(), keys, nil)
