@@ -31,7 +31,7 @@ type fakeDNS struct {
 	named map[string]bool
 }
 
-func (f *fakeDNS) Stats() dnsserver.Stats         { return f.stats }
+func (f *fakeDNS) Stats() dnsserver.Stats        { return f.stats }
 func (f *fakeDNS) StatsService(name string) bool { return f.named[name] }
 
 const zone = "bg.example.test."
