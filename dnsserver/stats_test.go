@@ -144,7 +144,8 @@ func TestStatsSampleLatency(t *testing.T) {
 }
 
 // The fast path's hit allocates nothing, counted and timed or not; the
-// full handler allocates what it did before the counters were added.
+// full handler allocates no more than it did before the counters were
+// added (14 times for this query, BenchmarkFullHandler's figure then).
 func TestFastPathHitAllocations(t *testing.T) {
 	src := fastZone(t)
 	s := newTestServer(t, Config{}, src)
@@ -154,8 +155,8 @@ func TestFastPathHitAllocations(t *testing.T) {
 	if got := testing.AllocsPerRun(1000, func() { c.reply(raw, testClient) }); got != 0 {
 		t.Errorf("fast-path hit allocates %v times, want 0", got)
 	}
-	if got := testing.AllocsPerRun(200, func() { s.handle(raw, testClient, false) }); got != 14 {
-		t.Errorf("full handler allocates %v times, want 14", got)
+	if got := testing.AllocsPerRun(200, func() { s.handle(raw, testClient, false) }); got > 14 {
+		t.Errorf("full handler allocates %v times, want at most 14", got)
 	}
 	if queryCount(s.Stats(), testZone, "A", "NOERROR", "udp") < 1000 {
 		t.Error("the hits were not counted")
