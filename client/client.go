@@ -80,8 +80,10 @@ type Client struct {
 	mu      sync.Mutex
 	current int // index of the server that answered last
 
-	// sleep waits between attempts; tests replace it.
+	// sleep waits between attempts and now reads the clock; tests
+	// replace them.
 	sleep func(ctx context.Context, d time.Duration) error
+	now   func() time.Time
 }
 
 // New checks cfg and returns a client.
@@ -97,6 +99,7 @@ func New(cfg Config) (*Client, error) {
 		retryMax:     orDefault(cfg.RetryMax, DefaultRetryMax),
 		maxResponse:  cfg.MaxResponse,
 		sleep:        sleepCtx,
+		now:          time.Now,
 	}
 	if c.retryFor == 0 {
 		c.retryFor = DefaultRetryFor
@@ -144,7 +147,7 @@ func orDefault(d, def time.Duration) time.Duration {
 func ParseServers(list string) ([]string, error) {
 	var out []string
 	for _, s := range strings.Split(list, ",") {
-		s = strings.TrimRight(strings.TrimSpace(s), "/")
+		s = strings.TrimSpace(s)
 		if s == "" {
 			continue
 		}
@@ -153,10 +156,11 @@ func ParseServers(list string) ([]string, error) {
 			base = "http://" + base
 		}
 		u, err := url.Parse(base)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") ||
+			u.RawQuery != "" || u.User != nil {
 			return nil, fmt.Errorf("server %q is not an address such as http://127.0.0.1:8053", s)
 		}
-		out = append(out, base)
+		out = append(out, u.Scheme+"://"+u.Host)
 	}
 	if len(out) == 0 {
 		out = []string{DefaultServer}
@@ -250,8 +254,7 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 		InitialInterval: c.retryInitial, RandomizationFactor: 0.5, Multiplier: 2, MaxInterval: c.retryMax,
 	}
 	bo.Reset()
-	start := time.Now()
-	deadline := start.Add(c.retryFor)
+	deadline := c.now().Add(c.retryFor)
 	attempts := 0
 	for {
 		attempts++
@@ -265,7 +268,7 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 		}
 		c.next(server)
 		wait := min(bo.NextBackOff(), c.retryMax)
-		if c.retryFor < 0 || time.Now().Add(wait).After(deadline) {
+		if c.retryFor < 0 || c.now().Add(wait).After(deadline) {
 			var ae *APIError
 			if errors.As(err, &ae) {
 				return nil, ae // the last answer: no leader, not ready
