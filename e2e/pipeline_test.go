@@ -181,7 +181,7 @@ func TestPipelineScriptSurvivesANodeRestart(t *testing.T) {
 	}
 	for _, want := range []string{
 		"==> released 2.0 of " + svcName,
-		"waiting for green's health gate", // the gate was closed when the switch began
+		"waiting for green's health gate",  // the gate was closed when the switch began
 		"waiting for the retire watermark", // complete had to wait
 	} {
 		if !strings.Contains(log, want) {
