@@ -321,7 +321,7 @@ type transportError struct {
 	err    error
 }
 
-func (e *transportError) Error() string { return e.server + ": " + e.err.Error() }
+func (e *transportError) Error() string { return e.err.Error() }
 func (e *transportError) Unwrap() error { return e.err }
 
 // once is one attempt at server.
