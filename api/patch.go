@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -44,7 +45,7 @@ func (rs servicesResource) patch(w http.ResponseWriter, r *http.Request) {
 		rs.h.writeError(w, r, err)
 		return
 	}
-	rebase := func() (control.Command, uint64, error) {
+	build := func() (control.Command, uint64, error) {
 		svc := rs.h.b.State().Service(name)
 		if svc == nil {
 			return control.Command{}, 0, control.NotFound("service %s not found", bare(name))
@@ -54,6 +55,21 @@ func (rs servicesResource) patch(w http.ResponseWriter, r *http.Request) {
 			return control.Command{}, 0, err
 		}
 		return control.Command{Op: control.OpServicePut, Name: name, Service: spec}, svc.Revision, nil
+	}
+	rebase := func() (control.Command, uint64, error) {
+		cmd, rev, err := build()
+		if err != nil && !rs.h.b.Self().Leader {
+			// a follower may not have applied what the patch builds on
+			// yet: catch up with the leader and read again (the write is
+			// forwarded, and the leader applies the patch to its state)
+			ctx, cancel := context.WithTimeout(r.Context(), consistentTimeout)
+			cerr := rs.h.b.Confirm(ctx)
+			cancel()
+			if cerr == nil {
+				cmd, rev, err = build()
+			}
+		}
+		return cmd, rev, err
 	}
 	rs.h.commit(w, r, mutation{meta: meta, body: body, rebase: rebase, action: ActionServicePatch})
 }
