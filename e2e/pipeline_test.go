@@ -189,20 +189,25 @@ func TestPipelineScriptSurvivesANodeRestart(t *testing.T) {
 		}
 	}
 
-	// Every step once, in order, newest first, by the pipeline.
-	recs, err := historyNow(n1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, r := range recs {
-		if r.Actor == "pipeline" && r.Action != "service.put" {
-			got = append(got, r.Action+" "+r.To)
+	// Every step once, in order, newest first, by the pipeline (on every
+	// node: a node that was down has caught up).
+	want := []string{"complete ", "switch green", "rollback blue", "switch green", "deploy "}
+	c.EveryNode(20*time.Second, "the pipeline's steps in the history, each once", func(n *Node) error {
+		recs, err := historyNow(n)
+		if err != nil {
+			return err
 		}
-	}
-	if want := []string{"complete ", "switch green", "rollback blue", "switch green", "deploy "}; !sameActions(got, want) {
-		t.Fatalf("history of the pipeline's steps: %q, want %q (each once)\n%+v", got, want, recs)
-	}
+		var got []string
+		for _, r := range recs {
+			if r.Actor == "pipeline" && r.Action != "service.put" {
+				got = append(got, r.Action+" "+r.To)
+			}
+		}
+		if !sameActions(got, want) {
+			return fmt.Errorf("history of the pipeline's steps: %q, want %q", got, want)
+		}
+		return nil
+	})
 	c.EveryNode(20*time.Second, "every node answers green", func(n *Node) error {
 		a, err := DigE(n.DNSAddr, svcName, "A")
 		if err != nil {
