@@ -151,3 +151,26 @@ func TestPutCreateIsNotASwitch(t *testing.T) {
 		t.Fatalf("%+v", r.Service)
 	}
 }
+
+// A log written under the first rules replays as it was applied then: a
+// put that changed the active colour of a frozen service went through,
+// with no switch record. A newer build restarting on such a log must
+// reach the same state as the build that wrote it.
+func TestPutUnderFirstRulesReplaysUnchanged(t *testing.T) {
+	c := newChain(t)
+	c.rules = 0
+	c.must(Command{Op: OpServicePut, Name: api, Service: bothPools(Blue, nil)})
+	c.must(Command{Op: OpFreeze, Name: api, Reason: "release freeze"})
+	c.must(Command{Op: OpServicePut, Name: api, Service: bothPools(Green, func(sp *ServiceSpec) { sp.Frozen = true })})
+	if got := c.s.Service(api).Active; got != Green {
+		t.Fatalf("active %s after a first-rules put to green, want green", got)
+	}
+	if recs := switchRecords(c); len(recs) != 0 {
+		t.Fatalf("a first-rules put wrote switch records: %+v", recs)
+	}
+	// The same put under this build's rules is a switch, and refused.
+	c.rules = RulesVersion
+	if r := c.apply(Command{Op: OpServicePut, Name: api, Service: bothPools(Blue, func(sp *ServiceSpec) { sp.Frozen = true })}); r.Err == nil {
+		t.Fatal("a put flipping a frozen service under the current rules was accepted")
+	}
+}

@@ -42,7 +42,7 @@ func (s *State) applyServicePut(cmd Command) (Result, *Error) {
 		Revision: s.index, Blue: sp.Blue, Green: sp.Green, NoTXT: sp.NoTXT, ChangedAt: cmd.Time,
 	}
 	var switchRec *Record
-	if old != nil && old.Active != svc.Active {
+	if old != nil && old.Active != svc.Active && cmd.Rules >= RulesPutIsSwitch {
 		rec, e := s.putSwitch(old, svc, cmd)
 		if e != nil {
 			return Result{}, e
