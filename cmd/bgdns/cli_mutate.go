@@ -28,7 +28,7 @@ func (m *mutFlags) register(fs *pflag.FlagSet, withWait bool) {
 	fs.Uint64Var(&m.expectRevision, "expect-revision", 0, "refuse unless the current revision is this one")
 	if withWait {
 		fs.BoolVar(&m.wait, "wait", false, "return once every voter has applied the change")
-		fs.DurationVar(&m.waitTimeout, "wait-timeout", 10*time.Second, "how long --wait waits")
+		fs.DurationVar(&m.waitTimeout, "wait-timeout", 10*time.Second, "how long --wait waits (and --wait-healthy or --wait-safe, where the command has them)")
 	}
 }
 

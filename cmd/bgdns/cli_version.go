@@ -56,7 +56,7 @@ server is reported, not an error.`,
 			}
 			tw := newTable(c.stdout)
 			if serr != nil {
-				row(tw, "", "CLIENT")
+				row(tw, "BUILD", "CLIENT")
 				row(tw, "VERSION", local.Version)
 				row(tw, "COMMIT", local.Commit)
 				row(tw, "GO", local.GoVersion)
@@ -67,7 +67,7 @@ server is reported, not an error.`,
 				fmt.Fprintf(cmd.ErrOrStderr(), "server %s: version unknown: %v\n", c.Server(), serr)
 				return nil
 			}
-			row(tw, "", "CLIENT", "SERVER "+c.Server())
+			row(tw, "BUILD", "CLIENT", "SERVER "+c.Server())
 			row(tw, "VERSION", local.Version, remote.Version)
 			row(tw, "COMMIT", local.Commit, remote.Commit)
 			row(tw, "GO", local.GoVersion, remote.GoVersion)
