@@ -61,22 +61,33 @@ type promServer struct {
 
 func startPrometheus(t *testing.T, targets []string) *promServer {
 	t.Helper()
+	return startPrometheusWith(t, fmt.Sprintf(`  - job_name: bgdns
+    metrics_path: /metrics
+    static_configs:
+      - targets: [%s]
+`, quoteAll(targets)))
+}
+
+func quoteAll(s []string) string {
+	var q []string
+	for _, a := range s {
+		q = append(q, strconv.Quote(a))
+	}
+	return strings.Join(q, ", ")
+}
+
+// startPrometheusWith runs Prometheus with these scrape_configs entries,
+// every target scraped each second.
+func startPrometheusWith(t *testing.T, scrapeConfigs string) *promServer {
+	t.Helper()
 	requireE2E(t, "prometheus")
 	dir := t.TempDir()
-	var quoted []string
-	for _, a := range targets {
-		quoted = append(quoted, strconv.Quote(a))
-	}
-	cfg := fmt.Sprintf(`global:
+	cfg := `global:
   scrape_interval: 1s
   scrape_timeout: 900ms
   evaluation_interval: 1s
 scrape_configs:
-  - job_name: bgdns
-    metrics_path: /metrics
-    static_configs:
-      - targets: [%s]
-`, strings.Join(quoted, ", "))
+` + scrapeConfigs
 	cfgPath := filepath.Join(dir, "prometheus.yml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
@@ -441,5 +452,69 @@ func TestMetricsListenerAndPprof(t *testing.T) {
 		"--raft-addr", freeTCPAddr(t, "127.0.0.1"), "--metrics-addr", "0.0.0.0:0")
 	if r.Code == 0 || !strings.Contains(r.Stderr, "--metrics-addr") {
 		t.Errorf("serve --metrics-addr 0.0.0.0:0: %s", r)
+	}
+}
+
+// Prometheus scrapes /metrics on the API of a node with TLS and ACLs, with
+// a read token from a file and the cluster CA; the same target without the
+// token is refused (up 0).
+func TestMetricsPrometheusScrapesAPIWithToken(t *testing.T) {
+	ca := NewTestCA(t)
+	n := StartNode(t, NodeOptions{Bootstrap: true, TLS: ca, ACL: true})
+	var boot tokenChangeJSON
+	aclCLIJSON(t, n, "", &boot, "acl", "bootstrap")
+	var read tokenChangeJSON
+	aclCLIJSON(t, n, boot.Secret, &read, "acl", "token", "create", "--name", "prometheus", "--role", "read")
+	if read.Secret == "" {
+		t.Fatalf("no secret for the read token: %+v", read)
+	}
+	dir := t.TempDir()
+	tokenFile := filepath.Join(dir, "bgdns-token")
+	if err := os.WriteFile(tokenFile, []byte(read.Secret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := startPrometheusWith(t, fmt.Sprintf(`  - job_name: bgdns-api
+    scheme: https
+    authorization:
+      type: Bearer
+      credentials_file: %s
+    tls_config:
+      ca_file: %s
+    static_configs:
+      - targets: [%s]
+  - job_name: bgdns-api-no-token
+    scheme: https
+    tls_config:
+      ca_file: %s
+    static_configs:
+      - targets: [%s]
+`, strconv.Quote(tokenFile), strconv.Quote(ca.CertFile()), strconv.Quote(n.HTTPAddr), strconv.Quote(ca.CertFile()), strconv.Quote(n.HTTPAddr)))
+
+	eventually(t, 20*time.Second, "the API scraped with the token, refused without", func() error {
+		up, err := p.query(`up`)
+		if err != nil {
+			return err
+		}
+		jobs := map[string]float64{}
+		for _, s := range up {
+			jobs[s.Metric["job"]] = s.Value
+		}
+		if v, ok := jobs["bgdns-api"]; !ok || v != 1 {
+			return fmt.Errorf("up of the scrape with a token: %v", up)
+		}
+		if v, ok := jobs["bgdns-api-no-token"]; !ok || v != 0 {
+			return fmt.Errorf("up of the scrape without a token: %v", up)
+		}
+		leader, err := p.query(`bgdns_leader{job="bgdns-api"} == 1`)
+		if err != nil {
+			return err
+		}
+		if len(leader) != 1 {
+			return fmt.Errorf("bgdns_leader over the API: %v", leader)
+		}
+		return nil
+	})
+	if strings.Contains(n.Log(), read.Secret) {
+		t.Error("the read token's secret is in the node's log")
 	}
 }
