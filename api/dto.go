@@ -81,7 +81,7 @@ type History struct {
 	Records []control.Record `json:"records"`
 }
 
-// WaitResult reports a wait=all: whether every voter applied the index in
+// WaitResult reports a wait=all: whether every member applied the index in
 // time, each node's applied index and the ids of those that lag.
 type WaitResult struct {
 	Complete bool              `json:"complete"`

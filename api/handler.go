@@ -36,6 +36,7 @@ func NewHandler(b Backend, opts Options) http.Handler {
 	health := healthResource{h}
 	r.Get("/healthz", health.healthz)
 	r.Get("/readyz", health.readyz)
+	h.mountMetrics(r) // metrics.go
 	r.Route("/v1", func(r chi.Router) {
 		r.Use(h.auth)
 		r.With(h.readGate).Mount("/zones", zonesResource{h}.Routes())
@@ -43,6 +44,7 @@ func NewHandler(b Backend, opts Options) http.Handler {
 		r.Mount(strings.TrimPrefix(clusterPrefix, "/v1"), clusterResource{h}.Routes())
 		r.Mount("/acl", aclResource{h}.Routes())
 		r.With(h.need(control.RoleRead, "")).Get("/audit", h.audit)
+		r.With(h.need(control.RoleRead, "")).Get("/version", h.version)
 	})
 	return r
 }

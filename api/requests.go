@@ -11,7 +11,7 @@ type RequestMeta struct {
 	// The X-Request-Id header says the same.
 	RequestID string `json:"request_id,omitempty"`
 	Reason    string `json:"reason,omitempty"`
-	// Wait "all" returns once every voter applied the change (as ?wait=all).
+	// Wait "all" returns once every member applied the change (as ?wait=all).
 	Wait string `json:"wait,omitempty"`
 	// Force, with a reason, overrides the safety rules of a switch
 	// (freeze, min_switch_interval, min_healthy) and the retire watermark

@@ -98,6 +98,11 @@ type Config struct {
 	// OnChange is called from the FSM goroutine after each applied command
 	// that produced a new State. It must not block.
 	OnChange func(*control.State)
+	// OnSwitch is called from the FSM goroutine after each applied switch
+	// or rollback, with the service and the time the leader appended the
+	// entry to its log (zero when the entry does not carry it). It must
+	// not block.
+	OnSwitch func(service string, appendedAt time.Time)
 
 	// Transport, LogStore, StableStore and SnapshotStore replace the real
 	// ones (TCP, bbolt, files) when set; tests use raft's in-memory ones.

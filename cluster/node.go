@@ -73,6 +73,7 @@ func Open(cfg Config) (*Node, error) {
 		stop:   make(chan struct{}),
 	}
 	n.fsm.source = "the log"
+	n.fsm.onSwitch = cfg.OnSwitch
 	if cfg.LogStore == nil {
 		n.fsm.source = filepath.Join(cfg.DataDir, boltFile)
 	}
@@ -161,6 +162,9 @@ func (n *Node) Stale() bool {
 func (n *Node) Ready() error {
 	if n.Serving() && !n.Stale() {
 		return nil
+	}
+	if d := n.diverged.Load(); d != nil {
+		return divergedError(*d)
 	}
 	if n.serving.Load() && n.notReady.Load() == nil {
 		return &control.Error{Code: control.CodeNoLeader, Message: "not confirmed as current by a leader within max stale " + n.cfg.MaxStale.String()}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the DNS interop tests run against:
-# dig (dnsutils), kdig (knot-dnsutils), NSD, unbound and Knot.
+# dig (dnsutils), kdig (knot-dnsutils), NSD, unbound and Knot; and
+# Prometheus (prometheus and promtool), which the metrics tests scrape with.
 # Idempotent: packages already present are left as they are.
 #
 # The daemons are only run by the tests, as child processes with their own
@@ -8,7 +9,7 @@
 # keeps the package scripts from starting the system services.
 set -euo pipefail
 
-PKGS=(dnsutils knot-dnsutils nsd unbound knot curl)
+PKGS=(dnsutils knot-dnsutils nsd unbound knot curl prometheus)
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
@@ -27,7 +28,8 @@ if [ "${#missing[@]}" -eq 0 ]; then
 	exit 0
 fi
 
-# Keep postinst scripts from starting nsd/unbound/knot on port 53.
+# Keep postinst scripts from starting nsd/unbound/knot on port 53 (and
+# prometheus on 9090).
 policy=/usr/sbin/policy-rc.d
 created_policy=0
 if [ ! -e "$policy" ]; then
@@ -47,7 +49,7 @@ echo "install-test-deps: installing ${missing[*]}"
 $SUDO apt-get update
 $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
 
-for tool in dig kdig nsd unbound knotd; do
+for tool in dig kdig nsd unbound knotd prometheus promtool; do
 	command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || {
 		echo "install-test-deps: $tool missing after install" >&2
 		exit 1
