@@ -36,6 +36,7 @@ func NewHandler(b Backend, opts Options) http.Handler {
 	health := healthResource{h}
 	r.Get("/healthz", health.healthz)
 	r.Get("/readyz", health.readyz)
+	h.mountOpenAPI(r)
 	r.Route("/v1", func(r chi.Router) {
 		r.Use(h.auth)
 		r.With(h.readGate).Mount("/zones", zonesResource{h}.Routes())
