@@ -169,7 +169,7 @@ func TestOpenAPIDocumentValid(t *testing.T) {
 // not vacuous: a dangling $ref and an undeclared path parameter fail.
 func TestOpenAPIValidatorRejectsBrokenDocument(t *testing.T) {
 	for name, doc := range map[string]string{
-		"dangling ref": `{"openapi":"3.1.0","info":{"title":"t","version":"1"},"paths":{"/x":{"get":{"responses":{"200":{"description":"ok","content":{"application/json":{"schema":{"$ref":"#/components/schemas/Nope"}}}}}}}}}`,
+		"dangling ref":              `{"openapi":"3.1.0","info":{"title":"t","version":"1"},"paths":{"/x":{"get":{"responses":{"200":{"description":"ok","content":{"application/json":{"schema":{"$ref":"#/components/schemas/Nope"}}}}}}}}}`,
 		"undeclared path parameter": `{"openapi":"3.1.0","info":{"title":"t","version":"1"},"paths":{"/x/{id}":{"get":{"responses":{"200":{"description":"ok"}}}}}}`,
 	} {
 		t.Run(name, func(t *testing.T) {
