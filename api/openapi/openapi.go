@@ -4,10 +4,13 @@
 // The description is kept in pieces, so that a new route is a local edit:
 // openapi.yaml holds the metadata, the security schemes and the shared
 // components, and every file in paths/ holds the operations of one area
-// under paths: (and, when it needs them, its own components). Document
-// merges them; a path or component defined twice is an error, and so is any
-// top-level key of a piece other than paths, components or x-* (the
-// anchors a piece shares between its own operations).
+// under paths: (and, when it needs them, its own components). Pieces may
+// add operations to the same path, so a new operation on an existing path
+// can be a new file too. Document merges them; an operation or component
+// defined twice is an error, and so are path-level fields that two pieces
+// give differently and any top-level key of a piece other than paths,
+// components or x-* (the anchors a piece shares between its own
+// operations).
 //
 // The api package's tests walk the real router and compare it with the
 // merged document, route by route, and validate the document.
@@ -19,6 +22,8 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -49,12 +54,17 @@ func JSON() ([]byte, error) {
 	return asJSON, docErr
 }
 
-// Source names the piece that describes path p ("paths/services.yaml"),
-// or "" when no piece does.
-func Source(p string) string {
+// Source names the piece that describes the operation method (GET, ...)
+// on path p ("paths/services.yaml"), or "" when no piece does.
+func Source(method, p string) string {
 	build()
-	return sources["paths/"+p]
+	return sources["paths/"+p+"/"+strings.ToLower(method)]
 }
+
+// Operations are the keys of a path item that are operations.
+var Operations = []string{"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+func isOperation(k string) bool { return slices.Contains(Operations, k) }
 
 // Document returns the merged document as decoded YAML: maps with string
 // keys, slices and scalars. Callers must not modify it.
@@ -124,12 +134,33 @@ func merge(fsys fs.FS) (map[string]any, map[string]string, error) {
 		if !ok && piece["paths"] != nil {
 			return nil, nil, fmt.Errorf("%s: paths is not a map", name)
 		}
-		for p, item := range ps {
-			if prev, dup := from["paths/"+p]; dup {
-				return nil, nil, fmt.Errorf("%s: path %s is already described in %s", name, p, prev)
+		for p, v := range ps {
+			item, ok := v.(map[string]any)
+			if !ok {
+				return nil, nil, fmt.Errorf("%s: path %s is not a map", name, p)
 			}
-			from["paths/"+p] = name
-			paths[p] = item
+			dst, _ := paths[p].(map[string]any)
+			if dst == nil {
+				dst = map[string]any{}
+				paths[p] = dst
+			}
+			// Pieces may share a path (each adds its own operations to
+			// it); the path-level fields they both give must agree.
+			for k, e := range item {
+				key := "paths/" + p + "/" + k
+				if prev, dup := from[key]; dup {
+					if !isOperation(k) && reflect.DeepEqual(dst[k], e) {
+						continue
+					}
+					what := k + " of " + p
+					if isOperation(k) {
+						what = strings.ToUpper(k) + " " + p
+					}
+					return nil, nil, fmt.Errorf("%s: %s is already described in %s", name, what, prev)
+				}
+				from[key] = name
+				dst[k] = e
+			}
 		}
 		pc, ok := piece["components"].(map[string]any)
 		if !ok && piece["components"] != nil {

@@ -48,10 +48,18 @@ func TestMergeRefusesDuplicatesAndStrayKeys(t *testing.T) {
 		files map[string]string
 		want  string
 	}{
-		"duplicate path": {map[string]string{
+		"two pieces, one path": {map[string]string{
 			"paths/a.yaml": "paths:\n  /x: {get: {responses: {'200': {description: ok}}}}\n",
 			"paths/b.yaml": "paths:\n  /x: {put: {responses: {'200': {description: ok}}}}\n",
-		}, "path /x is already described in paths/a.yaml"},
+		}, ""},
+		"duplicate operation": {map[string]string{
+			"paths/a.yaml": "paths:\n  /x: {get: {responses: {'200': {description: ok}}}}\n",
+			"paths/b.yaml": "paths:\n  /x: {get: {responses: {'204': {description: ok}}}}\n",
+		}, "GET /x is already described in paths/a.yaml"},
+		"path parameters that disagree": {map[string]string{
+			"paths/a.yaml": "paths:\n  /x/{id}:\n    parameters: [{name: id, in: path, required: true, schema: {type: string}}]\n    get: {responses: {'200': {description: ok}}}\n",
+			"paths/b.yaml": "paths:\n  /x/{id}:\n    parameters: [{name: id, in: path, required: true, schema: {type: integer}}]\n    put: {responses: {'200': {description: ok}}}\n",
+		}, "parameters of /x/{id} is already described in paths/a.yaml"},
 		"duplicate schema": {map[string]string{
 			"paths/a.yaml": "components:\n  schemas:\n    A: {type: integer}\n",
 		}, "components/schemas/A is already defined in openapi.yaml"},
@@ -68,7 +76,17 @@ func TestMergeRefusesDuplicatesAndStrayKeys(t *testing.T) {
 			for n, s := range c.files {
 				fsys[n] = &fstest.MapFile{Data: []byte(s)}
 			}
-			_, err := Merge(fsys)
+			d, err := Merge(fsys)
+			if c.want == "" {
+				if err != nil {
+					t.Fatalf("Merge: %v", err)
+				}
+				item := d["paths"].(map[string]any)["/x"].(map[string]any)
+				if item["get"] == nil || item["put"] == nil {
+					t.Fatalf("the operations of both pieces are not merged: %v", item)
+				}
+				return
+			}
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("Merge error = %v, want one containing %q", err, c.want)
 			}
