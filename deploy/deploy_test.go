@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -227,6 +228,49 @@ func TestConfigTemplatesHoldNoSettings(t *testing.T) {
 	for _, f := range []string{"/etc/default/bgdns", "/etc/bgdns/bgdns.yaml"} {
 		if !slices.Contains(strings.Fields(string(conf)), f) {
 			t.Errorf("debian/conffiles lacks %s", f)
+		}
+	}
+}
+
+// TestDebVersion checks the Debian versions scripts/dist.sh derives from
+// git describe: valid for dpkg, and ordered as the releases are
+// (an untagged build first, a pre-release before its release, commits past
+// a tag after it).
+func TestDebVersion(t *testing.T) {
+	dpkg, err := exec.LookPath("dpkg")
+	if err != nil {
+		t.Skip("dpkg is not installed: the Debian version rules are dpkg's own")
+	}
+	deb := func(v string) string {
+		t.Helper()
+		out, err := exec.Command("bash", filepath.Join("..", "scripts", "dist.sh"), "--deb-version", v).Output()
+		if err != nil {
+			t.Fatalf("dist.sh --deb-version %s: %v", v, err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	want := map[string]string{
+		"v1.2.3":              "1.2.3-1",
+		"v1.2.3-4-gabc1234":   "1.2.3+4.gabc1234-1",
+		"abc1234-dirty":       "0~gitabc1234+dirty-1",
+		"v2.0.0-rc.1":         "2.0.0~rc.1-1",
+		"v1.2.3-4-gabc-dirty": "1.2.3+4.gabc+dirty-1",
+	}
+	for in, w := range want {
+		if got := deb(in); got != w {
+			t.Errorf("deb version of %s = %s, want %s", in, got, w)
+		}
+	}
+	order := []string{"abc1234", "v1.2.3", "v1.2.3-4-gabc1234", "v2.0.0-rc.1", "v2.0.0-rc.1-3-gdeadbee", "v2.0.0", "v2.0.1"}
+	for i := 0; i+1 < len(order); i++ {
+		a, b := deb(order[i]), deb(order[i+1])
+		if err := exec.Command(dpkg, "--compare-versions", a, "lt", b).Run(); err != nil {
+			t.Errorf("dpkg does not order %s (%s) before %s (%s): %v", a, order[i], b, order[i+1], err)
+		}
+	}
+	for _, v := range order {
+		if out, err := exec.Command(dpkg, "--validate-version", deb(v)).CombinedOutput(); err != nil {
+			t.Errorf("%s (%s) is not a valid Debian version: %s", deb(v), v, out)
 		}
 	}
 }

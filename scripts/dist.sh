@@ -5,6 +5,7 @@
 #
 #   scripts/dist.sh                  # linux/amd64 and linux/arm64
 #   DIST_ARCHES=amd64 scripts/dist.sh
+#   scripts/dist.sh --deb-version v1.2.3-4-gabc   # prints 1.2.3+4.gabc-1
 #
 # VERSION, COMMIT and LDFLAGS come from the Makefile (make dist); run on its
 # own, the script computes the same ones.
@@ -18,22 +19,33 @@ VERSION=${VERSION:-$(git describe --tags --always --dirty 2>/dev/null || echo de
 COMMIT=${COMMIT:-$(git rev-parse HEAD 2>/dev/null || true)}
 LDFLAGS=${LDFLAGS:-"-X github.com/bgdns/bgdns/buildinfo.version=$VERSION -X github.com/bgdns/bgdns/buildinfo.commit=$COMMIT"}
 MAINTAINER=${MAINTAINER:-"bgdns maintainers <maintainers@bgdns.invalid>"}
+# Release binaries carry no symbol table or DWARF (-s -w): a third smaller;
+# panics still name functions and lines.
+LDFLAGS="$LDFLAGS -s -w"
 
 # debVersion maps a git describe version to a Debian one: v1.2.3 is 1.2.3,
-# v1.2.3-4-gabc is 1.2.3+4.gabc, an untagged abc is 0~gitabc, and -dirty
-# becomes +dirty. The Debian revision is 1.
+# v1.2.3-4-gabc (4 commits past the tag) is 1.2.3+4.gabc, a pre-release
+# v2.0.0-rc.1 is 2.0.0~rc.1 (before 2.0.0), an untagged abc is 0~gitabc,
+# and -dirty becomes +dirty. The Debian revision is 1.
 debVersion() {
-	local v=${1#v}
-	v=${v/-dirty/+dirty}
+	local v=${1#v} dirty=""
+	case $v in
+	*-dirty) v=${v%-dirty} dirty="+dirty" ;;
+	esac
+	v=$(printf '%s' "$v" | sed -E 's/-([0-9]+)-g([0-9a-f]+)$/+\1.g\2/; s/-/~/g; s/[^A-Za-z0-9.+~]/./g')
 	case $v in
 	[0-9]*) ;;
 	*) v="0~git$v" ;;
 	esac
-	v=${v/-/+}
-	v=${v//-/.}
-	v=$(printf '%s' "$v" | tr -c 'A-Za-z0-9.+~\n' '.')
-	printf '%s-1' "$v"
+	printf '%s%s-1' "$v" "$dirty"
 }
+
+# scripts/dist.sh --deb-version V prints the Debian version of V (tests).
+if [ "${1:-}" = --deb-version ]; then
+	debVersion "$2"
+	echo
+	exit 0
+fi
 
 for tool in "$GO" dpkg-deb sha256sum; do
 	command -v "$tool" >/dev/null || { echo "dist: $tool is needed" >&2; exit 1; }
