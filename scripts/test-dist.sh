@@ -2,8 +2,10 @@
 # Installs the amd64 Debian package into this machine with dpkg -i and
 # checks it: files and modes, the bgdns user, systemd-analyze verify of the
 # unit and its hardening, that every BGDNS_* variable of /etc/default/bgdns
-# is a flag of `bgdns serve`, the stamped version of the installed binary;
-# then removes and purges it and checks what is left. Needs root (CI is
+# is a flag of `bgdns serve`, the stamped version of the installed binary,
+# and that the installed node starts as the bgdns user from the installed
+# configuration and serves; then removes and purges it and checks what is
+# left. Needs root (CI is
 # root on a fresh Debian machine) and systemd-analyze (the systemd
 # package); it runs without a running systemd.
 #
@@ -75,6 +77,39 @@ got_version=$(/usr/bin/bgdns version 2>/dev/null | awk '$1 == "VERSION" { print 
 [ -n "$got_version" ] || fail "bgdns version printed no VERSION row: $(/usr/bin/bgdns version 2>&1 | head -3)"
 [ "$got_version" = "$want_version" ] || fail "installed bgdns version is $got_version, want $want_version"
 ok "bgdns version: $got_version"
+
+# The node starts as the bgdns user from the installed configuration: the
+# shipped /etc/bgdns/bgdns.yaml parses and is readable by the group, and a
+# data directory owned by bgdns (what StateDirectory= makes) is enough.
+# Loopback ports, so no TLS is needed; systemd itself is not running here.
+data=$(mktemp -d)
+chown bgdns:bgdns "$data"
+chmod 0700 "$data"
+base=$((20000 + RANDOM % 10000))
+log=$(mktemp)
+BGDNS_NODE_ID=pkgtest BGDNS_DATA_DIR="$data" BGDNS_BOOTSTRAP=true \
+	BGDNS_DNS_ADDR=127.0.0.1:$base BGDNS_HTTP_ADDR=127.0.0.1:$((base + 1)) BGDNS_RAFT_ADDR=127.0.0.1:$((base + 2)) \
+	setpriv --reuid=bgdns --regid=bgdns --init-groups --no-new-privs \
+	/usr/bin/bgdns serve --config /etc/bgdns/bgdns.yaml >"$log" 2>&1 &
+node=$!
+ready=""
+for _ in $(seq 1 100); do
+	if curl -fsS "http://127.0.0.1:$((base + 1))/readyz" 2>/dev/null | grep -q '"ready"'; then
+		ready=yes
+		break
+	fi
+	kill -0 "$node" 2>/dev/null || break
+	sleep 0.2
+done
+api_doc=$(curl -fsS "http://127.0.0.1:$((base + 1))/v1/openapi.json" 2>/dev/null | grep -o "\"openapi\":\"3\.1[.0-9]*\"" || true)
+kill "$node" 2>/dev/null || true
+wait "$node" 2>/dev/null || true
+owner=$(find "$data" -mindepth 1 ! -user bgdns -printf '%p %u\n' | head -3)
+[ -n "$ready" ] || { cat "$log" >&2; fail "the installed node did not become ready as the bgdns user"; }
+[ -z "$owner" ] || fail "files in the data directory not owned by bgdns: $owner"
+grep -q '"openapi":"3.1' <<<"$api_doc" || fail "the installed node does not serve /v1/openapi.json: $api_doc"
+rm -rf "$data" "$log"
+ok "the installed node starts as bgdns from /etc/bgdns/bgdns.yaml and serves"
 
 # Every BGDNS_* variable the environment file (set or commented), the unit
 # and the Containerfile name is a flag of bgdns serve, and so is every flag
