@@ -5,9 +5,8 @@
 # is a flag of `bgdns serve`, the stamped version of the installed binary,
 # and that the installed node starts as the bgdns user from the installed
 # configuration and serves; then removes and purges it and checks what is
-# left. Needs root (CI is
-# root on a fresh Debian machine) and systemd-analyze (the systemd
-# package); it runs without a running systemd.
+# left. Needs root (CI is root on a fresh Debian machine), systemd-analyze
+# (the systemd package) and curl; it runs without a running systemd.
 #
 #   make test-dist        (builds the package first)
 #   scripts/test-dist.sh dist/bgdns_..._amd64.deb
