@@ -4,7 +4,7 @@ BIN       := bin/bgdns
 PKGS      := ./...
 FUZZTIME  ?= 20s
 
-.PHONY: all build run test test-deps test-unit test-e2e test-faults test-faults-short test-interop fuzz bench bench-switch vet lint clean dist test-dist
+.PHONY: all build run test test-deps test-unit test-e2e test-faults test-faults-short test-interop fuzz bench bench-switch vet lint clean
 
 all: build
 
@@ -112,6 +112,7 @@ bench-switch: build
 # and SHA256SUMS.
 DIST_ARCHES ?= amd64 arm64
 
+.PHONY: dist test-dist
 dist:
 	GO="$(GO)" VERSION="$(VERSION)" COMMIT="$(COMMIT)" LDFLAGS="$(LDFLAGS)" DIST_ARCHES="$(DIST_ARCHES)" bash scripts/dist.sh
 
