@@ -163,8 +163,7 @@ func (rs clusterResource) recordMember(r *http.Request, cmd control.Command) uin
 			"request_id", cmd.RequestID, "err", err)
 		return 0
 	}
-	rs.h.log.Info("membership change", "action", cmd.Op, "node", cmd.Name, "index", res.Index,
-		"actor", cmd.Actor, "request_id", cmd.RequestID)
+	rs.h.logChange(cmd, res, "")
 	return res.Index
 }
 

@@ -30,6 +30,13 @@ func (n *Node) Checkpoint(index uint64) peer.Checkpoint {
 	return cp
 }
 
+// divergedError is Ready's error for a diverged node; it matches
+// peer.ErrDiverged.
+type divergedError string
+
+func (e divergedError) Error() string        { return string(e) }
+func (e divergedError) Is(target error) bool { return target == peer.ErrDiverged }
+
 // Diverged is nil unless this node found that its applied log differs
 // from the cluster's; it then answers SERVFAIL until it is rebuilt.
 func (n *Node) Diverged() error {

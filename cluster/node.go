@@ -161,6 +161,9 @@ func (n *Node) Ready() error {
 	if n.Serving() && !n.Stale() {
 		return nil
 	}
+	if d := n.diverged.Load(); d != nil {
+		return divergedError(*d)
+	}
 	if n.serving.Load() && n.notReady.Load() == nil {
 		return &control.Error{Code: control.CodeNoLeader, Message: "not confirmed as current by a leader within max stale " + n.cfg.MaxStale.String()}
 	}

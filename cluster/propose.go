@@ -56,6 +56,7 @@ func (n *Node) stamp(cmd control.Command) control.Command {
 	if cmd.MaxStale == 0 {
 		cmd.MaxStale = control.Duration(n.cfg.MaxStale)
 	}
+	cmd.Rules = control.RulesVersion
 	return cmd
 }
 

@@ -123,6 +123,7 @@ func (b *Backend) Propose(ctx context.Context, cmd control.Command) (control.Res
 	if cmd.Time.IsZero() { // as the leader stamps it
 		cmd.Time = time.Now().UTC()
 	}
+	cmd.Rules = control.RulesVersion
 	raw, err := control.EncodeCommand(cmd)
 	if err != nil {
 		return control.Result{}, err

@@ -28,21 +28,17 @@ func newZoneListCmd(cf *clientFlags) *cobra.Command {
 		Short:   "List zones",
 		Args:    exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := cf.client(cmd, 0)
+			c, err := cf.client(cmd)
 			if err != nil {
 				return err
 			}
-			items, raw, err := c.getAll(cmd.Context(), "/v1/zones", nil, "zones")
+			zs, raw, err := c.Zones(cmd.Context())
 			if err != nil {
 				return err
 			}
 			if c.json {
 				c.printJSON(raw)
 				return nil
-			}
-			zs, err := decodeAll[*api.Zone](items)
-			if err != nil {
-				return err
 			}
 			printZones(c.stdout, zs)
 			return nil
@@ -56,19 +52,18 @@ func newZoneGetCmd(cf *clientFlags) *cobra.Command {
 		Short: "Show one zone",
 		Args:  exactArgs(1, "the ZONE name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := cf.client(cmd, 0)
+			c, err := cf.client(cmd)
 			if err != nil {
 				return err
 			}
-			var z api.Zone
-			raw, err := c.get(cmd.Context(), zonePath(args[0]), nil, &z)
+			z, raw, err := c.GetZone(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
 			if c.json {
 				c.printJSON(raw)
 			} else {
-				printZone(c.stdout, &z)
+				printZone(c.stdout, z)
 			}
 			return nil
 		},
@@ -131,6 +126,9 @@ func newZonePutCmd(cf *clientFlags) *cobra.Command {
 			setIf("soa-ttl", &s.TTL, soa.TTL)
 			if f.Changed("allow-loopback") {
 				in.AllowLoopback = allowLoopback
+			}
+			if mf.requestID == "" {
+				mf.requestID = in.RequestID // the file's, if any
 			}
 			mergeMeta(&in.RequestMeta, mf.meta())
 			return runMutation(cf, cmd, &mf, "zone put", http.MethodPut, zonePath(args[0]), in)
