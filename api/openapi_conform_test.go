@@ -111,6 +111,8 @@ func TestOpenAPIConformance(t *testing.T) {
 	e.must(200, "GET", "/v1/zones/bg.example.com", "")
 	e.must(200, "PUT", svc, `{"ttl":5,"blue":{"version":"1.0","addresses":["10.0.0.11"]},"health_check":{"type":"tcp","port":80},"min_healthy":0,"reason":"new"}`)
 	e.must(200, "GET", "/v1/services?zone=bg.example.com", "")
+	e.must(200, "PATCH", svc, `{"ttl":10,"min_healthy":null,"reason":"shorter"}`, "Content-Type", "application/merge-patch+json")
+	e.must(200, "GET", "/v1/version", "")
 	e.must(200, "GET", svc+"?stale", "")
 	e.must(200, "POST", svc+"/deploy", `{"version":"2.0","addresses":["10.0.0.21","2001:db8::21"],"request_id":"r-deploy"}`)
 	e.must(200, "POST", svc+"/switch?wait=all&wait_timeout=2s", `{"to":"green","reason":"2.0 passed","force":true}`)

@@ -10,6 +10,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/bgdns/bgdns/api/openapi"
+	"github.com/bgdns/bgdns/buildinfo"
 	"github.com/bgdns/bgdns/control"
 	"github.com/bgdns/bgdns/peer"
 )
@@ -97,6 +98,7 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"TokenCreate":      TokenCreate{},
 		"TokenInfo":        TokenInfo{},
 		"TokenChange":      TokenChange{},
+		"Version":          buildinfo.Info{},
 	}
 	names := make([]string, 0, len(types))
 	for n := range types {
