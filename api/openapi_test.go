@@ -43,10 +43,15 @@ func routedOperations(t *testing.T) []string {
 var chiParamRegexp = regexp.MustCompile(`\{([^}:]+):[^}]*\}`)
 
 // templateOf turns a chi route pattern into an OpenAPI path template: no
-// trailing slash (a subrouter's "/" route), no regexp in parameters.
+// trailing slash (a subrouter's "/" route), no regexp in parameters, and a
+// trailing catch-all (a mounted file server, /ui/*) as the parameter
+// {path}.
 func templateOf(route string) string {
 	route = chiParamRegexp.ReplaceAllString(route, "{$1}")
 	route = strings.ReplaceAll(route, "/*/", "/")
+	if s, ok := strings.CutSuffix(route, "/*"); ok {
+		return s + "/{path}"
+	}
 	if len(route) > 1 {
 		route = strings.TrimSuffix(route, "/")
 	}
@@ -105,6 +110,9 @@ func TestOpenAPIRouteComparisonCatchesDrift(t *testing.T) {
 	}
 	if got := templateOf("/v1/x/{id:[0-9]+}/y"); got != "/v1/x/{id}/y" {
 		t.Errorf("templateOf(regexp param) = %q", got)
+	}
+	if got := templateOf("/ui/*"); got != "/ui/{path}" {
+		t.Errorf("templateOf(catch-all) = %q", got)
 	}
 	routed := routedOperations(t)
 	documented := documentedOperations(t)
