@@ -68,7 +68,7 @@ for arch in $DIST_ARCHES; do
 	trap 'rm -rf "$root"' EXIT
 	install -D -m 0755 "$bin" "$root/usr/bin/bgdns"
 	install -D -m 0644 deploy/systemd/bgdns.service "$root/lib/systemd/system/bgdns.service"
-	install -D -m 0644 deploy/etc/default.bgdns "$root/etc/default/bgdns"
+	install -D -m 0640 deploy/etc/default.bgdns "$root/etc/default/bgdns"
 	install -d -m 0750 "$root/etc/bgdns" "$root/etc/bgdns/tls"
 	install -m 0640 deploy/etc/bgdns.yaml "$root/etc/bgdns/bgdns.yaml"
 	install -D -m 0644 deploy/etc/sysusers.bgdns.conf "$root/usr/lib/sysusers.d/bgdns.conf"

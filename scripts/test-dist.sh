@@ -56,7 +56,7 @@ getent passwd bgdns >/dev/null || fail "no bgdns user after install"
 ok "user $(getent passwd bgdns)"
 check 755 root root /usr/bin/bgdns
 check 644 root root /lib/systemd/system/bgdns.service
-check 644 root root /etc/default/bgdns
+check 640 root root /etc/default/bgdns
 check 750 root bgdns /etc/bgdns
 check 750 root bgdns /etc/bgdns/tls
 check 640 root bgdns /etc/bgdns/bgdns.yaml
