@@ -261,7 +261,7 @@ func TestDebVersion(t *testing.T) {
 			t.Errorf("deb version of %s = %s, want %s", in, got, w)
 		}
 	}
-	order := []string{"abc1234", "v1.2.3", "v1.2.3-4-gabc1234", "v2.0.0-rc.1", "v2.0.0-rc.1-3-gdeadbee", "v2.0.0", "v2.0.1"}
+	order := []string{"892d2dd", "v1.2.3", "v1.2.3-4-gabc1234", "v2.0.0-rc.1", "v2.0.0-rc.1-3-gdeadbee", "v2.0.0", "v2.0.1"}
 	for i := 0; i+1 < len(order); i++ {
 		a, b := deb(order[i]), deb(order[i+1])
 		if err := exec.Command(dpkg, "--compare-versions", a, "lt", b).Run(); err != nil {

@@ -25,18 +25,18 @@ LDFLAGS="$LDFLAGS -s -w"
 
 # debVersion maps a git describe version to a Debian one: v1.2.3 is 1.2.3,
 # v1.2.3-4-gabc (4 commits past the tag) is 1.2.3+4.gabc, a pre-release
-# v2.0.0-rc.1 is 2.0.0~rc.1 (before 2.0.0), an untagged abc is 0~gitabc,
-# and -dirty becomes +dirty. The Debian revision is 1.
+# v2.0.0-rc.1 is 2.0.0~rc.1 (before 2.0.0), an untagged 892d2dd is
+# 0~git892d2dd, and -dirty becomes +dirty. The Debian revision is 1.
 debVersion() {
 	local v=${1#v} dirty=""
 	case $v in
 	*-dirty) v=${v%-dirty} dirty="+dirty" ;;
 	esac
+	# An untagged build is a bare commit hash (which may start with a digit).
+	if [[ $v =~ ^[0-9a-f]{7,40}$ ]] || [[ ! $v =~ ^[0-9] ]]; then
+		v="0~git$v"
+	fi
 	v=$(printf '%s' "$v" | sed -E 's/-([0-9]+)-g([0-9a-f]+)$/+\1.g\2/; s/-/~/g; s/[^A-Za-z0-9.+~]/./g')
-	case $v in
-	[0-9]*) ;;
-	*) v="0~git$v" ;;
-	esac
 	printf '%s%s-1' "$v" "$dirty"
 }
 
