@@ -114,5 +114,21 @@ BENCH_EDGES ?= 10
 bench-switch: build
 	$(GO) run ./cmd/bench-switch -edges $(BENCH_EDGES)
 
+# Release artefacts in dist/ (docs/PACKAGING.md): static binaries for
+# DIST_ARCHES with the version stamped, a Debian package per architecture
+# and SHA256SUMS.
+DIST_ARCHES ?= amd64 arm64
+
+.PHONY: dist test-dist
+dist:
+	GO="$(GO)" VERSION="$(VERSION)" COMMIT="$(COMMIT)" LDFLAGS="$(LDFLAGS)" DIST_ARCHES="$(DIST_ARCHES)" bash scripts/dist.sh
+
+# Builds the amd64 package, installs it into this machine with dpkg -i,
+# checks it (files, modes, systemd-analyze verify, bgdns version) and purges
+# it. Needs root; CI runs it after make test.
+test-dist:
+	$(MAKE) dist DIST_ARCHES=amd64 VERSION="$(VERSION)" COMMIT="$(COMMIT)"
+	VERSION="$(VERSION)" bash scripts/test-dist.sh
+
 clean:
-	rm -rf bin bench/out faults/out
+	rm -rf bin bench/out faults/out dist

@@ -37,6 +37,7 @@ func NewHandler(b Backend, opts Options) http.Handler {
 	r.Get("/healthz", health.healthz)
 	r.Get("/readyz", health.readyz)
 	h.mountMetrics(r) // metrics.go
+	h.mountOpenAPI(r)
 	r.Route("/v1", func(r chi.Router) {
 		r.Use(h.auth)
 		r.With(h.readGate).Mount("/zones", zonesResource{h}.Routes())
