@@ -153,27 +153,34 @@ func (b *bench) startCluster(dir string, edges int) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	if err := b.nodes[0].start(b.bin, "--bootstrap", "--zone", zone); err != nil {
-		return err
+	// n1 bootstraps, n2 and n3 join through it, the edges through one
+	// voter each
+	args := make([][]string, len(b.nodes))
+	for i := range b.nodes {
+		switch {
+		case i == 0:
+			args[i] = []string{"--bootstrap", "--zone", zone}
+		case i < 3:
+			args[i] = []string{"--join", b.nodes[0].url()}
+		default:
+			args[i] = []string{"--join", b.nodes[i%3].url(), "--role", "edge"}
+		}
 	}
-	if err := b.nodes[0].waitReady(ctx); err != nil {
-		return err
-	}
-	for _, n := range b.nodes[1:3] {
-		if err := n.start(b.bin, "--join", b.nodes[0].url()); err != nil {
+	for i, n := range b.nodes[:3] {
+		if err := n.start(b.bin, args[i]...); err != nil {
 			return err
 		}
-		if err := n.waitReady(ctx); err != nil {
+		if err := n.waitStarted(ctx, b.bin, args[i]...); err != nil {
 			return err
 		}
 	}
 	for i, n := range b.nodes[3:] {
-		if err := n.start(b.bin, "--join", b.nodes[i%3].url(), "--role", "edge"); err != nil {
+		if err := n.start(b.bin, args[i+3]...); err != nil {
 			return err
 		}
 	}
-	for _, n := range b.nodes[3:] {
-		if err := n.waitReady(ctx); err != nil {
+	for i, n := range b.nodes[3:] {
+		if err := n.waitStarted(ctx, b.bin, args[i+3]...); err != nil {
 			return err
 		}
 	}
