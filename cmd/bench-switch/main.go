@@ -153,34 +153,29 @@ func (b *bench) startCluster(dir string, edges int) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	// n1 bootstraps, n2 and n3 join through it, the edges through one
-	// voter each
-	args := make([][]string, len(b.nodes))
-	for i := range b.nodes {
-		switch {
-		case i == 0:
-			args[i] = []string{"--bootstrap", "--zone", zone}
-		case i < 3:
-			args[i] = []string{"--join", b.nodes[0].url()}
-		default:
-			args[i] = []string{"--join", b.nodes[i%3].url(), "--role", "edge"}
-		}
-	}
+	// n1 bootstraps, n2 and n3 join through it one after the other, then
+	// the edges all at once, each through one voter (whose address is
+	// final once it is up: a node may have moved to new ports)
 	for i, n := range b.nodes[:3] {
-		if err := n.start(b.bin, args[i]...); err != nil {
+		args := []string{"--bootstrap", "--zone", zone}
+		if i > 0 {
+			args = []string{"--join", b.nodes[0].url()}
+		}
+		if err := n.start(b.bin, args...); err != nil {
 			return err
 		}
-		if err := n.waitStarted(ctx, b.bin, args[i]...); err != nil {
+		if err := n.waitStarted(ctx, b.bin, args...); err != nil {
+			return err
+		}
+	}
+	edgeArgs := func(i int) []string { return []string{"--join", b.nodes[i%3].url(), "--role", "edge"} }
+	for i, n := range b.nodes[3:] {
+		if err := n.start(b.bin, edgeArgs(i)...); err != nil {
 			return err
 		}
 	}
 	for i, n := range b.nodes[3:] {
-		if err := n.start(b.bin, args[i+3]...); err != nil {
-			return err
-		}
-	}
-	for i, n := range b.nodes[3:] {
-		if err := n.waitStarted(ctx, b.bin, args[i+3]...); err != nil {
+		if err := n.waitStarted(ctx, b.bin, edgeArgs(i)...); err != nil {
 			return err
 		}
 	}
