@@ -18,6 +18,7 @@ import (
 	"github.com/bgdns/bgdns/control"
 	"github.com/bgdns/bgdns/dnsserver"
 	"github.com/bgdns/bgdns/peer"
+	"github.com/bgdns/bgdns/shutdown"
 )
 
 var _ api.Backend = (*cluster.Node)(nil)
@@ -226,23 +227,40 @@ func glueAddr(hostport string) netip.Addr {
 }
 
 // Shutdown stops the node in order: leave readiness and hand leadership
-// over, stop the prober, the API, DNS, then Raft and the bolt store.
+// over, stop the prober, drain the API, close the DNS listeners, then stop
+// Raft and close the bolt store. Every stage has its own budget
+// (stopBudgets and the cluster package's); one that overruns is logged by
+// name and the stop goes on.
 func (rn *runningNode) Shutdown(ctx context.Context) error {
-	var errs []error
-	if err := rn.node.StepDown(ctx); err != nil {
+	// The stages before Raft's cut clients off when they overrun
+	// (logged by shutdown.Stage); only what Raft and the stores report
+	// makes the stop a failed one.
+	stage := func(name string, budget time.Duration, f func(context.Context) error) {
+		_ = shutdown.Stage(ctx, rn.log, name, budget, f)
+	}
+	if err := shutdown.Stage(ctx, rn.log, "leadership transfer", cluster.BudgetStepDown, rn.node.StepDown); err != nil {
 		rn.log.Warn("stepping down", "err", err)
 	}
-	rn.stop()
-	<-rn.done
-	if err := rn.http.Shutdown(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("http: %w", err))
-	}
-	if err := rn.dns.Shutdown(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("dns: %w", err))
-	}
+	stage("background", budgetBackground, func(context.Context) error { rn.stop(); <-rn.done; return nil })
+	stage("api drain", budgetAPI, func(c context.Context) error {
+		if err := rn.http.Shutdown(c); err != nil {
+			_ = rn.http.Close() // the requests still running are cut off
+			return err
+		}
+		return nil
+	})
+	stage("dns listeners", budgetDNS, rn.dns.Shutdown)
 	rn.releaseProcs()
 	if err := rn.node.Shutdown(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("raft: %w", err))
+		return fmt.Errorf("raft: %w", err)
 	}
-	return errors.Join(errs...)
+	return nil
 }
+
+// Budgets of the stages of a stop run here; the cluster package has the
+// others (leadership transfer, Raft, stores).
+const (
+	budgetBackground = 250 * time.Millisecond
+	budgetAPI        = 750 * time.Millisecond
+	budgetDNS        = 500 * time.Millisecond
+)

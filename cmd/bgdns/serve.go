@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/bgdns/bgdns/cluster"
 	"github.com/spf13/cobra"
 )
 
@@ -33,12 +34,21 @@ func newServeCmd() *cobra.Command {
 				return &exitError{code: 1, err: err}
 			}
 			<-ctx.Done()
-			log.Info("shutting down")
-			sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			log.Info("shutting down", "budget", cluster.StopBudget)
+			// Each stage keeps to its own budget; should one ignore it,
+			// the process still exits at the stop budget (bolt is safe
+			// with that: every committed transaction is on disk).
+			watchdog := time.AfterFunc(cluster.StopBudget, func() {
+				log.Error("stop budget exhausted; exiting now", "budget", cluster.StopBudget)
+				os.Exit(1)
+			})
+			defer watchdog.Stop()
+			sctx, cancel := context.WithTimeout(context.Background(), cluster.StopBudget)
 			defer cancel()
 			if err := rn.Shutdown(sctx); err != nil {
 				return &exitError{code: 1, err: err}
 			}
+			log.Info("stopped")
 			return nil
 		},
 	}
