@@ -40,6 +40,7 @@ type Node struct {
 	caughtUp          atomic.Bool
 	leaving           atomic.Bool
 	steppedDown       atomic.Bool // StepDown ran (Shutdown does not run it twice)
+	hadState          bool        // the stores held a cluster's state at Open
 	notReady          atomic.Pointer[string]
 	diverged          atomic.Pointer[string] // set once when the log is found to differ
 	lastLeaderContact atomic.Int64           // unix nanoseconds
@@ -107,6 +108,7 @@ func Open(cfg Config) (*Node, error) {
 		return fail(fmt.Errorf("cluster: start raft: %w", err))
 	}
 	n.raft = r
+	n.hadState = hasState
 	if !hasState && cfg.Bootstrap {
 		conf := raft.Configuration{Servers: []raft.Server{{
 			Suffrage: raft.Voter, ID: raft.ServerID(cfg.NodeID), Address: st.trans.LocalAddr(),
@@ -126,6 +128,10 @@ func Open(cfg Config) (*Node, error) {
 	go n.every(retireCheckEvery, n.confirmRetires)
 	return n, nil
 }
+
+// HadState reports whether the stores held a cluster's state when the node
+// opened them (false for a new node, bootstrapped or joining).
+func (n *Node) HadState() bool { return n.hadState }
 
 // State is this node's current applied state (a lock-free load).
 func (n *Node) State() *control.State { return n.fsm.state.Load() }

@@ -37,6 +37,8 @@ type nodeConfig struct {
 	StalePolicy       string
 	APIToken          string
 	SnapshotThreshold uint64
+	Restore           string // a backup file to start a new cluster from (with Bootstrap)
+	MaxSnapshotBytes  int64  // bound of a PUT /v1/snapshot body
 	DNS               dnsserver.Config // Addr and NodeID are filled in
 	Security          securityConfig
 	ACL               aclFlags
@@ -65,6 +67,10 @@ func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningN
 		return nil, errors.New("--bootstrap and --join exclude each other")
 	}
 	log = log.With("node", cfg.NodeID)
+	backup, err := readRestoreFile(cfg)
+	if err != nil {
+		return nil, err
+	}
 	bundle, err := cfg.Security.loadTLS(log, map[string]string{"http-addr": cfg.HTTPAddr, "raft-addr": cfg.RaftAddr})
 	if err != nil {
 		return nil, err
@@ -113,6 +119,12 @@ func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningN
 		return nil, fmt.Errorf("open cluster node: %w", err)
 	}
 	rn.node = node
+	if backup != nil {
+		if err := restoreAtBootstrap(ctx, node, backup, log); err != nil {
+			_ = node.Shutdown(context.Background())
+			return nil, err
+		}
+	}
 	dcfg.ShouldNotify = node.IsLeader
 	rn.releaseProcs = reserveDNSProcs(&dcfg)
 	srv := dnsserver.New(dcfg, node)
@@ -146,6 +158,7 @@ func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningN
 		return nil, fmt.Errorf("http: %w", err)
 	}
 	apiOpts := api.Options{Token: cfg.APIToken, MaxStale: cfg.MaxStale, Logger: log.With("component", "api"),
+		MaxSnapshotBytes: cfg.MaxSnapshotBytes,
 		ForwardClient: forwardClient(rn.peers)}
 	cfg.ACL.apply(&apiOpts, bundle != nil)
 	h := api.NewHandler(node, apiOpts)

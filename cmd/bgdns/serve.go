@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/bgdns/bgdns/api"
 	"github.com/bgdns/bgdns/cluster"
 	"github.com/spf13/cobra"
 )
@@ -67,6 +68,8 @@ func newServeCmd() *cobra.Command {
 	f.StringVar(&cfg.StalePolicy, "stale-policy", "serve", "what a stale node answers: serve (its last applied state, marked with Extended DNS Error 3 and short TTLs) or servfail")
 	f.StringVar(&cfg.APIToken, "api-token", "", "require this bearer token on every /v1 request")
 	f.Uint64Var(&cfg.SnapshotThreshold, "snapshot-threshold", 8192, "log entries between Raft snapshots")
+	f.StringVar(&cfg.Restore, "restore", "", "with --bootstrap: start the new cluster with the state of this backup file (bgdns snapshot save)")
+	f.Int64Var(&cfg.MaxSnapshotBytes, "max-snapshot-bytes", api.DefaultMaxSnapshotBytes, "largest snapshot PUT /v1/snapshot accepts, in bytes")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	addDNSFlags(f, &cfg.DNS)
 	addSecurityFlags(f, &cfg.Security)

@@ -1,0 +1,33 @@
+package control
+
+import "time"
+
+// RestoredOnto returns s as the state of a cluster whose current state is
+// cur, restored by the entry at index at time at: s's zones, services,
+// histories, tokens and audit, with the index of the restore, every zone's
+// serial and revision moved to index (so that secondaries see each zone
+// change), and cur's membership (the cluster's members are not part of a
+// backup's content: they are the cluster restoring it).
+func (s *State) RestoredOnto(cur *State, index uint64, at time.Time) *State {
+	c := s.with(index)
+	zones := make(map[string]*Zone, len(s.zones))
+	for name, z := range s.zones {
+		zones[name] = z.touched(index, at)
+	}
+	c.zones = zones
+	if cur != nil {
+		c.members = cur.members
+	}
+	return c
+}
+
+// HistoryCounts reports how many services have a history and how many
+// records those histories hold in all (as a snapshot keeps them).
+func (s *State) HistoryCounts() (services, records int) {
+	s.history.Range(func(_ string, h *history) bool {
+		services++
+		records += len(h.records(MaxHistory))
+		return true
+	})
+	return services, records
+}
