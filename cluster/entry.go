@@ -21,8 +21,8 @@ const (
 	entryCommand byte = 0x01 // a control.Command, as control.EncodeCommand writes it
 	entryMember  byte = 0x02 // a memberOp (JSON): member metadata changes
 
-	entryFramed      byte = 0x80 // or-ed into the tag of a framed entry
-	entryVersion     byte = 1    // the framed encoding written today
+	entryFramed  byte = 0x80 // or-ed into the tag of a framed entry
+	entryVersion byte = 1    // the framed encoding written today
 	// entryVersionRead is the newest encoding this build reads: version
 	// 2 is version 1 plus the restore entry, which is written as version
 	// 2 so that a node of an older release refuses it (and stops

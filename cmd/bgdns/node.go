@@ -37,8 +37,8 @@ type nodeConfig struct {
 	StalePolicy       string
 	APIToken          string
 	SnapshotThreshold uint64
-	Restore           string // a backup file to start a new cluster from (with Bootstrap)
-	MaxSnapshotBytes  int64  // bound of a PUT /v1/snapshot body
+	Restore           string           // a backup file to start a new cluster from (with Bootstrap)
+	MaxSnapshotBytes  int64            // bound of a PUT /v1/snapshot body
 	DNS               dnsserver.Config // Addr and NodeID are filled in
 	Security          securityConfig
 	ACL               aclFlags
@@ -159,7 +159,7 @@ func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningN
 	}
 	apiOpts := api.Options{Token: cfg.APIToken, MaxStale: cfg.MaxStale, Logger: log.With("component", "api"),
 		MaxSnapshotBytes: cfg.MaxSnapshotBytes,
-		ForwardClient: forwardClient(rn.peers)}
+		ForwardClient:    forwardClient(rn.peers)}
 	cfg.ACL.apply(&apiOpts, bundle != nil)
 	h := api.NewHandler(node, apiOpts)
 	rn.http = api.NewServer(cfg.HTTPAddr, h)
