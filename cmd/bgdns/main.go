@@ -26,7 +26,7 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCmd(), newDevCmd(), newTLSCmd())
+	root.AddCommand(newServeCmd(), newDevCmd(), newTLSCmd(), newRecoverCmd())
 	addClientCommands(root)
 	return root
 }
