@@ -41,7 +41,7 @@ func startStopWriter(c *Cluster, zone string) *stopWriter {
 
 // stopWriters is how many clients write at once: enough that the leader
 // has several appends in flight to each follower when one of them stops.
-const stopWriters = 4
+const stopWriters = 8
 
 func (w *stopWriter) run(g int) {
 	body := map[string]any{"ttl": 5, "blue": map[string]any{"version": "1.0", "addresses": []string{"192.0.2.1"}}}
@@ -105,7 +105,7 @@ func stopWithin(n *Node, budget time.Duration) (time.Duration, string, bool) {
 // is then restarted. At the end every write a node acknowledged is on
 // every node.
 func TestStopUnderWritesBounded(t *testing.T) {
-	c := StartCluster(t, 3, ClusterOptions{Hosts: clusterHosts, MaxStale: 2 * time.Second})
+	c := StartCluster(t, 3, ClusterOptions{Hosts: clusterHosts, MaxStale: 2 * time.Second, TLS: true})
 	w := startStopWriter(c, testZone)
 	defer func() {
 		select {
