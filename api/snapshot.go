@@ -34,8 +34,9 @@ type Snapshotter interface {
 	BackupTo(ctx context.Context, w io.Writer) (index uint64, err error)
 	// RestoreFrom replaces the cluster's state with backup through the
 	// log (CodeNotLeader on a follower) and returns the index of the
-	// restore and a description of what the backup held.
-	RestoreFrom(ctx context.Context, backup []byte) (index uint64, info any, err error)
+	// restore and a description of what the backup held; actor is
+	// recorded in the audit.
+	RestoreFrom(ctx context.Context, backup []byte, actor string) (index uint64, info any, err error)
 }
 
 // SnapshotRestored is the answer to PUT /v1/snapshot.
@@ -109,7 +110,8 @@ func (h *handler) putSnapshot(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), snapshotTimeout)
 	defer cancel()
-	index, info, err := s.RestoreFrom(ctx, body)
+	actor, _ := identityOf(r).actor(r)
+	index, info, err := s.RestoreFrom(ctx, body, actor)
 	if err != nil {
 		if leader, ok := notLeader(err); ok {
 			reqID, _ := requestID(r, "")

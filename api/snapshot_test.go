@@ -24,7 +24,7 @@ func (s *snapBackend) BackupTo(_ context.Context, w io.Writer) (uint64, error) {
 	return 42, err
 }
 
-func (s *snapBackend) RestoreFrom(_ context.Context, b []byte) (uint64, any, error) {
+func (s *snapBackend) RestoreFrom(_ context.Context, b []byte, _ string) (uint64, any, error) {
 	s.restored = append(s.restored, string(b))
 	return 43, map[string]int{"services": 1}, nil
 }

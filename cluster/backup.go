@@ -15,8 +15,9 @@ import (
 )
 
 // entryRestore is a log entry that replaces the control state with a
-// backup's: 8 bytes of the leader's clock (unix nanoseconds, big endian)
-// then the backup file (a snapshot as encodeSnapshot writes it), gzipped.
+// backup's: 8 bytes of the leader's clock (unix nanoseconds, big endian),
+// 2 bytes of actor length and the actor (who asked, for the audit), then
+// the backup file (a snapshot as encodeSnapshot writes it), gzipped.
 // It is an ordinary replicated entry: every node applies it at the same
 // index and hashes it into its chain like any other, so the chains of the
 // nodes stay equal across a restore.
@@ -133,7 +134,7 @@ func (n *Node) WriteSnapshot(ctx context.Context, w io.Writer) (SnapshotInfo, er
 // b, through a replicated entry: every node applies it. Only the leader
 // proposes it (a follower answers not_leader). The backup is verified
 // first; a corrupt one changes nothing.
-func (n *Node) RestoreSnapshot(ctx context.Context, b []byte) (SnapshotInfo, uint64, error) {
+func (n *Node) RestoreSnapshot(ctx context.Context, b []byte, actor string) (SnapshotInfo, uint64, error) {
 	if int64(len(b)) > DefaultMaxBackupSize*16 {
 		return SnapshotInfo{}, 0, control.Invalid("backup of %d bytes is too large", len(b))
 	}
@@ -144,7 +145,7 @@ func (n *Node) RestoreSnapshot(ctx context.Context, b []byte) (SnapshotInfo, uin
 	if err := n.checkLeader(); err != nil {
 		return info, 0, err
 	}
-	data, err := encodeRestoreEntry(time.Now().UTC(), b)
+	data, err := encodeRestoreEntry(time.Now().UTC(), actor, b)
 	if err != nil {
 		return info, 0, err
 	}
@@ -168,11 +169,16 @@ func (n *Node) RestoreSnapshot(ctx context.Context, b []byte) (SnapshotInfo, uin
 
 type restoreResult struct{ index uint64 }
 
-func encodeRestoreEntry(at time.Time, backup []byte) ([]byte, error) {
+func encodeRestoreEntry(at time.Time, actor string, backup []byte) ([]byte, error) {
+	if len(actor) > 1024 {
+		actor = actor[:1024]
+	}
 	var buf bytes.Buffer
-	var ts [8]byte
-	binary.BigEndian.PutUint64(ts[:], uint64(at.UnixNano()))
-	buf.Write(ts[:])
+	var hdr [10]byte
+	binary.BigEndian.PutUint64(hdr[:8], uint64(at.UnixNano()))
+	binary.BigEndian.PutUint16(hdr[8:], uint16(len(actor)))
+	buf.Write(hdr[:])
+	buf.WriteString(actor)
 	zw := gzip.NewWriter(&buf)
 	if _, err := zw.Write(backup); err != nil {
 		return nil, err
@@ -188,32 +194,37 @@ func encodeRestoreEntry(at time.Time, backup []byte) ([]byte, error) {
 // entryVersionRestore is the encoding version restore entries carry.
 const entryVersionRestore byte = 2
 
-func decodeRestoreEntry(body []byte) (time.Time, snapshotData, error) {
-	if len(body) < 8 {
-		return time.Time{}, snapshotData{}, errors.New("restore entry shorter than its header")
+func decodeRestoreEntry(body []byte) (at time.Time, actor string, d snapshotData, err error) {
+	if len(body) < 10 {
+		return at, "", d, errors.New("restore entry shorter than its header")
 	}
-	at := time.Unix(0, int64(binary.BigEndian.Uint64(body[:8]))).UTC()
-	zr, err := gzip.NewReader(bytes.NewReader(body[8:]))
+	at = time.Unix(0, int64(binary.BigEndian.Uint64(body[:8]))).UTC()
+	n := int(binary.BigEndian.Uint16(body[8:10]))
+	if len(body) < 10+n {
+		return at, "", d, errors.New("restore entry shorter than its actor")
+	}
+	actor = string(body[10 : 10+n])
+	zr, err := gzip.NewReader(bytes.NewReader(body[10+n:]))
 	if err != nil {
-		return at, snapshotData{}, fmt.Errorf("restore entry: %w", err)
+		return at, actor, d, fmt.Errorf("restore entry: %w", err)
 	}
 	b, err := io.ReadAll(io.LimitReader(zr, maxSnapshotSize+1))
 	if err != nil {
-		return at, snapshotData{}, fmt.Errorf("restore entry: %w", err)
+		return at, actor, d, fmt.Errorf("restore entry: %w", err)
 	}
-	d, _, err := decodeBackup(b)
-	return at, d, err
+	d, _, err = decodeBackup(b)
+	return at, actor, d, err
 }
 
 // applyRestore is the FSM's side of a restore entry. What it does depends
 // only on the entry, so every node ends in the same state.
 func (f *fsm) applyRestore(l *raft.Log, body []byte) interface{} {
-	at, d, err := decodeRestoreEntry(body)
+	at, actor, d, err := decodeRestoreEntry(body)
 	if err != nil {
 		f.log.Error("restore entry not applied", "index", l.Index, "err", err)
 		return err
 	}
-	next := d.state.RestoredOnto(f.state.Load(), l.Index, at)
+	next := d.state.RestoredOnto(f.state.Load(), l.Index, at, actor)
 	f.state.Store(next)
 	f.retire.reset(next)
 	if f.onChange != nil {
@@ -231,7 +242,7 @@ func (n *Node) BackupTo(ctx context.Context, w io.Writer) (uint64, error) {
 }
 
 // RestoreFrom is RestoreSnapshot for the API.
-func (n *Node) RestoreFrom(ctx context.Context, backup []byte) (uint64, any, error) {
-	info, index, err := n.RestoreSnapshot(ctx, backup)
+func (n *Node) RestoreFrom(ctx context.Context, backup []byte, actor string) (uint64, any, error) {
+	info, index, err := n.RestoreSnapshot(ctx, backup, actor)
 	return index, info, err
 }

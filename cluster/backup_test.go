@@ -32,7 +32,7 @@ func TestBackupRestoreThroughTheLog(t *testing.T) {
 	var index uint64
 	c.retry("restore", func(n *Node) error {
 		var err error
-		_, index, err = n.RestoreSnapshot(ctx, backup.Bytes())
+		_, index, err = n.RestoreSnapshot(ctx, backup.Bytes(), "test")
 		return err
 	})
 	for _, tn := range c.nodes {
@@ -44,6 +44,9 @@ func TestBackupRestoreThroughTheLog(t *testing.T) {
 		}
 		if z := st.Zone(testZone); z == nil || z.Serial != control.SerialFor(index) {
 			t.Fatalf("%s: zone %+v, want serial %d", tn.id, z, index)
+		}
+		if a := st.Audit(1); len(a) != 1 || a[0].Action != control.OpSnapshotRestore || a[0].Actor != "test" || a[0].Index != index {
+			t.Fatalf("%s: last audit record %+v, want the restore", tn.id, a)
 		}
 	}
 	// The same entries were hashed everywhere: compare the chains at the
@@ -77,7 +80,7 @@ func TestRestoreRefusesCorruptBackup(t *testing.T) {
 	}
 	b[i+7] = '2'
 	before := c.leader().n.Applied()
-	if _, _, err := c.leader().n.RestoreSnapshot(ctx, b); err == nil || control.CodeOf(err) != control.CodeInvalid {
+	if _, _, err := c.leader().n.RestoreSnapshot(ctx, b, "test"); err == nil || control.CodeOf(err) != control.CodeInvalid {
 		t.Fatalf("corrupt backup: err = %v, want invalid", err)
 	}
 	if _, err := InspectSnapshot(b); err == nil || !bytes.Contains([]byte(err.Error()), []byte("corrupt")) {

@@ -234,6 +234,18 @@ func TestSnapshotSaveRestore(t *testing.T) {
 		return sameServices(t, n, wantServices)
 	})
 
+	// The restore is in the audit, on every node.
+	a.EveryNode(5*time.Second, "the restore in the audit", func(n *Node) error {
+		r, err := CallE("GET", n.URL()+"/v1/audit?limit=1", nil)
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(string(r.Body), `"snapshot.restore"`) {
+			return fmt.Errorf("last audit record: %s", r.Body)
+		}
+		return nil
+	})
+
 	// A corrupted file is refused, by the CLI and by the API.
 	raw, err := os.ReadFile(file)
 	if err != nil {

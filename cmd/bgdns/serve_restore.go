@@ -47,7 +47,7 @@ func restoreAtBootstrap(ctx context.Context, node *cluster.Node, backup []byte, 
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-	info, index, err := node.RestoreSnapshot(rctx, backup)
+	info, index, err := node.RestoreSnapshot(rctx, backup, "serve --restore")
 	if err != nil {
 		return fmt.Errorf("--restore: %w", err)
 	}
