@@ -3,6 +3,7 @@ package cluster
 import (
 	"bytes"
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -91,5 +92,32 @@ func TestRestoreRefusesCorruptBackup(t *testing.T) {
 	}
 	if _, err := InspectSnapshot(b[:len(b)/2]); err == nil {
 		t.Fatal("a truncated backup passed inspection")
+	}
+}
+
+// A restore entry carries encoding version 2, which this build reads and
+// an older one (reading up to version 1) refuses as newer, instead of
+// skipping it as an unknown kind; a version above what this build reads
+// is refused here too.
+func TestRestoreEntryVersion(t *testing.T) {
+	data, err := encodeRestoreEntry(time.Unix(1, 0), "admin", []byte("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if data[1] != entryVersionRestore || entryVersionRestore <= entryVersion {
+		t.Fatalf("restore entry version %d, ordinary entries %d", data[1], entryVersion)
+	}
+	tag, body, err := unframe(data)
+	if err != nil || tag != entryRestore {
+		t.Fatalf("unframe = %d, %v", tag, err)
+	}
+	at, actor, _, err := decodeRestoreEntry(body)
+	if at.Unix() != 1 || actor != "admin" || err == nil { // "x" is no snapshot
+		t.Fatalf("decodeRestoreEntry = %v %q %v", at, actor, err)
+	}
+	newer := bytes.Clone(data)
+	newer[1] = entryVersionRead + 1
+	if _, _, err := unframe(newer); !errors.Is(err, errNewerEntry) {
+		t.Fatalf("unframe of version %d: %v, want errNewerEntry", newer[1], err)
 	}
 }
