@@ -52,6 +52,8 @@ type Node struct {
 	wg       sync.WaitGroup
 	shutOnce sync.Once
 	shutErr  error
+	snapOnce sync.Once    // the snapshot a stop takes (shutdown.go)
+	snapDone <-chan error // its result, once started
 }
 
 // Open starts the node: it opens (or creates) the stores, restores the
@@ -207,6 +209,9 @@ func (n *Node) StepDown(ctx context.Context) error {
 	n.leaving.Store(true)
 	n.serving.Store(false)
 	n.setNotReady("shutting down")
+	// The snapshot a stop takes starts once leadership is handed over
+	// (or not), and runs while the API drains.
+	defer n.beginSnapshot()
 	if !n.IsLeader() || n.voterCount() < 2 {
 		return nil
 	}

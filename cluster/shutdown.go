@@ -15,14 +15,32 @@ import (
 // the API and DNS stages of `bgdns serve` (cmd/bgdns) they add up to less
 // than StopBudget.
 const (
-	BudgetStepDown  = 1 * time.Second        // leadership transfer
-	BudgetLoops     = 250 * time.Millisecond // the node's own goroutines
-	BudgetSnapshot  = 500 * time.Millisecond // the snapshot taken at shutdown
-	BudgetRaft      = 1 * time.Second        // raft.Shutdown: its goroutines, then the transport
-	BudgetStores    = 500 * time.Millisecond // watermark, bolt store close
+	BudgetStepDown = 1 * time.Second        // leadership transfer
+	BudgetLoops    = 250 * time.Millisecond // the node's own goroutines
+	// BudgetSnapshot is how long the stop waits, after the stages before
+	// it, for the snapshot it started right after the leadership
+	// transfer (so the snapshot runs while the API drains).
+	BudgetSnapshot  = 1250 * time.Millisecond
+	BudgetRaft      = 750 * time.Millisecond // raft.Shutdown: its goroutines, then the transport
+	BudgetStores    = 250 * time.Millisecond // watermark, bolt store close
 	StopBudget      = 5 * time.Second        // what a clean stop may take in all
 	shutdownMinimum = 10 * time.Millisecond
 )
+
+// beginSnapshot starts, once, the snapshot a stop takes (or nothing with
+// NoSnapshotOnShutdown); snapshotDone reports its end.
+func (n *Node) beginSnapshot() <-chan error {
+	n.snapOnce.Do(func() {
+		ch := make(chan error, 1)
+		n.snapDone = ch
+		if n.cfg.NoSnapshotOnShutdown {
+			ch <- raft.ErrNothingNewToSnapshot // leave the log tail as a crash would
+			return
+		}
+		go func() { ch <- n.raft.Snapshot().Error() }()
+	})
+	return n.snapDone
+}
 
 // Shutdown leaves readiness, transfers leadership if this node leads,
 // stops Raft and closes the transport and the bolt store, each stage
@@ -57,23 +75,32 @@ func (n *Node) shutdown(ctx context.Context) error {
 			errs = errs[:len(errs)-1] // not a failure of the stop
 		}
 	}
-	close(n.stop)
-	_ = stage("node loops", BudgetLoops, func(context.Context) error { n.wg.Wait(); return nil })
 	// A snapshot now lets the next start restore the state in one step
 	// instead of replaying every entry since the last one. One cut short
 	// leaves only a temporary directory, which the snapshot store ignores.
-	if !n.cfg.NoSnapshotOnShutdown {
-		if err := stage("snapshot", BudgetSnapshot, func(context.Context) error {
-			return n.raft.Snapshot().Error()
-		}); err != nil {
-			errs = errs[:len(errs)-1]
-			if !errors.Is(err, raft.ErrNothingNewToSnapshot) {
-				n.log.Warn("no snapshot at shutdown", "err", err)
-			}
+	snap := n.beginSnapshot()
+	close(n.stop)
+	_ = stage("node loops", BudgetLoops, func(context.Context) error { n.wg.Wait(); return nil })
+	snapshotLate := false
+	if err := stage("snapshot", BudgetSnapshot, func(context.Context) error {
+		return <-snap // the channel is buffered: a late result does not block
+	}); err != nil {
+		errs = errs[:len(errs)-1]
+		snapshotLate = errors.Is(err, shutdown.ErrOverran)
+		if !errors.Is(err, raft.ErrNothingNewToSnapshot) {
+			n.log.Warn("no snapshot at shutdown", "err", err)
 		}
 	}
 	if err := stage("raft", BudgetRaft, func(context.Context) error { return n.raft.Shutdown().Error() }); err != nil {
 		if errors.Is(err, shutdown.ErrOverran) {
+			if snapshotLate {
+				// raft's Shutdown waits for the snapshot still being
+				// written: nothing is stuck, and the snapshot, written
+				// to a temporary directory, is simply not kept.
+				n.log.Warn("raft still writing its snapshot: exiting without it; the bolt store is left open "+
+					"for the process exit (every committed transaction is on disk)", "budget", BudgetRaft)
+				return errors.Join(errs[:len(errs)-1]...)
+			}
 			n.log.Error("raft did not stop in time: leaving the bolt store open for the process exit "+
 				"(every committed transaction is on disk)", "budget", BudgetRaft)
 			return errors.Join(errs...)

@@ -100,7 +100,7 @@ func stopWithin(n *Node, budget time.Duration) (time.Duration, string, bool) {
 	return took, n.LogTail(400), false
 }
 
-// Twenty times, under a steady flow of writes, one node (the leader and a
+// Twenty times (six with -race), under a steady flow of writes, one node (the leader and a
 // follower in turn) gets SIGTERM and must exit within the stop budget; it
 // is then restarted. At the end every write a node acknowledged is on
 // every node.
@@ -114,7 +114,12 @@ func TestStopUnderWritesBounded(t *testing.T) {
 			w.finish()
 		}
 	}()
-	const rounds = 20
+	// Twenty rounds take about 25 s with a plain binary; a -race binary
+	// is several times slower at every restart, so it gets fewer.
+	rounds := 20
+	if raceBuild {
+		rounds = 6
+	}
 	for i := 0; i < rounds; i++ {
 		// Let writes flow (and the pipeline to every follower fill) first.
 		before := w.count()

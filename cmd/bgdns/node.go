@@ -274,6 +274,6 @@ func (rn *runningNode) Shutdown(ctx context.Context) error {
 // others (leadership transfer, Raft, stores).
 const (
 	budgetBackground = 250 * time.Millisecond
-	budgetAPI        = 750 * time.Millisecond
+	budgetAPI        = 500 * time.Millisecond
 	budgetDNS        = 500 * time.Millisecond
 )
