@@ -46,6 +46,7 @@ func NewHandler(b Backend, opts Options) http.Handler {
 		r.Mount("/acl", aclResource{h}.Routes())
 		r.With(h.need(control.RoleRead, "")).Get("/audit", h.audit)
 		r.With(h.need(control.RoleRead, "")).Get("/version", h.version)
+		r.With(h.need(control.RoleAdmin, "")).Route("/snapshot", h.snapshotRoutes)
 	})
 	return r
 }

@@ -26,6 +26,9 @@ type Options struct {
 	ACL bool
 	// MaxBodyBytes bounds request bodies (default 1 MiB); larger is 413.
 	MaxBodyBytes int64
+	// MaxSnapshotBytes bounds a PUT /v1/snapshot body (default
+	// DefaultMaxSnapshotBytes); larger is 413.
+	MaxSnapshotBytes int64
 	// Logger receives request and error logs (default slog.Default()).
 	Logger *slog.Logger
 	// WaitTimeout is how long wait=all waits when the request names no
@@ -52,6 +55,9 @@ type Options struct {
 }
 
 func (o Options) withDefaults() Options {
+	if o.MaxSnapshotBytes <= 0 {
+		o.MaxSnapshotBytes = DefaultMaxSnapshotBytes
+	}
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = DefaultMaxBodyBytes
 	}

@@ -21,8 +21,13 @@ const (
 	entryCommand byte = 0x01 // a control.Command, as control.EncodeCommand writes it
 	entryMember  byte = 0x02 // a memberOp (JSON): member metadata changes
 
-	entryFramed      byte = 0x80 // or-ed into the tag of a framed entry
-	entryVersion     byte = 1    // the framed encoding written today
+	entryFramed  byte = 0x80 // or-ed into the tag of a framed entry
+	entryVersion byte = 1    // the framed encoding written today
+	// entryVersionRead is the newest encoding this build reads: version
+	// 2 is version 1 plus the restore entry, which is written as version
+	// 2 so that a node of an older release refuses it (and stops
+	// serving) instead of skipping it as an unknown kind.
+	entryVersionRead byte = 2
 	entryFrameHeader      = 1 + 1 + 4
 )
 
@@ -64,8 +69,8 @@ func unframe(data []byte) (tag byte, body []byte, err error) {
 	if len(data) < entryFrameHeader {
 		return tag, nil, fmt.Errorf("entry of %d bytes is shorter than its header: %w", len(data), errCorrupt)
 	}
-	if v := data[1]; v > entryVersion {
-		return tag, nil, fmt.Errorf("%w %d (this build reads up to %d): upgrade bgdns", errNewerEntry, v, entryVersion)
+	if v := data[1]; v > entryVersionRead {
+		return tag, nil, fmt.Errorf("%w %d (this build reads up to %d): upgrade bgdns", errNewerEntry, v, entryVersionRead)
 	}
 	body = data[entryFrameHeader:]
 	if want, got := binary.BigEndian.Uint32(data[2:6]), crc32.Checksum(body, castagnoli); want != got {

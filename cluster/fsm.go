@@ -89,6 +89,8 @@ func (f *fsm) Apply(l *raft.Log) interface{} {
 		m := f.Members().apply(op)
 		f.members.Store(&m)
 		return nil
+	case entryRestore:
+		return f.applyRestore(l, body)
 	default:
 		f.log.Error("skipping log entry of unknown kind", "index", l.Index, "tag", tag)
 		return errUnknownEntry

@@ -39,6 +39,8 @@ type Node struct {
 	termReady         atomic.Uint64 // the term whose first barrier this leader applied (confirm.go)
 	caughtUp          atomic.Bool
 	leaving           atomic.Bool
+	steppedDown       atomic.Bool // StepDown ran (Shutdown does not run it twice)
+	hadState          bool        // the stores held a cluster's state at Open
 	notReady          atomic.Pointer[string]
 	diverged          atomic.Pointer[string] // set once when the log is found to differ
 	lastLeaderContact atomic.Int64           // unix nanoseconds
@@ -50,6 +52,8 @@ type Node struct {
 	wg       sync.WaitGroup
 	shutOnce sync.Once
 	shutErr  error
+	snapOnce sync.Once    // the snapshot a stop takes (shutdown.go)
+	snapDone <-chan error // its result, once started
 }
 
 // Open starts the node: it opens (or creates) the stores, restores the
@@ -107,6 +111,7 @@ func Open(cfg Config) (*Node, error) {
 		return fail(fmt.Errorf("cluster: start raft: %w", err))
 	}
 	n.raft = r
+	n.hadState = hasState
 	if !hasState && cfg.Bootstrap {
 		conf := raft.Configuration{Servers: []raft.Server{{
 			Suffrage: raft.Voter, ID: raft.ServerID(cfg.NodeID), Address: st.trans.LocalAddr(),
@@ -127,6 +132,10 @@ func Open(cfg Config) (*Node, error) {
 	go n.every(nsFollowEvery, n.followNS)
 	return n, nil
 }
+
+// HadState reports whether the stores held a cluster's state when the node
+// opened them (false for a new node, bootstrapped or joining).
+func (n *Node) HadState() bool { return n.hadState }
 
 // State is this node's current applied state (a lock-free load).
 func (n *Node) State() *control.State { return n.fsm.state.Load() }
@@ -201,9 +210,13 @@ func (n *Node) WaitLeader(ctx context.Context) error {
 // hands leadership to another voter. Shutdown calls it; callers that shut
 // down in stages (readiness, API, DNS, Raft) call it first.
 func (n *Node) StepDown(ctx context.Context) error {
+	n.steppedDown.Store(true)
 	n.leaving.Store(true)
 	n.serving.Store(false)
 	n.setNotReady("shutting down")
+	// The snapshot a stop takes starts once leadership is handed over
+	// (or not), and runs while the API drains.
+	defer n.beginSnapshot()
 	if !n.IsLeader() || n.voterCount() < 2 {
 		return nil
 	}
@@ -219,40 +232,6 @@ func (n *Node) StepDown(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("cluster: leadership transfer: %w", ctx.Err())
 	}
-}
-
-// Shutdown leaves readiness, transfers leadership if this node leads,
-// stops Raft and closes the transport and the bolt store.
-func (n *Node) Shutdown(ctx context.Context) error {
-	n.shutOnce.Do(func() {
-		var errs []error
-		if err := n.StepDown(ctx); err != nil {
-			n.log.Warn("shutdown without leadership transfer", "err", err)
-		}
-		close(n.stop)
-		n.wg.Wait()
-		// A snapshot now lets the next start restore the state in one
-		// step instead of replaying every entry since the last one.
-		if n.cfg.NoSnapshotOnShutdown {
-			// leave the log tail as a crash would
-		} else if err := n.raft.Snapshot().Error(); err != nil && !errors.Is(err, raft.ErrNothingNewToSnapshot) {
-			n.log.Warn("no snapshot at shutdown", "err", err)
-		}
-		if err := n.raft.Shutdown().Error(); err != nil {
-			errs = append(errs, fmt.Errorf("cluster: raft shutdown: %w", err))
-		}
-		if n.caughtUp.Load() {
-			if err := n.watermark.record(n.Applied(), time.Now(), true); err != nil {
-				n.log.Warn("could not record the served index", "err", err)
-			}
-		}
-		if err := n.stores.close(); err != nil {
-			errs = append(errs, fmt.Errorf("cluster: close stores: %w", err))
-		}
-		n.shutErr = errors.Join(errs...)
-		n.log.Info("raft stopped")
-	})
-	return n.shutErr
 }
 
 func (n *Node) setNotReady(why string) { n.notReady.Store(&why) }

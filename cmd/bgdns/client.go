@@ -56,6 +56,7 @@ func addClientCommands(root *cobra.Command) {
 		newACLCmd(cf),
 		newAuditCmd(cf),
 		newVersionCmd(cf),
+		newSnapshotCmd(cf),
 	)
 }
 
@@ -75,6 +76,12 @@ type cliClient struct {
 
 // client checks the persistent flags and returns a client for cmd.
 func (cf *clientFlags) client(cmd *cobra.Command) (*cliClient, error) {
+	return cf.clientWith(cmd, nil)
+}
+
+// clientWith is client with tune applied to the configuration (when not
+// nil): a larger answer bound for snapshots, say.
+func (cf *clientFlags) clientWith(cmd *cobra.Command, tune func(*client.Config)) (*cliClient, error) {
 	switch cf.output {
 	case outputTable, outputJSON:
 	default:
@@ -91,9 +98,13 @@ func (cf *clientFlags) client(cmd *cobra.Command) (*cliClient, error) {
 	if retryFor == 0 {
 		retryFor = -1 // the client's "no retry"
 	}
-	c, err := client.New(client.Config{
+	cfg := client.Config{
 		Servers: servers, Token: cf.token, CAFile: cf.caCert, Actor: cliActor(), RetryFor: retryFor,
-	})
+	}
+	if tune != nil {
+		tune(&cfg)
+	}
+	c, err := client.New(cfg)
 	if err != nil {
 		return nil, err
 	}

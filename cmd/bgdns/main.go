@@ -29,7 +29,7 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCmd(), newDevCmd(), newTLSCmd())
+	root.AddCommand(newServeCmd(), newDevCmd(), newTLSCmd(), newRecoverCmd())
 	addClientCommands(root)
 	addExitCodesTopic(root)
 	return root

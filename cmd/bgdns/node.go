@@ -19,6 +19,7 @@ import (
 	"github.com/bgdns/bgdns/dnsserver"
 	"github.com/bgdns/bgdns/metrics"
 	"github.com/bgdns/bgdns/peer"
+	"github.com/bgdns/bgdns/shutdown"
 )
 
 var _ api.Backend = (*cluster.Node)(nil)
@@ -37,6 +38,8 @@ type nodeConfig struct {
 	StalePolicy       string
 	APIToken          string
 	SnapshotThreshold uint64
+	Restore           string           // a backup file to start a new cluster from (with Bootstrap)
+	MaxSnapshotBytes  int64            // bound of a PUT /v1/snapshot body
 	DNS               dnsserver.Config // Addr and NodeID are filled in
 	Security          securityConfig
 	ACL               aclFlags
@@ -71,6 +74,10 @@ func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningN
 		return nil, err
 	}
 	log = log.With("node", cfg.NodeID)
+	backup, err := readRestoreFile(cfg)
+	if err != nil {
+		return nil, err
+	}
 	if err := cfg.Metrics.check(cfg.Security.Insecure, log); err != nil {
 		return nil, err
 	}
@@ -125,6 +132,12 @@ func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningN
 		return nil, fmt.Errorf("open cluster node: %w", err)
 	}
 	rn.node = node
+	if backup != nil {
+		if err := restoreAtBootstrap(ctx, node, backup, log); err != nil {
+			_ = node.Shutdown(context.Background())
+			return nil, err
+		}
+	}
 	dcfg.ShouldNotify = node.IsLeader
 	rn.releaseProcs = reserveDNSProcs(&dcfg)
 	srv := dnsserver.New(dcfg, node)
@@ -159,7 +172,8 @@ func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningN
 		return nil, fmt.Errorf("http: %w", err)
 	}
 	apiOpts := api.Options{Token: cfg.APIToken, MaxStale: cfg.MaxStale, Logger: log.With("component", "api"),
-		ForwardClient: forwardClient(rn.peers), Metrics: mx.Handler()}
+		MaxSnapshotBytes: cfg.MaxSnapshotBytes,
+		ForwardClient:    forwardClient(rn.peers), Metrics: mx.Handler()}
 	cfg.ACL.apply(&apiOpts, bundle != nil)
 	h := api.NewHandler(node, apiOpts)
 	rn.http = api.NewServer(cfg.HTTPAddr, h)
@@ -248,26 +262,43 @@ func glueAddr(hostport string) netip.Addr {
 }
 
 // Shutdown stops the node in order: leave readiness and hand leadership
-// over, stop the prober, the API, DNS, then Raft and the bolt store.
+// over, stop the prober, drain the API, close the DNS listeners, then stop
+// Raft and close the bolt store. Every stage has its own budget
+// (stopBudgets and the cluster package's); one that overruns is logged by
+// name and the stop goes on.
 func (rn *runningNode) Shutdown(ctx context.Context) error {
-	var errs []error
-	if err := rn.node.StepDown(ctx); err != nil {
+	// The stages before Raft's cut clients off when they overrun
+	// (logged by shutdown.Stage); only what Raft and the stores report
+	// makes the stop a failed one.
+	stage := func(name string, budget time.Duration, f func(context.Context) error) {
+		_ = shutdown.Stage(ctx, rn.log, name, budget, f)
+	}
+	if err := shutdown.Stage(ctx, rn.log, "leadership transfer", cluster.BudgetStepDown, rn.node.StepDown); err != nil {
 		rn.log.Warn("stepping down", "err", err)
 	}
-	rn.stop()
-	<-rn.done
-	if err := rn.http.Shutdown(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("http: %w", err))
-	}
+	stage("background", budgetBackground, func(context.Context) error { rn.stop(); <-rn.done; return nil })
+	stage("api drain", budgetAPI, func(c context.Context) error {
+		if err := rn.http.Shutdown(c); err != nil {
+			_ = rn.http.Close() // the requests still running are cut off
+			return err
+		}
+		return nil
+	})
 	if rn.metricsSrv != nil {
 		_ = rn.metricsSrv.Close()
 	}
-	if err := rn.dns.Shutdown(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("dns: %w", err))
-	}
+	stage("dns listeners", budgetDNS, rn.dns.Shutdown)
 	rn.releaseProcs()
 	if err := rn.node.Shutdown(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("raft: %w", err))
+		return fmt.Errorf("raft: %w", err)
 	}
-	return errors.Join(errs...)
+	return nil
 }
+
+// Budgets of the stages of a stop run here; the cluster package has the
+// others (leadership transfer, Raft, stores).
+const (
+	budgetBackground = 250 * time.Millisecond
+	budgetAPI        = 500 * time.Millisecond
+	budgetDNS        = 500 * time.Millisecond
+)

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/bgdns/bgdns/api"
+	"github.com/bgdns/bgdns/cluster"
 	"github.com/spf13/cobra"
 )
 
@@ -37,12 +39,21 @@ func newServeCmd() *cobra.Command {
 				return &exitError{code: 1, err: err}
 			}
 			<-ctx.Done()
-			log.Info("shutting down")
-			sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			log.Info("shutting down", "budget", cluster.StopBudget)
+			// Each stage keeps to its own budget; should one ignore it,
+			// the process still exits at the stop budget (bolt is safe
+			// with that: every committed transaction is on disk).
+			watchdog := time.AfterFunc(cluster.StopBudget, func() {
+				log.Error("stop budget exhausted; exiting now", "budget", cluster.StopBudget)
+				os.Exit(1)
+			})
+			defer watchdog.Stop()
+			sctx, cancel := context.WithTimeout(context.Background(), cluster.StopBudget)
 			defer cancel()
 			if err := rn.Shutdown(sctx); err != nil {
 				return &exitError{code: 1, err: err}
 			}
+			log.Info("stopped")
 			return nil
 		},
 	}
@@ -61,6 +72,8 @@ func newServeCmd() *cobra.Command {
 	f.StringVar(&cfg.StalePolicy, "stale-policy", "serve", "what a stale node answers: serve (its last applied state, marked with Extended DNS Error 3 and short TTLs) or servfail")
 	f.StringVar(&cfg.APIToken, "api-token", "", "require this bearer token on every /v1 request")
 	f.Uint64Var(&cfg.SnapshotThreshold, "snapshot-threshold", 8192, "log entries between Raft snapshots")
+	f.StringVar(&cfg.Restore, "restore", "", "with --bootstrap: start the new cluster with the state of this backup file (bgdns snapshot save)")
+	f.Int64Var(&cfg.MaxSnapshotBytes, "max-snapshot-bytes", api.DefaultMaxSnapshotBytes, "largest snapshot PUT /v1/snapshot accepts, in bytes")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	addDNSFlags(f, &cfg.DNS)
 	addSecurityFlags(f, &cfg.Security)
