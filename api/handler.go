@@ -43,6 +43,7 @@ func NewHandler(b Backend, opts Options) http.Handler {
 		r.Mount(strings.TrimPrefix(clusterPrefix, "/v1"), clusterResource{h}.Routes())
 		r.Mount("/acl", aclResource{h}.Routes())
 		r.With(h.need(control.RoleRead, "")).Get("/audit", h.audit)
+		r.With(h.need(control.RoleRead, "")).Mount("/events", newEventsResource(h).Routes())
 	})
 	return r
 }

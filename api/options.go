@@ -46,6 +46,12 @@ type Options struct {
 	// a wait=all gets its wait on top); past it the client gets 503
 	// no_leader and can retry with the same request id.
 	ForwardTimeout time.Duration
+	// MaxWatchers caps the event readers (blocking queries and streams)
+	// served at once (default 256); past it a reader gets 503.
+	MaxWatchers int
+	// EventHeartbeat is how often an idle event stream sends a comment
+	// (default 15s).
+	EventHeartbeat time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -66,6 +72,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.ForwardTimeout <= 0 {
 		o.ForwardTimeout = DefaultForwardTimeout
+	}
+	if o.MaxWatchers <= 0 {
+		o.MaxWatchers = DefaultMaxWatchers
+	}
+	if o.EventHeartbeat <= 0 {
+		o.EventHeartbeat = DefaultEventHeartbeat
 	}
 	if o.ForwardClient == nil {
 		o.ForwardClient = &http.Client{

@@ -20,6 +20,7 @@ type fsm struct {
 	applied  atomic.Uint64 // index of the last command entry applied
 	chain    *chain        // running hash of the applied entries
 	retire   *retireWatch  // services whose last switch awaits confirmation
+	changes  changes       // wakes readers waiting for the next state
 	onChange func(*control.State)
 	log      *slog.Logger
 	// source names where the log lives, for messages about a bad entry.
@@ -69,6 +70,7 @@ func (f *fsm) Apply(l *raft.Log) interface{} {
 		}
 		if next != cur {
 			f.state.Store(next)
+			f.changes.broadcast()
 			if f.onChange != nil {
 				f.onChange(next)
 			}
@@ -123,6 +125,7 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	f.applied.Store(d.applied)
 	f.chain.reset(d.applied, d.chainHash, d.chainHash != nil)
 	f.retire.reset(d.state)
+	f.changes.broadcast()
 	if f.onChange != nil {
 		f.onChange(d.state)
 	}
