@@ -14,7 +14,7 @@ import (
 // comment set, a comment.
 type sseMsg struct {
 	id, event, data, retry string
-	comment               string
+	comment                string
 }
 
 type sseStream struct {
