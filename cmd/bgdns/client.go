@@ -64,6 +64,7 @@ func addClientCommands(root *cobra.Command) {
 		newClusterCmd(cf),
 		newACLCmd(cf),
 		newAuditCmd(cf),
+		newWatchCmd(cf),
 	)
 }
 
