@@ -9,6 +9,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/bgdns/bgdns/control"
+	"github.com/bgdns/bgdns/ui"
 )
 
 // handler holds what every resource needs.
@@ -19,7 +20,7 @@ type handler struct {
 }
 
 // NewHandler returns the REST API (routes under /v1, /healthz, /readyz)
-// served from b.
+// and the status page (/ui/), served from b.
 func NewHandler(b Backend, opts Options) http.Handler {
 	opts = opts.withDefaults()
 	h := &handler{b: b, opts: opts, log: opts.Logger}
@@ -36,6 +37,9 @@ func NewHandler(b Backend, opts Options) http.Handler {
 	health := healthResource{h}
 	r.Get("/healthz", health.healthz)
 	r.Get("/readyz", health.readyz)
+	// The status page itself is public; its data calls carry the token.
+	r.Get("/ui", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/ui/", http.StatusMovedPermanently) })
+	r.Handle("/ui/*", ui.Handler("/ui/"))
 	r.Route("/v1", func(r chi.Router) {
 		r.Use(h.auth)
 		r.With(h.readGate).Mount("/zones", zonesResource{h}.Routes())
