@@ -2,9 +2,14 @@ package e2e
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -152,4 +157,62 @@ func TestStatusPageAsksForAToken(t *testing.T) {
 		}
 	}
 	b.screenshot("after-token")
+}
+
+// The page computes the rate of answers per colour from successive
+// scrapes of /metrics, summed over zones. The node is behind a proxy that
+// serves a /metrics of its own, whose counters grow by a known amount per
+// scrape.
+func TestStatusPageAnswerRates(t *testing.T) {
+	chromiumPath(t)
+	n := StartNode(t, NodeOptions{ID: "r1", Bootstrap: true})
+	n.CLI("service", "put", svcName, "--ttl", "5", "--blue", strings.Join(blueV4, ","), "--blue-version", "1.0")
+	target, err := url.Parse(n.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	proxy.FlushInterval = -1
+	var scrapes atomic.Int64
+	mux := http.NewServeMux()
+	mux.Handle("/", proxy)
+	mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
+		k := scrapes.Add(1)
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+		fmt.Fprintf(w, "# HELP bgdns_dns_answers_total Answers of live names by colour.\n# TYPE bgdns_dns_answers_total counter\n"+
+			"bgdns_dns_answers_total{colour=\"blue\",zone=\"%s\"} %d\n"+
+			"bgdns_dns_answers_total{colour=\"blue\",zone=\"other.test.\"} %d\n"+
+			"bgdns_dns_answers_total{colour=\"green\",zone=\"%s\"} 7\n"+
+			"bgdns_dns_queries_total{qtype=\"A\",rcode=\"NOERROR\",transport=\"udp\",zone=\"%s\"} %d\n",
+			testZone, 1000*k, 10*k, testZone, testZone, 5000*k)
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+
+	b := startBrowser(t)
+	b.navigate(srv.URL + "/ui/")
+	b.waitEval("the service through the proxy", jsColour, func(v string) bool { return v == "blue" })
+	jsRate := func(c string) string {
+		return `(() => { const s = document.querySelector('#rates [data-colour="` + c + `"]');
+			return s ? s.dataset.total + " " + s.textContent : ""; })()`
+	}
+	var blue string
+	b.waitEval("a blue rate from two scrapes", jsRate("blue"), func(v string) bool {
+		blue = v
+		return v != "" && !strings.Contains(v, "…")
+	})
+	// "<total> blue: <rate> answers/s": the total is summed over both zones
+	var total int64
+	var rate float64
+	if _, err := fmt.Sscanf(blue, "%d blue: %f answers/s", &total, &rate); err != nil {
+		t.Fatalf("blue %q: %v", blue, err)
+	}
+	if total%1010 != 0 || total < 2020 || rate <= 0 {
+		t.Fatalf("blue total %d rate %v (%q)", total, rate, blue)
+	}
+	green := b.waitEval("green's rate", jsRate("green"), func(v string) bool { return v != "" && !strings.Contains(v, "…") })
+	if !strings.HasPrefix(green, "7 green: 0.0 answers/s") {
+		t.Fatalf("green %q: a counter that does not move is no rate", green)
+	}
+	b.screenshot("rates")
 }

@@ -166,12 +166,12 @@
   function answersByColour(text) {
     const out = {};
     for (const line of text.split("\n")) {
-      if (!line.startsWith("bgdns_dns_answers_total{")) continue;
-      const m = /colour="([^"]*)"\}\s+(\S+)/.exec(line);
+      const m = /^bgdns_dns_answers_total\{([^}]*)\}\s+(\S+)/.exec(line);
       if (!m) continue;
+      const c = /(?:^|,)colour="([^"]*)"/.exec(m[1]);
       const v = Number(m[2]);
-      if (!Number.isFinite(v)) continue;
-      out[m[1]] = (out[m[1]] || 0) + v;
+      if (!c || !Number.isFinite(v)) continue;
+      out[c[1]] = (out[c[1]] || 0) + v;
     }
     return out;
   }
