@@ -52,10 +52,13 @@ func (s *State) Events(q EventQuery) []Event {
 	}
 	sel := &eventHeap{newest: q.Newest, limit: q.Limit}
 	keep := func(e Event) bool { return q.Keep == nil || q.Keep(e) }
-	if q.Service != "" {
+	switch {
+	case q.Service == "" && s.recentCovers(q.After):
+		sel.walkRecent(s.recent, q.After, keep)
+	case q.Service != "":
 		h, _ := s.history.Get(q.Service)
 		sel.walk(h, q.After, func(r Record) Event { return Event{Kind: EventService, Name: q.Service, Record: r} }, keep)
-	} else {
+	default:
 		s.history.Range(func(name string, h *history) bool {
 			sel.walk(h, q.After, func(r Record) Event { return Event{Kind: EventService, Name: name, Record: r} }, keep)
 			return true
@@ -107,29 +110,46 @@ func (h *eventHeap) Pop() any {
 	return x
 }
 
-// walk offers the records of hist above after, newest first. Once the heap
-// is full of newer records, the older ones of this history cannot enter.
+// walk offers the records of hist above after, newest first.
 func (h *eventHeap) walk(hist *history, after uint64, mk func(Record) Event, keep func(Event) bool) {
 	for ; hist != nil && hist.rec.Index > after; hist = hist.next {
-		idx := hist.rec.Index
-		if len(h.items) == h.limit {
-			root := h.items[0].Record.Index
-			if h.newest && idx <= root {
-				return // every older record of this history is older still
+		if h.full() && !h.newer(hist.rec.Index) {
+			if h.newest {
+				return // every older record of this list is older still
 			}
-			if !h.newest && idx >= root {
-				continue
-			}
-		}
-		e := mk(hist.rec)
-		if !keep(e) {
 			continue
 		}
-		if len(h.items) == h.limit {
-			h.items[0] = e
-			heap.Fix(h, 0)
-		} else {
-			heap.Push(h, e)
+		if !h.offer(mk(hist.rec), keep) {
+			return
 		}
 	}
+}
+
+func (h *eventHeap) full() bool { return len(h.items) == h.limit }
+
+// newer reports whether a record at idx would enter a full heap.
+func (h *eventHeap) newer(idx uint64) bool {
+	root := h.items[0].Record.Index
+	if h.newest {
+		return idx > root
+	}
+	return idx < root
+}
+
+// offer adds e (offered newest first) when keep accepts it and it enters
+// the heap; false means no older event of the same list can enter.
+func (h *eventHeap) offer(e Event, keep func(Event) bool) bool {
+	if h.full() && !h.newer(e.Record.Index) {
+		return !h.newest
+	}
+	if !keep(e) {
+		return true
+	}
+	if h.full() {
+		h.items[0] = e
+		heap.Fix(h, 0)
+	} else {
+		heap.Push(h, e)
+	}
+	return true
 }

@@ -91,3 +91,61 @@ func TestAuditKind(t *testing.T) {
 		}
 	}
 }
+
+// The recent list and the walk of every history give the same events:
+// after a snapshot (which does not carry the list) a reader from before
+// the snapshot's index is served from the histories, one from after it
+// from the list.
+func TestEventsRecentListAndFullWalkAgree(t *testing.T) {
+	c := eventsChain(t)
+	raw, err := MarshalState(c.s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	restored, err := UnmarshalState(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if restored.recentCovers(0) || !restored.recentCovers(c.s.Index()) || !c.s.recentCovers(0) {
+		t.Fatalf("coverage: restored from %d, live from %d", restored.recentFrom, c.s.recentFrom)
+	}
+	for _, q := range []EventQuery{{}, {After: 2}, {Limit: 2, Newest: true}, {After: 1, Limit: 3}} {
+		if a, b := describe(c.s.Events(q)), describe(restored.Events(q)); a != b {
+			t.Errorf("%+v: list gives %s, histories %s", q, a, b)
+		}
+	}
+	// new records after the restore come from the list
+	c.s = restored
+	c.must(Command{Op: OpRollback, Name: "web.bg.example.test."})
+	if got := describe(c.s.Events(EventQuery{After: 6})); got != "7:service:web.bg.example.test.:rollback " {
+		t.Fatalf("after the restore: %s", got)
+	}
+	if got := describe(c.s.Events(EventQuery{After: 5})); got != "6:service:web.bg.example.test.:switch 7:service:web.bg.example.test.:rollback " {
+		t.Fatalf("across the restore: %s", got)
+	}
+}
+
+// Past twice RecentEvents records the list keeps the newest RecentEvents;
+// older readers are served from the histories.
+func TestEventsRecentListTrims(t *testing.T) {
+	c := newChain(t) // zone at 1
+	for i := range 2*RecentEvents + 1 {
+		c.must(Command{Op: OpServicePut, Name: fmt.Sprintf("s%d.bg.example.test.", i), Service: &ServiceSpec{
+			TTL: 5, Blue: &Pool{Version: "1", Addresses: addrs("10.0.0.1")}}})
+	}
+	last := c.s.Index()
+	// trimmed at the record 2*RecentEvents+1 (index last-1), one added since
+	if c.s.recent.n != RecentEvents+1 || c.s.recentFrom != last-RecentEvents-1 {
+		t.Fatalf("recent holds %d from %d (last %d)", c.s.recent.n, c.s.recentFrom, last)
+	}
+	if got := c.s.Events(EventQuery{After: last - 2}); len(got) != 2 || got[1].Record.Index != last {
+		t.Fatalf("newest two: %s", describe(got))
+	}
+	old := c.s.Events(EventQuery{Limit: 2})
+	if describe(old) != "1:zone:bg.example.test.:zone.put 2:service:s0.bg.example.test.:service.put " {
+		t.Fatalf("oldest two, from the histories: %s", describe(old))
+	}
+	if got := c.s.Events(EventQuery{After: last - RecentEvents - 5, Limit: 10}); len(got) != 10 || got[0].Record.Index != last-RecentEvents-4 {
+		t.Fatalf("across the trimmed edge: %s", describe(got))
+	}
+}
