@@ -1,0 +1,25 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// The status page is served without a token even when every /v1 call
+// needs one; /ui leads to it.
+func TestStatusPageRoutes(t *testing.T) {
+	e := newEnv(t, Options{Token: "mgmt-secret"})
+	r := e.must(http.StatusOK, "GET", "/ui/", "")
+	if !strings.Contains(string(r.body), `id="token-prompt"`) || !strings.Contains(r.header.Get("Content-Security-Policy"), "default-src 'none'") {
+		t.Fatalf("page: %v %s", r.header, r.body)
+	}
+	e.must(http.StatusOK, "GET", "/ui/app.js", "")
+	e.must(http.StatusNotFound, "GET", "/ui/secret.txt", "")
+	e.must(http.StatusUnauthorized, "GET", "/v1/services", "")
+	e.srv.Client().CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	r = e.do("GET", "/ui", "")
+	if r.status != http.StatusPermanentRedirect || r.header.Get("Location") != "/ui/" {
+		t.Fatalf("/ui: %d %v", r.status, r.header)
+	}
+}
