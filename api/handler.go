@@ -38,7 +38,9 @@ func NewHandler(b Backend, opts Options) http.Handler {
 	r.Get("/healthz", health.healthz)
 	r.Get("/readyz", health.readyz)
 	// The status page itself is public; its data calls carry the token.
-	r.Get("/ui", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/ui/", http.StatusPermanentRedirect) })
+	r.Get("/ui", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/ui/", http.StatusPermanentRedirect)
+	})
 	r.Handle("/ui/*", ui.Handler("/ui/"))
 	r.Route("/v1", func(r chi.Router) {
 		r.Use(h.auth)
