@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -75,11 +76,17 @@ func toEvent(e control.Event) Event {
 type eventsResource struct {
 	h        *handler
 	watchers chan struct{} // a slot per reader served
+	// closing ends every reader at once: the server shuts down.
+	closing   chan struct{}
+	closeOnce sync.Once
 }
 
 func newEventsResource(h *handler) *eventsResource {
-	return &eventsResource{h: h, watchers: make(chan struct{}, h.opts.MaxWatchers)}
+	return &eventsResource{h: h, watchers: make(chan struct{}, h.opts.MaxWatchers), closing: make(chan struct{})}
 }
+
+// close ends the waits of every reader, now and later.
+func (rs *eventsResource) close() { rs.closeOnce.Do(func() { close(rs.closing) }) }
 
 func (rs *eventsResource) Routes() chi.Router {
 	r := chi.NewRouter()
@@ -212,6 +219,9 @@ func (rs *eventsResource) next(ctx context.Context, q control.EventQuery) ([]con
 		}
 		select {
 		case <-ctx.Done():
+			stop()
+			return nil, max(q.After, st.Index())
+		case <-rs.closing:
 			stop()
 			return nil, max(q.After, st.Index())
 		case <-ch:

@@ -81,6 +81,9 @@ func (rs *eventsResource) stream(w http.ResponseWriter, r *http.Request) {
 		case <-life.C:
 			stop()
 			return
+		case <-rs.closing:
+			stop()
+			return
 		case <-beat.C:
 			stop()
 			sw.printf(": heartbeat\n\n")

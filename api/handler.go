@@ -24,6 +24,7 @@ type handler struct {
 func NewHandler(b Backend, opts Options) http.Handler {
 	opts = opts.withDefaults()
 	h := &handler{b: b, opts: opts, log: opts.Logger}
+	events := newEventsResource(h)
 
 	r := chi.NewRouter()
 	r.Use(h.recoverer, h.logRequests)
@@ -49,10 +50,23 @@ func NewHandler(b Backend, opts Options) http.Handler {
 		r.Mount(strings.TrimPrefix(clusterPrefix, "/v1"), clusterResource{h}.Routes())
 		r.Mount("/acl", aclResource{h}.Routes())
 		r.With(h.need(control.RoleRead, "")).Get("/audit", h.audit)
-		r.With(h.need(control.RoleRead, "")).Mount("/events", newEventsResource(h).Routes())
+		r.With(h.need(control.RoleRead, "")).Mount("/events", events.Routes())
 	})
-	return r
+	return &apiHandler{Handler: r, events: events}
 }
+
+// apiHandler is what NewHandler returns: the router, and what ends the
+// event readers when the server shuts down.
+type apiHandler struct {
+	http.Handler
+	events *eventsResource
+}
+
+// CloseEventReaders ends every blocking query (answering what it has) and
+// every event stream, now and from then on, so that a graceful shutdown
+// need not wait for them. NewServer registers it with the server's
+// Shutdown.
+func (a *apiHandler) CloseEventReaders() { a.events.close() }
 
 // nameParam reads and canonicalises a zone or service name from the path.
 func nameParam(r *http.Request, key string) (string, error) {
