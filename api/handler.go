@@ -52,13 +52,14 @@ func NewHandler(b Backend, opts Options) http.Handler {
 		r.With(h.need(control.RoleRead, "")).Get("/audit", h.audit)
 		r.With(h.need(control.RoleRead, "")).Mount("/events", events.Routes())
 	})
-	return &apiHandler{Handler: r, events: events}
+	return &apiHandler{Router: r, events: events}
 }
 
-// apiHandler is what NewHandler returns: the router, and what ends the
-// event readers when the server shuts down.
+// apiHandler is what NewHandler returns: the router (still a chi.Routes,
+// for what walks the routes), and what ends the event readers when the
+// server shuts down.
 type apiHandler struct {
-	http.Handler
+	chi.Router
 	events *eventsResource
 }
 
