@@ -115,19 +115,7 @@ func TestEventsFollowASwitchAcrossTheCluster(t *testing.T) {
 	// next one.
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second*slow)
 	defer cancel()
-	watch := exec.CommandContext(ctx, binPath, "--server", a.URL(), "watch", svcName, "-o", "json", "-n", "1", "--count", "2")
-	watch.Env = cleanEnv()
-	out, err := watch.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var werr strings.Builder
-	watch.Stderr = &werr
-	if err := watch.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = watch.Process.Kill(); _ = watch.Wait() }()
-	wl := readLines(out)
+	wl, watch, werr := startWatch(t, a.URL(), svcName, "-o", "json", "-n", "1", "--count", "2")
 	var deploy eventJSON
 	if err := json.Unmarshal([]byte(wl.next(t, "watch: first line", 30*time.Second, func(string) bool { return true })), &deploy); err != nil {
 		t.Fatal(err)
@@ -232,4 +220,84 @@ func getWithHeader(t *testing.T, url string) (int, http.Header, []byte) {
 		t.Fatal(err)
 	}
 	return res.StatusCode, res.Header, b
+}
+
+// startWatch runs `bgdns --server server watch args...` and hands out its
+// stdout lines; the process is killed at the end of the test.
+func startWatch(t *testing.T, server string, args ...string) (*lineReader, *exec.Cmd, *syncBuf) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second*slow)
+	cmd := exec.CommandContext(ctx, binPath, append([]string{"--server", server, "watch"}, args...)...)
+	cmd.Env = cleanEnv()
+	cmd.SysProcAttr = childAttrs()
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	stderr := &syncBuf{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); _ = cmd.Wait() })
+	return readLines(out), cmd, stderr
+}
+
+func decodeEvent(t *testing.T, what, line string) eventJSON {
+	t.Helper()
+	var ev eventJSON
+	if err := json.Unmarshal([]byte(line), &ev); err != nil {
+		t.Fatalf("%s: %q: %v", what, line, err)
+	}
+	return ev
+}
+
+// `bgdns watch` connected to a node that stops (gracefully: the open
+// blocking query does not hold its shutdown) retries until the node is
+// back, and then prints what was committed meanwhile, once, in order.
+func TestWatchResumesAcrossANodeRestart(t *testing.T) {
+	c := StartCluster(t, 3, ClusterOptions{})
+	clusterCLI(t, c, "service", "put", svcName, "--ttl", "5", "--blue", strings.Join(blueV4, ","), "--blue-version", "1.0")
+	clusterCLI(t, c, "deploy", svcName, "--version", "2.0", "--addr", greenV4[0])
+	a := c.Followers()[0]
+	c.EveryNode(10*time.Second, "the deploy applied", func(n *Node) error {
+		var s ServiceJSON
+		if err := getJSON(n.URL()+"/v1/services/"+svcName, &s); err != nil {
+			return err
+		}
+		if s.State != "deployed" {
+			return fmt.Errorf("%s: state %s", n.ID, s.State)
+		}
+		return nil
+	})
+	lines, watch, stderr := startWatch(t, a.URL(), svcName, "-o", "json", "-n", "1", "--count", "3")
+	any := func(string) bool { return true }
+	deploy := decodeEvent(t, "first line", lines.next(t, "watch: first line", 30*time.Second, any))
+	if deploy.Action != "deploy" {
+		t.Fatalf("first event %+v", deploy)
+	}
+
+	a.Stop() // fails the test unless the node exits cleanly, watcher connected
+	clusterCLI(t, c, "switch", svcName, "--reason", "while a was down")
+	eventually(t, 20*time.Second, "watch retrying", func() error {
+		if !strings.Contains(stderr.String(), "retrying") {
+			return fmt.Errorf("stderr: %q", stderr.String())
+		}
+		return nil
+	})
+	a.Restart()
+	sw := decodeEvent(t, "second line", lines.next(t, "watch: the switch made while the node was down", 40*time.Second, any))
+	if sw.Action != "switch" || sw.Index <= deploy.Index || sw.Record.Reason != "while a was down" {
+		t.Fatalf("after the restart: %+v (deploy at %d)", sw, deploy.Index)
+	}
+	clusterCLI(t, c, "rollback", svcName)
+	rb := decodeEvent(t, "third line", lines.next(t, "watch: the rollback", 30*time.Second, any))
+	if rb.Action != "rollback" || rb.Index <= sw.Index || rb.Record.To != "blue" {
+		t.Fatalf("then: %+v (switch at %d)", rb, sw.Index)
+	}
+	if err := watch.Wait(); err != nil {
+		t.Fatalf("watch: %v\n%s", err, stderr.String())
+	}
 }
