@@ -180,8 +180,10 @@ func TestStatusPageAnswerRates(t *testing.T) {
 			"bgdns_dns_answers_total{colour=\"blue\",zone=\"%s\"} %d\n"+
 			"bgdns_dns_answers_total{colour=\"blue\",zone=\"other.test.\"} %d\n"+
 			"bgdns_dns_answers_total{colour=\"green\",zone=\"%s\"} 7\n"+
-			"bgdns_dns_queries_total{qtype=\"A\",rcode=\"NOERROR\",transport=\"udp\",zone=\"%s\"} %d\n",
-			testZone, 1000*k, 10*k, testZone, testZone, 5000*k)
+			"bgdns_dns_queries_total{qtype=\"A\",rcode=\"NOERROR\",transport=\"udp\",zone=\"%s\"} %d\n"+
+			"bgdns_service_answers_total{colour=\"blue\",service=\"%s.\"} %d\n"+
+			"bgdns_service_answers_total{colour=\"green\",service=\"%s.\"} 3\n",
+			testZone, 1000*k, 10*k, testZone, testZone, 5000*k, svcName, 500*k, svcName)
 	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
@@ -210,6 +212,13 @@ func TestStatusPageAnswerRates(t *testing.T) {
 	green := b.waitEval("green's rate", jsRate("green"), func(v string) bool { return v != "" && !strings.Contains(v, "…") })
 	if !strings.HasPrefix(green, "7 green: 0.0 answers/s") {
 		t.Fatalf("green %q: a counter that does not move is no rate", green)
+	}
+	// and per service, in its row
+	perSvc := b.waitEval("the service's rates", `(document.querySelector('tr[data-service="`+svcName+`"] td.rate') || {}).textContent || ""`,
+		func(v string) bool { return strings.HasPrefix(v, "blue ") && !strings.Contains(v, "…") })
+	var svcBlue, svcGreen float64
+	if _, err := fmt.Sscanf(perSvc, "blue %f/s, green %f/s", &svcBlue, &svcGreen); err != nil || svcBlue <= 0 || svcGreen != 0 {
+		t.Fatalf("service rates %q (%v)", perSvc, err)
 	}
 	b.screenshot("rates")
 }

@@ -14,6 +14,8 @@
   let pollTimer = null;
   let refreshTimer = null;
   let prevAnswers = null;
+  let prevServiceAnswers = null;
+  let serviceRates = {}; // service name -> "blue 1.0/s, green 0.0/s"
 
   class Unauthorized extends Error {}
 
@@ -133,6 +135,7 @@
       tr.appendChild(el("td", s.state + (s.frozen ? " (frozen)" : ""), "state"));
       tr.appendChild(el("td", healthText(s), "health"));
       tr.appendChild(el("td", retireText(s), "retire"));
+      tr.appendChild(el("td", serviceRates[s.name] || "-", "rate"));
       rows.push(tr);
     }
     body.replaceChildren(...rows);
@@ -162,18 +165,56 @@
 
   // --- answers per colour, from /metrics ----------------------------
 
+  // sumBy sums the samples of metric by the value of label key (without
+  // a trailing dot) and by colour: {"<key value>": {"<colour>": n}}.
+  function sumBy(text, metric, key) {
+    const out = {};
+    const re = new RegExp("^" + metric + "\\{([^}]*)\\}\\s+(\\S+)");
+    for (const line of text.split("\n")) {
+      const m = re.exec(line);
+      if (!m) continue;
+      const labels = {};
+      for (const p of m[1].matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[p[1]] = p[2];
+      const v = Number(m[2]);
+      if (!labels.colour || labels[key] === undefined || !Number.isFinite(v)) continue;
+      const k = labels[key].replace(/\.$/, "");
+      out[k] = out[k] || {};
+      out[k][labels.colour] = (out[k][labels.colour] || 0) + v;
+    }
+    return out;
+  }
+
   // answersByColour sums bgdns_dns_answers_total over zones, by colour.
   function answersByColour(text) {
     const out = {};
-    for (const line of text.split("\n")) {
-      const m = /^bgdns_dns_answers_total\{([^}]*)\}\s+(\S+)/.exec(line);
-      if (!m) continue;
-      const c = /(?:^|,)colour="([^"]*)"/.exec(m[1]);
-      const v = Number(m[2]);
-      if (!c || !Number.isFinite(v)) continue;
-      out[c[1]] = (out[c[1]] || 0) + v;
+    for (const byColour of Object.values(sumBy(text, "bgdns_dns_answers_total", "zone"))) {
+      for (const [c, v] of Object.entries(byColour)) out[c] = (out[c] || 0) + v;
     }
     return out;
+  }
+
+  function rate(cur, prev, dt) {
+    if (prev === undefined || dt <= 0) return "…";
+    return (Math.max(0, cur - prev) / dt).toFixed(1);
+  }
+
+  // updateServiceRates turns bgdns_service_answers_total into a rate per
+  // service and colour, shown in the services table.
+  function updateServiceRates(text, now) {
+    const cur = sumBy(text, "bgdns_service_answers_total", "service");
+    const next = {};
+    for (const [svc, byColour] of Object.entries(cur)) {
+      const prev = prevServiceAnswers && prevServiceAnswers.v[svc];
+      const dt = prevServiceAnswers ? (now - prevServiceAnswers.t) / 1000 : 0;
+      next[svc] = Object.keys(byColour).sort()
+        .map((c) => c + " " + rate(byColour[c], prev ? prev[c] : undefined, dt) + "/s").join(", ");
+    }
+    prevServiceAnswers = { t: now, v: cur };
+    serviceRates = next;
+    for (const tr of $("services").tBodies[0].rows) {
+      const cell = tr.querySelector("td.rate");
+      if (cell) cell.textContent = serviceRates[tr.dataset.service] || "-";
+    }
   }
 
   async function loadMetrics() {
@@ -191,14 +232,14 @@
       return;
     }
     const now = Date.now();
-    const cur = answersByColour(await res.text());
+    const text = await res.text();
+    const cur = answersByColour(text);
+    updateServiceRates(text, now);
+    const dt = prevAnswers ? (now - prevAnswers.t) / 1000 : 0;
     const parts = [];
     for (const c of Object.keys(cur).sort()) {
-      let rate = "…";
-      if (prevAnswers && now > prevAnswers.t && prevAnswers.v[c] !== undefined) {
-        rate = (Math.max(0, cur[c] - prevAnswers.v[c]) / ((now - prevAnswers.t) / 1000)).toFixed(1);
-      }
-      const s = el("span", c + ": " + rate + " answers/s", "rate colour-" + c);
+      const r = rate(cur[c], prevAnswers ? prevAnswers.v[c] : undefined, dt);
+      const s = el("span", c + ": " + r + " answers/s", "rate colour-" + c);
       s.dataset.colour = c;
       s.dataset.total = String(cur[c]);
       parts.push(s);
