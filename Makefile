@@ -4,7 +4,7 @@ BIN       := bin/bgdns
 PKGS      := ./...
 FUZZTIME  ?= 20s
 
-.PHONY: all build run test test-deps test-unit test-e2e test-faults test-faults-short test-interop fuzz bench bench-switch vet lint clean
+.PHONY: all build run test test-deps test-unit test-e2e test-edges test-faults test-faults-short test-interop fuzz bench bench-switch vet lint clean
 
 all: build
 
@@ -56,6 +56,11 @@ test-unit: vet
 test-e2e: build test-deps
 	$(GO) test -race -count=1 -timeout 10m ./e2e/
 
+# The edge-node end-to-end test at full size: 3 voters and 10 edges (13
+# processes; `make test` runs it with 3 edges under -race).
+test-edges: build test-deps
+	BGDNS_E2E_EDGES=10 $(GO) test -count=1 -timeout 5m -run 'TestEdgeNodes' ./e2e/
+
 # Fault runs (docs/RELIABILITY.md): real clusters with the leader paused
 # (SIGSTOP) while writes flow, then checks of the raft logs, the histories,
 # linearizability and DNS. Built without -race. The short run takes about two
@@ -103,9 +108,27 @@ fuzz:
 bench: build
 	bash scripts/bench.sh
 
-# Switch latency on a 3-node loopback cluster with fsync on.
+# Switch latency on a loopback cluster with fsync on: 3 voters and
+# BENCH_EDGES edge nodes (default 10: 13 nodes answering DNS).
+BENCH_EDGES ?= 10
 bench-switch: build
-	$(GO) run ./cmd/bench-switch
+	$(GO) run ./cmd/bench-switch -edges $(BENCH_EDGES)
+
+# Release artefacts in dist/ (docs/PACKAGING.md): static binaries for
+# DIST_ARCHES with the version stamped, a Debian package per architecture
+# and SHA256SUMS.
+DIST_ARCHES ?= amd64 arm64
+
+.PHONY: dist test-dist
+dist:
+	GO="$(GO)" VERSION="$(VERSION)" COMMIT="$(COMMIT)" LDFLAGS="$(LDFLAGS)" DIST_ARCHES="$(DIST_ARCHES)" bash scripts/dist.sh
+
+# Builds the amd64 package, installs it into this machine with dpkg -i,
+# checks it (files, modes, systemd-analyze verify, bgdns version) and purges
+# it. Needs root; CI runs it after make test.
+test-dist:
+	$(MAKE) dist DIST_ARCHES=amd64 VERSION="$(VERSION)" COMMIT="$(COMMIT)"
+	VERSION="$(VERSION)" bash scripts/test-dist.sh
 
 clean:
-	rm -rf bin bench/out faults/out
+	rm -rf bin bench/out faults/out dist

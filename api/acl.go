@@ -153,8 +153,7 @@ func (h *handler) commitToken(w http.ResponseWriter, r *http.Request, m mutation
 	if !res.Duplicate && cmd.Op != control.OpTokenRevoke {
 		out.Secret = secret
 	}
-	h.log.Info("acl change", "action", cmd.Op, "token", out.Token.ID, "name", out.Token.Name,
-		"role", out.Token.Role, "index", res.Index, "actor", cmd.Actor, "request_id", cmd.RequestID)
+	h.logChange(cmd, res, "")
 	writeJSON(w, http.StatusOK, out)
 }
 

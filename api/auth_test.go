@@ -2,10 +2,12 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"testing"
 
 	"github.com/bgdns/bgdns/api/apitest"
+	"github.com/bgdns/bgdns/peer"
 )
 
 func TestTokenAuth(t *testing.T) {
@@ -42,6 +44,17 @@ func TestHealth(t *testing.T) {
 	e.must(http.StatusServiceUnavailable, "GET", "/readyz", "").decode(t, &h)
 	if h.Status != "unavailable" || h.Reason != apitest.ErrNotReady.Error() {
 		t.Fatalf("readyz not ready: %+v", h)
+	}
+	// A diverged node is told apart by the error's identity, not its words.
+	e.b.SetReady(fmt.Errorf("log differs at index 7: %w", peer.ErrDiverged))
+	e.must(http.StatusServiceUnavailable, "GET", "/readyz", "").decode(t, &h)
+	if h.Status != "diverged" {
+		t.Fatalf("readyz of a diverged node: %+v", h)
+	}
+	e.b.SetReady(errors.New("catching up: the log diverged from nothing yet"))
+	e.must(http.StatusServiceUnavailable, "GET", "/readyz", "").decode(t, &h)
+	if h.Status != "unavailable" {
+		t.Fatalf("readyz of a node whose reason merely says \"diverged\": %+v", h)
 	}
 	// Liveness does not depend on readiness.
 	e.must(http.StatusOK, "GET", "/healthz", "")

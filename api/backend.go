@@ -16,8 +16,9 @@ type Backend interface {
 	// follower it fails with a *control.Error of CodeNotLeader naming the
 	// leader's API address; with no leader, CodeNoLeader.
 	Propose(ctx context.Context, cmd control.Command) (control.Result, error)
-	// WaitApplied blocks until every voter has applied index (or ctx ends)
-	// and returns each voter's applied index as last seen.
+	// WaitApplied blocks until every member, voters and edges, has applied
+	// index (or ctx ends) and returns each member's applied index as last
+	// seen.
 	WaitApplied(ctx context.Context, index uint64) ([]peer.NodeStatus, error)
 	// Status describes the cluster: leader, members, applied indexes.
 	Status(ctx context.Context) peer.ClusterStatus

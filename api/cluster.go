@@ -99,7 +99,7 @@ func (rs clusterResource) join(w http.ResponseWriter, r *http.Request) {
 	}
 	out := MembershipChange{Joined: &in, RequestID: reqID}
 	out.AuditIndex = rs.recordMember(r, control.Command{Op: control.OpMemberJoin, Name: in.ID, RequestID: reqID,
-		Member: &control.MemberSpec{RaftAddr: in.RaftAddr, HTTPAddr: in.HTTPAddr, NonVoter: in.NonVoter}})
+		Member: &control.MemberSpec{RaftAddr: in.RaftAddr, HTTPAddr: in.HTTPAddr, NonVoter: in.Edge()}})
 	writeJSON(w, http.StatusOK, out)
 }
 
@@ -163,8 +163,7 @@ func (rs clusterResource) recordMember(r *http.Request, cmd control.Command) uin
 			"request_id", cmd.RequestID, "err", err)
 		return 0
 	}
-	rs.h.log.Info("membership change", "action", cmd.Op, "node", cmd.Name, "index", res.Index,
-		"actor", cmd.Actor, "request_id", cmd.RequestID)
+	rs.h.logChange(cmd, res, "")
 	return res.Index
 }
 

@@ -58,6 +58,8 @@ type Zone struct {
 	Frozen    bool                `json:"frozen,omitempty"`
 	// AllowLoopback lets the zone's pools hold 127.0.0.0/8 and ::1.
 	AllowLoopback bool `json:"allow_loopback,omitempty"`
+	// NSAuto: NS and glue follow the members' NS names ("ns":"auto").
+	NSAuto bool `json:"ns_auto,omitempty"`
 }
 
 // ServiceList is GET /v1/services.
@@ -79,7 +81,7 @@ type History struct {
 	Records []control.Record `json:"records"`
 }
 
-// WaitResult reports a wait=all: whether every voter applied the index in
+// WaitResult reports a wait=all: whether every member applied the index in
 // time, each node's applied index and the ids of those that lag.
 type WaitResult struct {
 	Complete bool              `json:"complete"`
@@ -178,6 +180,7 @@ func toZone(z *control.Zone) *Zone {
 		Frozen:    z.Frozen,
 
 		AllowLoopback: z.AllowLoopback,
+		NSAuto:        z.NSAuto,
 	}
 	for i, n := range z.NS {
 		out.NS[i] = bare(n)

@@ -38,11 +38,12 @@ func NewHandler(b Backend, opts Options) http.Handler {
 	health := healthResource{h}
 	r.Get("/healthz", health.healthz)
 	r.Get("/readyz", health.readyz)
+	h.mountMetrics(r) // metrics.go
+	h.mountOpenAPI(r)
 	// The status page itself is public; its data calls carry the token.
-	r.Get("/ui", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "/ui/", http.StatusPermanentRedirect)
-	})
-	r.Handle("/ui/*", ui.Handler("/ui/"))
+	page := ui.Handler("/ui/").ServeHTTP
+	r.Get("/ui", page)
+	r.Get("/ui/*", page)
 	r.Route("/v1", func(r chi.Router) {
 		r.Use(h.auth)
 		r.With(h.readGate).Mount("/zones", zonesResource{h}.Routes())
@@ -51,6 +52,7 @@ func NewHandler(b Backend, opts Options) http.Handler {
 		r.Mount("/acl", aclResource{h}.Routes())
 		r.With(h.need(control.RoleRead, "")).Get("/audit", h.audit)
 		r.With(h.need(control.RoleRead, "")).Mount("/events", events.Routes())
+		r.With(h.need(control.RoleRead, "")).Get("/version", h.version)
 	})
 	return &apiHandler{Router: r, events: events}
 }

@@ -1,8 +1,10 @@
 package api
 
 import (
+	"errors"
 	"net/http"
-	"strings"
+
+	"github.com/bgdns/bgdns/peer"
 )
 
 // healthResource serves /healthz and /readyz (no auth).
@@ -23,7 +25,7 @@ func (rs healthResource) readyz(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, Health{Status: "ready"})
 	case rs.h.b.Serving() && rs.h.b.Stale():
 		writeJSON(w, http.StatusOK, Health{Status: "stale", Reason: err.Error()})
-	case strings.Contains(err.Error(), "diverged"):
+	case errors.Is(err, peer.ErrDiverged):
 		writeJSON(w, http.StatusServiceUnavailable, Health{Status: "diverged", Reason: err.Error()})
 	default:
 		writeJSON(w, http.StatusServiceUnavailable, Health{Status: "unavailable", Reason: err.Error()})

@@ -28,19 +28,29 @@ type mutation struct {
 	cmd  control.Command
 	meta RequestMeta
 	body []byte // the request body as read, for forwarding
+	// rebase, when set, builds the command from the current state (a merge
+	// patch is applied to the service as it is) and returns the revision it
+	// read. Unless the client named a revision, commit makes Apply check
+	// that one, and builds and proposes again when the service moved on in
+	// between, so a concurrent write is never lost.
+	rebase func() (control.Command, uint64, error)
+	// action names the change in the log line when it is not cmd.Op.
+	action string
 }
+
+// maxRebase bounds how often commit rebuilds a rebased command.
+const maxRebase = 3
 
 // commit stamps m's command, proposes it, forwards it to the leader when
 // this node is a follower, waits when asked and writes the response.
 func (h *handler) commit(w http.ResponseWriter, r *http.Request, m mutation) {
-	cmd := m.cmd
 	rev, err := expectRevision(r, m.meta.ExpectRevision)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
-	cmd.ExpectRevision = rev
-	if cmd.RequestID, err = requestID(r, m.meta.RequestID); err != nil {
+	reqID, err := requestID(r, m.meta.RequestID)
+	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
@@ -50,18 +60,42 @@ func (h *handler) commit(w http.ResponseWriter, r *http.Request, m mutation) {
 		return
 	}
 	id := identityOf(r)
-	cmd.Actor, cmd.OnBehalfOf = id.actor(r)
-	cmd.Reason = m.meta.Reason
-	cmd.Force = m.meta.Force
-	if cmd.Force && !id.role.Includes(control.RoleOperator) {
+	if m.meta.Force && !id.role.Includes(control.RoleOperator) {
 		h.writeError(w, r, forbidden("force needs a token of role operator or above; %q has role %s", id.name, id.role))
 		return
 	}
-	cmd.MaxStale = control.Duration(h.opts.MaxStale)
-	res, ok := h.propose(w, r, &cmd, m.body, id)
-	if !ok {
+	var cmd control.Command
+	var res control.Result
+	for attempt := 1; ; attempt++ {
+		cmd = m.cmd
+		var base uint64
+		if m.rebase != nil {
+			if cmd, base, err = m.rebase(); err != nil {
+				h.writeError(w, r, err)
+				return
+			}
+		}
+		cmd.ExpectRevision = rev
+		if rev == 0 {
+			cmd.ExpectRevision = base
+		}
+		cmd.RequestID = reqID
+		cmd.Actor, cmd.OnBehalfOf = id.actor(r)
+		cmd.Reason = m.meta.Reason
+		cmd.Force = m.meta.Force
+		cmd.MaxStale = control.Duration(h.opts.MaxStale)
+		res, err = h.tryPropose(w, r, &cmd)
+		if err != nil && rev == 0 && base != 0 && attempt < maxRebase &&
+			control.CodeOf(err) == control.CodeConflict && h.movedOn(cmd.Name, base) {
+			continue
+		}
+		break
+	}
+	if err != nil {
+		h.proposeFailed(w, r, err, m.body, cmd.RequestID, id, cmd.Actor)
 		return
 	}
+	h.logChange(cmd, res, m.action)
 	out := Mutation{
 		Index: res.Index, Duplicate: res.Duplicate, RequestID: cmd.RequestID,
 		Service: toService(res.Service), Zone: toZone(res.Zone),
@@ -81,35 +115,56 @@ func (h *handler) commit(w http.ResponseWriter, r *http.Request, m mutation) {
 	writeJSON(w, status, out)
 }
 
+// movedOn reports whether the service name is no longer at revision rev.
+func (h *handler) movedOn(name string, rev uint64) bool {
+	svc := h.b.State().Service(name)
+	return svc == nil || svc.Revision != rev
+}
+
 // propose normalizes cmd, proposes it and checks what Apply decided. On a
 // follower it forwards the original request (body) to the leader. It
 // reports false when it has written the response: an invalid command, the
 // forwarded answer, or an error.
 func (h *handler) propose(w http.ResponseWriter, r *http.Request, cmd *control.Command, body []byte, id identity) (control.Result, bool) {
-	if e := cmd.Normalize(); e != nil {
-		h.writeError(w, r, e)
+	res, err := h.tryPropose(w, r, cmd)
+	if err != nil {
+		h.proposeFailed(w, r, err, body, cmd.RequestID, id, cmd.Actor)
 		return control.Result{}, false
+	}
+	return res, true
+}
+
+// tryPropose normalizes cmd and proposes it. The error is the command's
+// shape, the proposal's failure (not leader, no quorum) or what Apply
+// refused.
+func (h *handler) tryPropose(w http.ResponseWriter, r *http.Request, cmd *control.Command) (control.Result, error) {
+	if e := cmd.Normalize(); e != nil {
+		return control.Result{}, e
 	}
 	w.Header().Set(HeaderRequestID, cmd.RequestID)
 	ctx, cancel := context.WithTimeout(r.Context(), proposeTimeout)
 	res, err := h.b.Propose(ctx, *cmd)
 	cancel()
 	if err != nil {
-		if leader, ok := notLeader(err); ok {
-			h.forward(w, r, body, leader, cmd.RequestID, forwardActor(id, cmd.Actor))
-		} else {
-			h.writeError(w, r, err)
-		}
-		return control.Result{}, false
+		return control.Result{}, err
 	}
 	if res.Err != nil {
-		h.writeError(w, r, res.Err)
-		return control.Result{}, false
+		return control.Result{}, res.Err
 	}
-	return res, true
+	return res, nil
 }
 
-// waitAll waits until every voter applied index or the timeout passes. It
+// proposeFailed answers a failed proposal: forwarded to the leader when
+// this node is a follower, the error otherwise.
+func (h *handler) proposeFailed(w http.ResponseWriter, r *http.Request, err error, body []byte, reqID string, id identity, actor string) {
+	if leader, ok := notLeader(err); ok {
+		h.forward(w, r, body, leader, reqID, forwardActor(id, actor))
+		return
+	}
+	h.writeError(w, r, err)
+}
+
+// waitAll waits until every member (voters and edges) applied index or the timeout passes. It
 // is complete only when every node reported in the answer has applied
 // index, whatever WaitApplied returned; a timeout is reported in the
 // result (and as 504 by the caller), not as an error.

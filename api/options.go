@@ -46,6 +46,9 @@ type Options struct {
 	// a wait=all gets its wait on top); past it the client gets 503
 	// no_leader and can retry with the same request id.
 	ForwardTimeout time.Duration
+	// Metrics, when set, is served at GET /metrics to identities with the
+	// read role (metrics.go).
+	Metrics http.Handler
 	// MaxWatchers caps the event readers (blocking queries and streams)
 	// served at once (default 256); past it a reader gets 503.
 	MaxWatchers int

@@ -11,7 +11,7 @@ type RequestMeta struct {
 	// The X-Request-Id header says the same.
 	RequestID string `json:"request_id,omitempty"`
 	Reason    string `json:"reason,omitempty"`
-	// Wait "all" returns once every voter applied the change (as ?wait=all).
+	// Wait "all" returns once every member applied the change (as ?wait=all).
 	Wait string `json:"wait,omitempty"`
 	// Force, with a reason, overrides the safety rules of a switch
 	// (freeze, min_switch_interval, min_healthy) and the retire watermark
@@ -44,9 +44,11 @@ type ServicePut struct {
 // changed_at are read-only and ignored.
 type ZonePut struct {
 	RequestMeta
-	Name      string              `json:"name,omitempty"`
-	SOA       *SOA                `json:"soa,omitempty"`
-	NS        []string            `json:"ns,omitempty"`
+	Name string `json:"name,omitempty"`
+	SOA  *SOA   `json:"soa,omitempty"`
+	// NS is a list of host names, or "auto": the NS set and glue follow
+	// the members' NS names (glue given with it is refused).
+	NS        NSNames             `json:"ns,omitempty"`
 	Glue      map[string][]string `json:"glue,omitempty"`
 	Serial    json.RawMessage     `json:"serial,omitempty"`
 	Revision  json.RawMessage     `json:"revision,omitempty"`

@@ -26,6 +26,7 @@ func (rs servicesResource) Routes() chi.Router {
 	r.Route("/{fqdn}", func(r chi.Router) {
 		r.With(readOne).Get("/", rs.get)
 		r.With(operate).Put("/", rs.put)
+		r.With(operate).Patch("/", rs.patch)
 		r.With(operate).Delete("/", rs.delete)
 		r.With(readOne).Get("/history", rs.history)
 		lc := lifecycleResource(rs)

@@ -76,6 +76,12 @@ func zoneSpec(name string, in *ZonePut) (*control.ZoneSpec, error) {
 		return nil, err
 	}
 	spec := &control.ZoneSpec{NS: in.NS, Frozen: in.Frozen, AllowLoopback: in.AllowLoopback}
+	if in.NS.Auto() {
+		if len(in.Glue) > 0 {
+			return nil, control.Invalid(`"ns":"auto" takes its glue from the members; give no glue`)
+		}
+		spec.NS, spec.NSAuto = nil, true
+	}
 	if s := in.SOA; s != nil {
 		spec.SOA = control.SOA{MName: s.MName, RName: s.RName, Refresh: s.Refresh,
 			Retry: s.Retry, Expire: s.Expire, Minimum: s.Minimum, TTL: s.TTL}

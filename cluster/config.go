@@ -54,8 +54,11 @@ type Config struct {
 	// HTTPAddr is this node's API base URL (http://host:port), advertised
 	// to the other members for forwarding and WaitApplied.
 	HTTPAddr string
-	// DNSAddr is informational, shown in status.
+	// DNSAddr is shown in status; its IP is the glue of NSName.
 	DNSAddr string
+	// NSName is this node's public nameserver name (canonical, or empty):
+	// zones with NSAuto list it in their NS set.
+	NSName string
 	// APIToken, when set, is sent as a bearer token on requests to the
 	// other members' APIs by the default Peers.
 	APIToken string
@@ -95,6 +98,11 @@ type Config struct {
 	// OnChange is called from the FSM goroutine after each applied command
 	// that produced a new State. It must not block.
 	OnChange func(*control.State)
+	// OnSwitch is called from the FSM goroutine after each applied switch
+	// or rollback, with the service and the time the leader appended the
+	// entry to its log (zero when the entry does not carry it). It must
+	// not block.
+	OnSwitch func(service string, appendedAt time.Time)
 
 	// Transport, LogStore, StableStore and SnapshotStore replace the real
 	// ones (TCP, bbolt, files) when set; tests use raft's in-memory ones.
@@ -128,6 +136,13 @@ func (c *Config) setDefaults() error {
 	}
 	if (c.LogStore == nil) != (c.StableStore == nil) {
 		return errors.New("cluster: log and stable stores must be given together")
+	}
+	if c.NSName != "" {
+		ns, err := control.CanonicalName(c.NSName)
+		if err != nil {
+			return fmt.Errorf("cluster: ns name %q: %w", c.NSName, err)
+		}
+		c.NSName = ns
 	}
 	if c.MaxStale <= 0 {
 		c.MaxStale = DefaultMaxStale

@@ -30,6 +30,13 @@ func (n *Node) Checkpoint(index uint64) peer.Checkpoint {
 	return cp
 }
 
+// divergedError is Ready's error for a diverged node; it matches
+// peer.ErrDiverged.
+type divergedError string
+
+func (e divergedError) Error() string        { return string(e) }
+func (e divergedError) Is(target error) bool { return target == peer.ErrDiverged }
+
 // Diverged is nil unless this node found that its applied log differs
 // from the cluster's; it then answers SERVFAIL until it is rebuilt.
 func (n *Node) Diverged() error {
@@ -65,7 +72,9 @@ type verdict struct {
 // who agrees. Applied entries are committed entries, which Raft promises
 // are the same everywhere: any difference is a divergence. This node
 // declares itself diverged when more voters disagree with it than agree
-// (itself included); on a tie, when it disagrees with the leader.
+// (itself included when it is a voter: an edge compares its chain with the
+// voters but is never asked, and never counts itself, in that majority);
+// on a tie, when it disagrees with the leader.
 func (n *Node) compareChains(ctx context.Context) {
 	idx, head, known := n.fsm.chain.head()
 	if !known || idx == 0 {
@@ -91,21 +100,10 @@ func (n *Node) compareChains(ctx context.Context) {
 			verdicts = append(verdicts, v)
 		}
 	}
-	agree, disagree, leaderDisagrees := 1, 0, false
-	var first *verdict
-	for i, v := range verdicts {
-		if v.agree {
-			agree++
-			continue
-		}
-		disagree++
-		leaderDisagrees = leaderDisagrees || v.leader
-		if first == nil {
-			first = &verdicts[i]
-		}
-	}
-	if disagree == 0 || (disagree < agree) || (disagree == agree && !leaderDisagrees) {
-		if disagree > 0 {
+	voter, _ := n.selfVoter()
+	diverged, first, agree, disagree := decideDivergence(voter, verdicts)
+	if !diverged {
+		if first != nil {
 			n.log.Error("a peer's applied log differs from this node's and the majority's",
 				"peer", first.id, "index", first.index, "ours", first.ours, "theirs", first.theirs)
 		}
@@ -120,6 +118,32 @@ func (n *Node) compareChains(ctx context.Context) {
 	n.log.Error("this node's log diverged from the cluster; it stops answering", "index", first.index,
 		"ours", first.ours, "theirs", first.theirs, "peer", first.id, "agree", agree, "disagree", disagree,
 		"recover", "stop the node, move its data directory aside, remove it from the cluster and start it empty with --join")
+}
+
+// decideDivergence counts the voters' verdicts: this node diverged when
+// more of them disagree with it than agree, itself counted as agreeing
+// only when it is a voter (selfVotes); on a tie, when the leader
+// disagrees. first is the first disagreeing verdict (nil when none).
+func decideDivergence(selfVotes bool, verdicts []verdict) (diverged bool, first *verdict, agree, disagree int) {
+	if selfVotes {
+		agree = 1
+	}
+	leaderDisagrees := false
+	for i, v := range verdicts {
+		if v.agree {
+			agree++
+			continue
+		}
+		disagree++
+		leaderDisagrees = leaderDisagrees || v.leader
+		if first == nil {
+			first = &verdicts[i]
+		}
+	}
+	if disagree == 0 || disagree < agree || (disagree == agree && !leaderDisagrees) {
+		return false, first, agree, disagree
+	}
+	return true, first, agree, disagree
 }
 
 // judge compares a peer's checkpoint with this node's chain: at our head

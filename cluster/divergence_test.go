@@ -1,11 +1,13 @@
 package cluster
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/bgdns/bgdns/control"
+	"github.com/bgdns/bgdns/peer"
 	"github.com/hashicorp/raft"
 )
 
@@ -56,7 +58,7 @@ func TestDivergedNodeStopsServing(t *testing.T) {
 	}
 	eventually(t, 2*time.Second, "ready says diverged", func() bool {
 		err := victim.n.Ready()
-		return err != nil && strings.Contains(err.Error(), "diverged")
+		return errors.Is(err, peer.ErrDiverged) && strings.Contains(err.Error(), "move its data directory aside")
 	})
 	if got := victim.n.State().Service(testSvc).Green.Version; got != "6.6.6" {
 		t.Fatalf("the forged entry was not applied (green %q): the test did not create a divergence", got)

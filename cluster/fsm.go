@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"sync/atomic"
+	"time"
 
 	"github.com/bgdns/bgdns/control"
 	"github.com/hashicorp/raft"
@@ -22,6 +23,7 @@ type fsm struct {
 	retire   *retireWatch  // services whose last switch awaits confirmation
 	changes  changes       // wakes readers waiting for the next state
 	onChange func(*control.State)
+	onSwitch func(service string, appendedAt time.Time)
 	log      *slog.Logger
 	// source names where the log lives, for messages about a bad entry.
 	source string
@@ -67,6 +69,10 @@ func (f *fsm) Apply(l *raft.Log) interface{} {
 		next, res := cur.Apply(cmd, l.Index)
 		if res.Err == nil {
 			f.retire.note(res.Service)
+			if f.onSwitch != nil && res.Service != nil && !res.Duplicate &&
+				(cmd.Op == control.OpSwitch || cmd.Op == control.OpRollback) {
+				f.onSwitch(res.Service.Name, l.AppendedAt)
+			}
 		}
 		if next != cur {
 			f.state.Store(next)

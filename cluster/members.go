@@ -8,6 +8,9 @@ type Member struct {
 	ID       string `json:"id"`
 	HTTPAddr string `json:"http_addr,omitempty"`
 	DNSAddr  string `json:"dns_addr,omitempty"`
+	// NSName is the node's public nameserver name (serve --ns-name), for
+	// the zones whose NS set follows the members.
+	NSName string `json:"ns_name,omitempty"`
 }
 
 // members is an immutable map of member metadata by node id.

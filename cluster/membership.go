@@ -10,9 +10,12 @@ import (
 	"github.com/hashicorp/raft"
 )
 
-// Join adds a node to the configuration (a voter unless req.NonVoter) and
-// records its API and DNS addresses in the replicated member metadata.
-// Joining again with the same id and address only refreshes the metadata.
+// Join adds a node to the configuration (a voter, or a non-voter when the
+// request asks for role edge) and records its API and DNS addresses in
+// the replicated member metadata. Joining again with the same id, address
+// and role only refreshes the metadata; joining again with the other role
+// is refused (remove the member first): an edge restarted without its
+// role must not become a voter, nor a voter silently lose its vote.
 func (n *Node) Join(ctx context.Context, req peer.JoinRequest) error {
 	if err := req.Validate(); err != nil {
 		return err
@@ -26,10 +29,14 @@ func (n *Node) Join(ctx context.Context, req peer.JoinRequest) error {
 		return err
 	}
 	addr := raft.ServerAddress(req.RaftAddr)
+	edge := req.Edge()
 	already := false
 	for _, s := range n.configuration() {
 		switch {
-		case string(s.ID) == req.ID && s.Address == addr && (s.Suffrage == raft.Voter) == !req.NonVoter:
+		case string(s.ID) == req.ID && (s.Suffrage == raft.Voter) == edge:
+			return control.Conflict("member %s is a %s; remove it before it joins as a %s",
+				req.ID, peer.RoleOf(s.Suffrage == raft.Voter), req.MemberRole())
+		case string(s.ID) == req.ID && s.Address == addr:
 			already = true
 		case string(s.ID) != req.ID && s.Address == addr:
 			return control.Conflict("raft address %s is already used by member %s", addr, s.ID)
@@ -37,7 +44,7 @@ func (n *Node) Join(ctx context.Context, req peer.JoinRequest) error {
 	}
 	if !already {
 		var f raft.IndexFuture
-		if req.NonVoter {
+		if edge {
 			f = n.raft.AddNonvoter(raft.ServerID(req.ID), addr, 0, timeoutOf(ctx))
 		} else {
 			f = n.raft.AddVoter(raft.ServerID(req.ID), addr, 0, timeoutOf(ctx))
@@ -45,9 +52,12 @@ func (n *Node) Join(ctx context.Context, req peer.JoinRequest) error {
 		if err := waitFuture(ctx, f); err != nil {
 			return n.raftError(err)
 		}
-		n.log.Info("member added", "id", req.ID, "raft_addr", addr, "voter", !req.NonVoter)
+		n.log.Info("member added", "id", req.ID, "raft_addr", addr, "role", req.MemberRole())
 	}
 	m := Member{ID: req.ID, HTTPAddr: req.HTTPAddr, DNSAddr: req.DNSAddr}
+	if req.NSName != "" {
+		m.NSName, _ = control.CanonicalName(req.NSName) // Validate checked it
+	}
 	if have, ok := n.fsm.Members()[req.ID]; ok && have == m {
 		return nil
 	}

@@ -73,6 +73,7 @@ func Open(cfg Config) (*Node, error) {
 		stop:   make(chan struct{}),
 	}
 	n.fsm.source = "the log"
+	n.fsm.onSwitch = cfg.OnSwitch
 	if cfg.LogStore == nil {
 		n.fsm.source = filepath.Join(cfg.DataDir, boltFile)
 	}
@@ -118,11 +119,12 @@ func Open(cfg Config) (*Node, error) {
 	}
 	n.log.Info("raft started", "raft_addr", st.trans.LocalAddr(), "existing_state", hasState,
 		"boot_index", n.bootTarget, "served_before", n.served, "applied", n.fsm.applied.Load())
-	n.wg.Add(4)
+	n.wg.Add(5)
 	go n.watch()
 	go n.every(n.cfg.DivergenceCheck, n.checkDivergence)
 	go n.loop(0, n.confirmCurrent)
 	go n.every(retireCheckEvery, n.confirmRetires)
+	go n.every(nsFollowEvery, n.followNS)
 	return n, nil
 }
 
@@ -160,6 +162,9 @@ func (n *Node) Stale() bool {
 func (n *Node) Ready() error {
 	if n.Serving() && !n.Stale() {
 		return nil
+	}
+	if d := n.diverged.Load(); d != nil {
+		return divergedError(*d)
 	}
 	if n.serving.Load() && n.notReady.Load() == nil {
 		return &control.Error{Code: control.CodeNoLeader, Message: "not confirmed as current by a leader within max stale " + n.cfg.MaxStale.String()}

@@ -19,12 +19,13 @@ import (
 // Propose is where commands enter Raft, and it runs only on the leader, so
 // it stamps them here: Time with the leader's clock when the proposer left
 // it zero, MaxStale with this node's bound when zero. Apply never reads a
-// clock.
+// clock. A zone put with NSAuto gets its NS set and glue from the members
+// here too (nsauto.go).
 func (n *Node) Propose(ctx context.Context, cmd control.Command) (control.Result, error) {
 	if err := n.checkLeader(); err != nil {
 		return control.Result{}, err
 	}
-	cmd = n.stamp(cmd)
+	cmd = n.withAutoNS(n.stamp(cmd))
 	data, err := encodeCommandEntry(cmd)
 	if err != nil {
 		return control.Result{}, control.BadRequest("encode command: %v", err)
@@ -56,6 +57,7 @@ func (n *Node) stamp(cmd control.Command) control.Command {
 	if cmd.MaxStale == 0 {
 		cmd.MaxStale = control.Duration(n.cfg.MaxStale)
 	}
+	cmd.Rules = control.RulesVersion
 	return cmd
 }
 

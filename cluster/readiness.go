@@ -158,7 +158,7 @@ func (n *Node) inConfiguration() bool {
 }
 
 func (n *Node) selfMember() Member {
-	return Member{ID: n.cfg.NodeID, HTTPAddr: n.cfg.HTTPAddr, DNSAddr: n.cfg.DNSAddr}
+	return Member{ID: n.cfg.NodeID, HTTPAddr: n.cfg.HTTPAddr, DNSAddr: n.cfg.DNSAddr, NSName: n.cfg.NSName}
 }
 
 // registerSelf proposes this node's metadata when the replicated copy is
@@ -204,7 +204,9 @@ func (n *Node) refreshSelf(now time.Time) {
 		return
 	}
 	n.lastRefresh.Store(now.UnixNano())
-	req := peer.JoinRequest{ID: want.ID, RaftAddr: n.RaftAddr(), HTTPAddr: want.HTTPAddr, DNSAddr: want.DNSAddr}
+	// with this node's role as the configuration has it: an edge stays one
+	req := peer.JoinRequest{ID: want.ID, RaftAddr: n.RaftAddr(), HTTPAddr: want.HTTPAddr, DNSAddr: want.DNSAddr, Role: peer.JoinRole(n.selfRole()),
+		NSName: want.NSName}
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()

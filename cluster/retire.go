@@ -68,7 +68,7 @@ func (w *retireWatch) snapshot() map[string]uint64 {
 // waits for. Members that cannot be reached count as waiting.
 func (n *Node) RetireWaiting(ctx context.Context, index uint64) []string {
 	var out []string
-	for _, st := range n.memberStatuses(ctx, false) {
+	for _, st := range n.memberStatuses(ctx) {
 		if !st.Reachable || st.Applied < index {
 			out = append(out, st.ID)
 		}
@@ -98,7 +98,7 @@ func (n *Node) confirmRetires() {
 
 func (n *Node) confirmRound(ctx context.Context, pending map[string]uint64) {
 	seen := time.Now()
-	sts := n.memberStatuses(ctx, false)
+	sts := n.memberStatuses(ctx)
 	lowest := uint64(0)
 	for i, st := range sts {
 		if !st.Reachable {

@@ -24,11 +24,10 @@ func (n *Node) Self() peer.NodeStatus {
 			lc = time.Since(time.Unix(0, c))
 		}
 	}
-	voter := false
-	for _, s := range n.configuration() {
-		if string(s.ID) == n.cfg.NodeID {
-			voter = s.Suffrage == raft.Voter
-		}
+	voter, found := n.selfVoter()
+	role := "" // not in the configuration (yet, or any more)
+	if found {
+		role = peer.RoleOf(voter)
 	}
 	return peer.NodeStatus{
 		ID:          n.cfg.NodeID,
@@ -36,6 +35,7 @@ func (n *Node) Self() peer.NodeStatus {
 		HTTPAddr:    n.cfg.HTTPAddr,
 		DNSAddr:     n.cfg.DNSAddr,
 		Voter:       voter,
+		Role:        role,
 		Leader:      leading,
 		Applied:     n.Applied(),
 		LastContact: lc,
@@ -55,18 +55,20 @@ func (n *Node) Status(ctx context.Context) peer.ClusterStatus {
 		LeaderID:    leaderID,
 		LeaderHTTP:  leaderHTTP,
 		CommitIndex: n.raft.CommitIndex(),
-		Members:     n.memberStatuses(ctx, false),
+		Members:     n.memberStatuses(ctx),
 	}
 }
 
-// WaitApplied polls every voter until all have applied index or ctx ends.
+// WaitApplied polls every member of the configuration, voters and edges,
+// until all have applied index or ctx ends. A removed member is out of
+// the configuration and no longer waited for.
 // It returns the statuses as last seen, and ctx's error when the deadline
 // came first (the statuses then name the nodes that lag).
 func (n *Node) WaitApplied(ctx context.Context, index uint64) ([]peer.NodeStatus, error) {
 	wait := waitPollMin
 	seen := map[string]peer.NodeStatus{} // last successful answer per node
 	for {
-		sts := n.memberStatuses(ctx, true)
+		sts := n.memberStatuses(ctx)
 		all := true
 		for i, s := range sts {
 			if s.Reachable {
@@ -96,21 +98,18 @@ func (n *Node) WaitApplied(ctx context.Context, index uint64) ([]peer.NodeStatus
 	}
 }
 
-// memberStatuses describes every server of the configuration (voters only
-// when votersOnly), asking each peer's API concurrently.
-func (n *Node) memberStatuses(ctx context.Context, votersOnly bool) []peer.NodeStatus {
+// memberStatuses describes every server of the configuration, voters and
+// edges, asking each peer's API concurrently.
+func (n *Node) memberStatuses(ctx context.Context) []peer.NodeStatus {
 	servers := n.configuration()
 	meta := n.fsm.Members()
 	_, leaderID := n.raft.LeaderWithID()
 	out := make([]peer.NodeStatus, 0, len(servers))
 	for _, s := range servers {
-		if votersOnly && s.Suffrage != raft.Voter {
-			continue
-		}
 		m := meta[string(s.ID)]
 		out = append(out, peer.NodeStatus{
 			ID: string(s.ID), RaftAddr: string(s.Address), HTTPAddr: m.HTTPAddr, DNSAddr: m.DNSAddr,
-			Voter: s.Suffrage == raft.Voter, Leader: s.ID == leaderID,
+			Voter: s.Suffrage == raft.Voter, Role: peer.RoleOf(s.Suffrage == raft.Voter), Leader: s.ID == leaderID,
 		})
 	}
 	var wg sync.WaitGroup
@@ -118,7 +117,7 @@ func (n *Node) memberStatuses(ctx context.Context, votersOnly bool) []peer.NodeS
 		if out[i].ID == n.cfg.NodeID {
 			self := n.Self()
 			self.Leader = out[i].Leader
-			self.Voter = out[i].Voter
+			self.Voter, self.Role = out[i].Voter, out[i].Role
 			out[i] = self
 			continue
 		}

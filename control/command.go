@@ -76,7 +76,23 @@ type Command struct {
 	// zero; zero means DefaultMaxStale. It enters the retire watermark of
 	// switch and rollback.
 	MaxStale Duration `json:"max_stale,omitempty"`
+	// Rules is the version of the apply rules the command was proposed
+	// under, stamped by the leader (RulesVersion). Apply follows the rules
+	// of that version, so a log written by an older build replays to the
+	// same state on a newer one. Zero is the first version.
+	Rules int `json:"rules,omitempty"`
 }
+
+// RulesVersion is the version of the apply rules of this build:
+//
+//	0: the first rules.
+//	1: a service put that changes the active colour of an existing
+//	   service is a switch (switch gates, a switch record).
+const RulesVersion = 1
+
+// RulesPutIsSwitch is the first rules version where a service put that
+// changes the active colour is a switch.
+const RulesPutIsSwitch = 1
 
 // ZoneSpec is the body of a zone put. Zero fields take defaults.
 type ZoneSpec struct {
@@ -88,6 +104,10 @@ type ZoneSpec struct {
 	// AllowLoopback lets pools of the zone's services hold loopback
 	// addresses (127.0.0.0/8, ::1): for local demos and tests.
 	AllowLoopback bool `json:"allow_loopback,omitempty"`
+	// NSAuto makes NS and Glue follow the cluster's members that have an
+	// NS name: the leader fills them in before it proposes the command
+	// (and proposes the zone again when the members change).
+	NSAuto bool `json:"ns_auto,omitempty"`
 }
 
 // ServiceSpec is the body of a service put (create or replace).

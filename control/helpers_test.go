@@ -14,11 +14,13 @@ type chain struct {
 	t     *testing.T
 	s     *State
 	index uint64
+	// rules is stamped on every command, as a leader does.
+	rules int
 }
 
 func newChain(t *testing.T) *chain {
 	t.Helper()
-	c := &chain{t: t, s: Empty()}
+	c := &chain{t: t, s: Empty(), rules: RulesVersion}
 	c.must(Command{Op: OpZonePut, Name: "bg.example.test.", Zone: &ZoneSpec{
 		Glue: map[string][]netip.Addr{"ns1.bg.example.test": addrs("127.0.0.1")},
 	}})
@@ -34,6 +36,7 @@ func (c *chain) apply(cmd Command) Result {
 	if cmd.Actor == "" {
 		cmd.Actor = "test"
 	}
+	cmd.Rules = c.rules
 	ns, r := c.s.Apply(cmd, c.index)
 	if r.Err != nil && ns != c.s {
 		c.t.Fatalf("%s %s failed (%v) but changed the state", cmd.Op, cmd.Name, r.Err)

@@ -41,10 +41,23 @@ func (s *State) applyServicePut(cmd Command) (Result, *Error) {
 		Name: name, Zone: z.Name, TTL: sp.TTL, Active: sp.Active, State: PhaseStable,
 		Revision: s.index, Blue: sp.Blue, Green: sp.Green, NoTXT: sp.NoTXT, ChangedAt: cmd.Time,
 	}
+	var switchRec *Record
+	if old != nil && old.Active != svc.Active && cmd.Rules >= RulesPutIsSwitch {
+		rec, e := s.putSwitch(old, svc, cmd)
+		if e != nil {
+			return Result{}, e
+		}
+		switchRec = &rec
+	}
 	s.putSafety(svc, sp, old, cmd)
 	s.setService(name, svc)
 	s.touchZone(z.Name, cmd, s.index)
 	s.record(name, s.newRecord(cmd, "", string(svc.Active), svc.ActivePool().Version))
+	if switchRec != nil {
+		// a put that changes the active colour is a switch, and its
+		// history says so
+		s.record(name, *switchRec)
+	}
 	return Result{Service: svc}, nil
 }
 

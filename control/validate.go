@@ -129,7 +129,7 @@ func (z *ZoneSpec) normalize(zone string) *Error {
 			return Invalid("soa timers must be below 2^31")
 		}
 	}
-	if len(z.NS) == 0 {
+	if len(z.NS) == 0 && !z.NSAuto {
 		z.NS = []string{s.MName}
 	}
 	if len(z.NS) > MaxNS {

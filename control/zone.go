@@ -31,6 +31,8 @@ type Zone struct {
 	Frozen bool `json:"frozen,omitempty"`
 	// AllowLoopback lets pools of the zone's services hold loopback addresses.
 	AllowLoopback bool `json:"allow_loopback,omitempty"`
+	// NSAuto: NS and Glue follow the cluster's members (ZoneSpec.NSAuto).
+	NSAuto bool `json:"ns_auto,omitempty"`
 }
 
 // Zone defaults, used when a field is left zero.

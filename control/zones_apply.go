@@ -24,8 +24,11 @@ func (s *State) applyZonePut(cmd Command) (Result, *Error) {
 			return Result{}, Conflict("NS host %s is already a service name", trimDot(ns))
 		}
 	}
+	if cmd.Zone.NSAuto && len(cmd.Zone.NS) == 0 {
+		return Result{}, Invalid(`zone %s has "ns":"auto", but no member of the cluster has an NS name (serve --ns-name)`, trimDot(name))
+	}
 	z := &Zone{Name: name, SOA: cmd.Zone.SOA, NS: cmd.Zone.NS, Glue: cmd.Zone.Glue, Frozen: cmd.Zone.Frozen,
-		AllowLoopback: cmd.Zone.AllowLoopback}
+		AllowLoopback: cmd.Zone.AllowLoopback, NSAuto: cmd.Zone.NSAuto}
 	if old != nil && old.AllowLoopback && !z.AllowLoopback {
 		for _, svc := range s.ServicesInZone(name) {
 			if a, ok := loopbackIn(svc.Blue, svc.Green); ok {

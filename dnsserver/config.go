@@ -106,6 +106,11 @@ type Config struct {
 	// as an empty truncated reply (so real clients retry over TCP) and the
 	// others are dropped; 0 drops them all (as in NSD).
 	RRLSlip int
+
+	// MetricsServices bounds the services with answer counters of their
+	// own (Stats); the others count together. 0 means
+	// DefaultMetricsServices.
+	MetricsServices int
 }
 
 // ReaderProcs is how many Go processors the server's UDP readers hold

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/netip"
 	"strings"
+	"time"
 	"weak"
 
 	"github.com/bgdns/bgdns/control"
@@ -62,11 +63,14 @@ type fastEntry struct {
 	// stale is whether the reply was built as a stale answer (marked,
 	// TTLs capped); it only holds while the Source says the same.
 	stale bool
+	// slots are the counters a hit bumps (stats.go).
+	slots statSlots
 }
 
 // fastCache is one UDP reader's set of remembered replies.
 type fastCache struct {
 	s       *Server
+	stats   *readerStats // this reader's counters (stats.go)
 	entries map[string]*fastEntry
 	cur     *control.State              // the State of the last query
 	curW    weak.Pointer[control.State] // weak.Make(cur), made once per State
@@ -76,16 +80,39 @@ type fastCache struct {
 }
 
 func (s *Server) newFastCache() *fastCache {
-	return &fastCache{s: s, entries: make(map[string]*fastEntry)}
+	return &fastCache{s: s, entries: make(map[string]*fastEntry), stats: s.stats.newReader(false)}
 }
 
-// reply answers raw (a UDP request from client) like s.handle does.
+// reply answers raw (a UDP request from client) like s.handle does, and
+// counts it; one query in latencySample is timed.
 // The returned slice is only valid until the next call.
 func (c *fastCache) reply(raw []byte, from netip.AddrPort) []byte {
+	if !c.stats.sample() {
+		return c.answer(raw, from)
+	}
+	start := time.Now()
+	out := c.answer(raw, from)
+	c.stats.observe(time.Since(start))
+	return out
+}
+
+// counted counts reply, the handler's answer to raw, and returns the
+// counters it bumped.
+func (c *fastCache) counted(st *control.State, raw, reply []byte) statSlots {
+	if reply == nil {
+		return statSlots{}
+	}
+	sl := c.s.stats.classify(c.stats, st, raw, reply)
+	sl.count()
+	return sl
+}
+
+func (c *fastCache) answer(raw []byte, from netip.AddrPort) []byte {
 	s := c.s
 	qlen, ok := plainQuery(raw)
 	if !ok || !s.src.Serving() {
 		reply, _ := s.handle(raw, from, false)
+		c.counted(s.src.State(), raw, reply)
 		return reply
 	}
 	stale := s.isStale() // asked once: the handler answers under the same
@@ -98,6 +125,7 @@ func (c *fastCache) reply(raw []byte, from netip.AddrPort) []byte {
 			return nil
 		case rrlSlip:
 			reply, _ := s.respond(raw, from, false, act, stale)
+			c.counted(s.src.State(), raw, reply)
 			return reply
 		}
 	}
@@ -117,8 +145,9 @@ func (c *fastCache) reply(raw []byte, from netip.AddrPort) []byte {
 	switch {
 	case e == nil:
 		reply, _ := s.respond(raw, from, false, act, stale)
+		sl := c.counted(st, raw, reply)
 		if isLower {
-			c.fill(st, raw, key, qlen, reply)
+			c.fill(st, raw, key, qlen, reply, sl)
 		}
 		return reply
 	case isLower || e.cases == caseOK:
@@ -131,10 +160,11 @@ func (c *fastCache) reply(raw []byte, from netip.AddrPort) []byte {
 			return c.serve(x, raw, name)
 		}
 		reply, _ := s.respond(raw, from, false, act, stale)
-		c.fill(st, raw, exact, qlen, reply)
+		c.fill(st, raw, exact, qlen, reply, c.counted(st, raw, reply))
 		return reply
 	default:
 		reply, _ := s.respond(raw, from, false, act, stale)
+		c.counted(st, raw, reply)
 		e.cases = c.checkCase(raw, from, qlen, e)
 		return reply
 	}
@@ -142,6 +172,7 @@ func (c *fastCache) reply(raw []byte, from netip.AddrPort) []byte {
 
 // serve builds the reply to raw from e: id and question name patched.
 func (c *fastCache) serve(e *fastEntry, raw, name []byte) []byte {
+	e.slots.count()
 	out := c.out[:len(e.reply)]
 	copy(out, e.reply)
 	out[0], out[1] = raw[0], raw[1]
@@ -170,7 +201,7 @@ func (c *fastCache) current(e *fastEntry) bool {
 // ran, so a reply built from a newer State is at worst tied to the older
 // one, and found stale at the next query under the newer one: the service
 // it depends on is taken from st too.
-func (c *fastCache) fill(st *control.State, raw, key []byte, qlen int, reply []byte) {
+func (c *fastCache) fill(st *control.State, raw, key []byte, qlen int, reply []byte, slots statSlots) {
 	if len(reply) < headerLen+qlen || len(reply) > maxFastReply ||
 		reply[0] != raw[0] || reply[1] != raw[1] || reply[3]&0x0f == 2 /* SERVFAIL */ {
 		return
@@ -181,7 +212,7 @@ func (c *fastCache) fill(st *control.State, raw, key []byte, qlen int, reply []b
 	if len(c.entries) >= maxFastEntries {
 		clear(c.entries)
 	}
-	e := &fastEntry{reply: bytes.Clone(reply), st: c.curW, stale: c.stale}
+	e := &fastEntry{reply: bytes.Clone(reply), st: c.curW, stale: c.stale, slots: slots}
 	e.reply[0], e.reply[1] = 0, 0
 	if positiveOnly(raw, reply) {
 		if n, ok := presentation(raw[headerLen : headerLen+qlen]); ok {

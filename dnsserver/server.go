@@ -54,6 +54,7 @@ type Server struct {
 	closed bool
 
 	notify *notifier
+	stats  *statsHub // stats.go
 }
 
 // New returns a server for src. Nothing is bound until Start.
@@ -66,6 +67,7 @@ func New(cfg Config, src Source) *Server {
 		tcpSlots:     make(chan struct{}, cfg.MaxTCPConns),
 		tcpPerSource: map[netip.Prefix]int{},
 		conns:        map[net.Conn]struct{}{},
+		stats:        newStatsHub(cfg.MetricsServices),
 	}
 	s.stale, _ = src.(StaleSource)
 	s.ctx, s.cancel = context.WithCancel(context.Background())

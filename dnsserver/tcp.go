@@ -145,7 +145,9 @@ func (s *Server) serveTCPConn(c net.Conn) {
 		if _, err := io.ReadFull(r, buf); err != nil {
 			return
 		}
+		start := time.Now()
 		reply, x := s.handle(buf, from, true)
+		s.countTCP(buf, reply, start) // stats.go
 		switch {
 		case x != nil:
 			if err := x.frames(func(b []byte) error { return s.writeTCP(c, b) }); err != nil {

@@ -45,8 +45,8 @@ func TestCLIFailures(t *testing.T) {
 
 	// A server nobody listens on.
 	dead := "http://" + freeTCPAddr(t, "127.0.0.1")
-	if r := RunCLI(t, dead, "status"); r.Code == 0 || strings.TrimSpace(r.Stderr) == "" {
-		t.Errorf("unreachable server: want a non-zero exit and a message:\n%s", r)
+	if r := RunCLI(t, dead, "--retry-for", "500ms", "status"); r.Code != 5 || !strings.Contains(r.Stderr, "unavailable") {
+		t.Errorf("unreachable server: want exit 5 and a message:\n%s", r)
 	}
 }
 

@@ -48,6 +48,16 @@
 // asked, a labelled one has no TTL above --stale-ttl, a restarting node
 // answers SERVFAIL (never REFUSED) or nothing older than it served.
 //
+// The pipeline tests drive the CLI as a release pipeline does:
+// pipeline_test.go runs docs/examples/pipeline.sh against three nodes
+// while the first server of its --server list is killed and restarted,
+// and exitcodes_test.go produces every exit code of `bgdns help
+// exit-codes` by a real failure.
+//
+// edge_test.go runs three voters beside edge nodes (serve --role edge):
+// three edges by default, BGDNS_E2E_EDGES=10 (make test-edges) for 13
+// processes.
+//
 // Run with `make test` or `make test-e2e` (or `go test ./e2e/`); `go test
 // -short` skips them. They need dig (Debian package dnsutils).
 package e2e

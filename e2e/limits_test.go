@@ -294,18 +294,12 @@ func freshGet(url string) error {
 	return nil
 }
 
-// Known gap, kept as a reproduction and run only when
-// BGDNS_E2E_KNOWN_GAPS is set: the bounds count connections before the
-// TLS handshake, so idle connections from a handful of sources (here 20,
-// each within its per-source share, redialled a second after each drop)
-// fill --max-http-conns and --max-raft-conns, and nearly every new
-// legitimate API connection is refused while the flood lasts.
-// Connections opened before the flood (the members' pooled Raft and API
-// connections) keep working.
+// Idle connections from a handful of sources (here 20, each within its
+// per-source share, redialled a second after each drop) would fill
+// --max-http-conns and --max-raft-conns if connections in their TLS
+// handshake had no budget of their own: nearly every new legitimate API
+// connection was refused while such a flood lasted.
 func TestSecurityIdleFloodManySources(t *testing.T) {
-	if os.Getenv("BGDNS_E2E_KNOWN_GAPS") == "" {
-		t.Skip("known gap (set BGDNS_E2E_KNOWN_GAPS=1 to run): idle connections from a few sources fill the total bounds")
-	}
 	raiseNoFile(t, 20*(300+40)+1024)
 	c := StartCluster(t, 3, ClusterOptions{Hosts: secureHosts, TLS: true})
 	leader := c.Leader()
@@ -349,7 +343,7 @@ func TestSecurityIdleFloodManySources(t *testing.T) {
 		}
 	}
 	t.Logf("%d of %d new legitimate connections refused (last: %v); %s", failed, tries, last, floods[0])
-	if failed > tries/2 {
+	if failed > tries/10 {
 		t.Errorf("%d of %d new legitimate connections refused under a flood from 20 sources", failed, tries)
 	}
 }

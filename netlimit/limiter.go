@@ -60,6 +60,9 @@ func (l *Limiter) release(src netip.Addr) {
 	}
 }
 
+// Total is the bound on all connections.
+func (l *Limiter) Total() int { return l.max }
+
 // Open is the number of connections counted now.
 func (l *Limiter) Open() int {
 	l.mu.Lock()

@@ -23,6 +23,7 @@ type HandshakeListener struct {
 	lim      *Limiter
 	timeout  time.Duration
 	accepted chan net.Conn
+	pending  *pendingSet
 	closed   chan struct{}
 	once     sync.Once
 	errMu    sync.Mutex
@@ -31,9 +32,12 @@ type HandshakeListener struct {
 
 // NewHandshakeListener serves TLS with cfg on ln (usually a Listener
 // bounded by lim), allowing each handshake timeout (shorter while lim is
-// busy).
+// busy). At most a quarter of lim's connections (PendingShare) may be in
+// their handshake at once; see pendingSet for who gives way when more
+// arrive.
 func NewHandshakeListener(ln net.Listener, cfg *tls.Config, lim *Limiter, timeout time.Duration) *HandshakeListener {
-	h := &HandshakeListener{Listener: ln, cfg: cfg, lim: lim, timeout: timeout, accepted: make(chan net.Conn), closed: make(chan struct{})}
+	h := &HandshakeListener{Listener: ln, cfg: cfg, lim: lim, timeout: timeout, accepted: make(chan net.Conn), closed: make(chan struct{}),
+		pending: newPendingSet(max(lim.Total()/PendingShare, minPending))}
 	go h.acceptLoop()
 	return h
 }
@@ -48,14 +52,32 @@ func (h *HandshakeListener) acceptLoop() {
 			h.Close()
 			return
 		}
-		go h.handshake(c)
+		src := Source(c.RemoteAddr())
+		e := h.pending.add(c, src)
+		if e == nil {
+			h.lim.Refused(src, "too many connections in their TLS handshake", nil)
+			c.Close()
+			continue
+		}
+		go h.handshake(c, e)
 	}
 }
 
-func (h *HandshakeListener) handshake(c net.Conn) {
+// PendingShare is the fraction of a listener's connections (1/PendingShare)
+// that may be in their TLS handshake at once, and minPending its floor.
+const (
+	PendingShare = 4
+	minPending   = 8
+)
+
+func (h *HandshakeListener) handshake(c net.Conn, e *pendingConn) {
 	tc := tls.Server(c, h.cfg)
 	_ = tc.SetDeadline(time.Now().Add(h.lim.HandshakeTimeout(h.timeout)))
-	if err := tc.Handshake(); err != nil {
+	err := tc.Handshake()
+	if !h.pending.done(e) && err == nil {
+		err = errEvicted // closed under it after the handshake completed
+	}
+	if err != nil {
 		var re tls.RecordHeaderError
 		if errors.As(err, &re) && re.Conn != nil && looksLikeHTTP(re.RecordHeader) {
 			_, _ = io.WriteString(re.Conn, "HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n")
@@ -71,6 +93,12 @@ func (h *HandshakeListener) handshake(c net.Conn) {
 		tc.Close()
 	}
 }
+
+var errEvicted = errors.New("evicted: the handshake budget was full")
+
+// Pending is the number of connections in their handshake now, and the
+// number evicted to make room for others since the listener started.
+func (h *HandshakeListener) Pending() (pending, evicted int) { return h.pending.count() }
 
 // looksLikeHTTP reports whether a record header is the start of a
 // plaintext HTTP request.

@@ -34,7 +34,8 @@ func CheckNodeID(id string) error {
 
 // Validate checks a join request's shape: the id as CheckNodeID, raft_addr
 // and dns_addr (when given) as host:port, http_addr (when given) as
-// host:port or an http(s) URL with a host. Both the API and the cluster
+// host:port or an http(s) URL with a host, role (when given) as voter or
+// edge, agreeing with non_voter. Both the API and the cluster
 // node run it, so they accept and refuse the same requests.
 func (r JoinRequest) Validate() error {
 	if err := CheckNodeID(r.ID); err != nil {
@@ -48,6 +49,17 @@ func (r JoinRequest) Validate() error {
 	}
 	if r.DNSAddr != "" && !validHostPort(r.DNSAddr) {
 		return control.Invalid("dns_addr %q is not host:port", r.DNSAddr)
+	}
+	if err := CheckRole(r.Role); err != nil {
+		return err
+	}
+	if r.Role == RoleVoter && r.NonVoter {
+		return control.Invalid(`role "voter" and non_voter disagree`)
+	}
+	if r.NSName != "" {
+		if _, err := control.CanonicalName(r.NSName); err != nil {
+			return control.Invalid("ns_name %q is not a host name", r.NSName)
+		}
 	}
 	return nil
 }

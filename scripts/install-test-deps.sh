@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the DNS interop tests run against:
 # dig (dnsutils), kdig (knot-dnsutils), NSD, unbound and Knot; and
-# Chromium, which the status page tests drive headless.
+# Prometheus (prometheus and promtool), which the metrics tests scrape with.
+# systemd, whose systemd-analyze checks the packaged unit in make test-dist
+# (it needs no running systemd). Chromium, which the status page tests
+# drive headless.
 # Idempotent: packages already present are left as they are.
 #
 # The daemons are only run by the tests, as child processes with their own
@@ -9,7 +12,7 @@
 # keeps the package scripts from starting the system services.
 set -euo pipefail
 
-PKGS=(dnsutils knot-dnsutils nsd unbound knot curl chromium)
+PKGS=(dnsutils knot-dnsutils nsd unbound knot curl prometheus systemd chromium)
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
@@ -28,7 +31,8 @@ if [ "${#missing[@]}" -eq 0 ]; then
 	exit 0
 fi
 
-# Keep postinst scripts from starting nsd/unbound/knot on port 53.
+# Keep postinst scripts from starting nsd/unbound/knot on port 53 (and
+# prometheus on 9090).
 policy=/usr/sbin/policy-rc.d
 created_policy=0
 if [ ! -e "$policy" ]; then
@@ -48,7 +52,7 @@ echo "install-test-deps: installing ${missing[*]}"
 $SUDO apt-get update
 $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
 
-for tool in dig kdig nsd unbound knotd chromium; do
+for tool in dig kdig nsd unbound knotd prometheus promtool systemd-analyze chromium; do
 	command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || {
 		echo "install-test-deps: $tool missing after install" >&2
 		exit 1

@@ -21,12 +21,17 @@ var files = map[string]struct{ name, ctype string }{
 	"app.css": {"static/app.css", "text/css; charset=utf-8"},
 }
 
-// Handler serves the page under prefix (such as "/ui/"): GET and HEAD of
-// the page and its two files; anything else is 404 or 405.
+// Handler serves the page under prefix (such as "/ui/", and at "/ui"
+// too): GET and HEAD of the page and its two files; anything else is 404
+// or 405. The page names its files by absolute path under prefix.
 func Handler(prefix string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f, ok := files[strings.TrimPrefix(r.URL.Path, prefix)]
-		if !ok || !strings.HasPrefix(r.URL.Path, prefix) {
+		p := r.URL.Path
+		if p+"/" == prefix {
+			p = prefix
+		}
+		f, ok := files[strings.TrimPrefix(p, prefix)]
+		if !ok || !strings.HasPrefix(p, prefix) {
 			http.NotFound(w, r)
 			return
 		}

@@ -39,7 +39,7 @@ func New() *Backend {
 	for i, id := range []string{"n1", "n2", "n3"} {
 		b.members = append(b.members, peer.NodeStatus{
 			ID: id, RaftAddr: fmt.Sprintf("127.0.0.1:%d", 7053+i), HTTPAddr: fmt.Sprintf("http://127.0.0.1:%d", 8053+i),
-			DNSAddr: fmt.Sprintf("127.0.0.1:%d", 5353+i), Voter: true, Leader: i == 0, Serving: true, Reachable: true,
+			DNSAddr: fmt.Sprintf("127.0.0.1:%d", 5353+i), Voter: true, Role: peer.RoleVoter, Leader: i == 0, Serving: true, Reachable: true,
 		})
 	}
 	return b
@@ -124,6 +124,7 @@ func (b *Backend) Propose(ctx context.Context, cmd control.Command) (control.Res
 	if cmd.Time.IsZero() { // as the leader stamps it
 		cmd.Time = time.Now().UTC()
 	}
+	cmd.Rules = control.RulesVersion
 	raw, err := control.EncodeCommand(cmd)
 	if err != nil {
 		return control.Result{}, err
@@ -287,7 +288,7 @@ func (b *Backend) Join(_ context.Context, req peer.JoinRequest) error {
 	}
 	b.joined = append(b.joined, req)
 	b.members = append(b.members, peer.NodeStatus{ID: req.ID, RaftAddr: req.RaftAddr,
-		HTTPAddr: req.HTTPAddr, DNSAddr: req.DNSAddr, Voter: !req.NonVoter, Reachable: true})
+		HTTPAddr: req.HTTPAddr, DNSAddr: req.DNSAddr, Voter: !req.Edge(), Role: req.MemberRole(), Reachable: true})
 	return nil
 }
 

@@ -3,6 +3,7 @@ package prober
 import (
 	"context"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/bgdns/bgdns/control"
@@ -56,6 +57,10 @@ func (p *Prober) watchValidation(ctx context.Context, now time.Time) {
 			cmd.Op, cmd.Reason = control.OpRollback, why
 			if res, ok := p.propose(ctx, cmd, now); ok {
 				p.log.Warn("validation failed: rolled back", "service", svc.Name, "to", svc.Previous, "reason", why, "index", res.Index)
+				// the one line every change logs (as the API does for its writes)
+				p.log.Info("change", "action", string(control.OpRollback), "service", strings.TrimSuffix(svc.Name, "."),
+					"from", string(svc.Active), "to", string(svc.Previous), "index", res.Index,
+					"actor", p.opts.Actor, "reason", why, "request_id", "")
 			}
 			continue
 		}

@@ -112,9 +112,13 @@ func (n fakeNode) Propose(ctx context.Context, cmd control.Command) (control.Res
 
 // startProber runs a prober for node until the test ends.
 func startProber(t *testing.T, b Backend) {
+	startProberLog(t, b, slog.New(slog.NewTextHandler(io.Discard, nil)))
+}
+
+// startProberLog is startProber logging to log.
+func startProberLog(t *testing.T, b Backend, log *slog.Logger) {
 	ctx, cancel := context.WithCancel(context.Background())
-	p := New(b, Options{Tick: 10 * time.Millisecond, Backoff: 50 * time.Millisecond,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	p := New(b, Options{Tick: 10 * time.Millisecond, Backoff: 50 * time.Millisecond, Logger: log})
 	done := make(chan struct{})
 	go func() { p.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })

@@ -1,7 +1,11 @@
 package prober
 
 import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -64,7 +68,8 @@ func TestAutoRollbackInsideWindow(t *testing.T) {
 		Validation: &control.Validation{Window: control.Duration(time.Minute), AutoRollback: true},
 		Blue:       &control.Pool{Version: "1.0", Addresses: addrs("127.0.0.1")},
 		Green:      &control.Pool{Version: "2.0", Addresses: addrs("127.0.0.2")}}})
-	startProber(t, c.node("n1"))
+	logs := &lockedBuffer{}
+	startProberLog(t, c.node("n1"), slog.New(slog.NewJSONHandler(logs, nil)))
 	eventually(t, "green up", func() bool { return healthOf(c, control.Green).Healthy == 1 })
 	c.must(t, control.Command{Op: control.OpSwitch, Name: svcName})
 
@@ -85,6 +90,46 @@ func TestAutoRollbackInsideWindow(t *testing.T) {
 		!strings.Contains(rb[0].Reason, "127.0.0.2") || !strings.Contains(rb[0].Reason, "http 503") {
 		t.Fatalf("rollback record: %+v", rb[0])
 	}
+	// and it logs the one change line of a rollback
+	var line map[string]any
+	eventually(t, "the change line", func() bool {
+		for _, l := range strings.Split(logs.String(), "\n") {
+			var m map[string]any
+			if json.Unmarshal([]byte(l), &m) == nil && m["msg"] == "change" {
+				line = m
+				return true
+			}
+		}
+		return false
+	})
+	want := map[string]any{"level": "INFO", "action": "rollback", "service": strings.TrimSuffix(svcName, "."), "from": "green", "to": "blue",
+		"index": float64(rb[0].Index), "actor": "bgdns", "reason": rb[0].Reason}
+	for k, v := range want {
+		if line[k] != v {
+			t.Errorf("change line: %s is %v, want %v (%v)", k, line[k], v, line)
+		}
+	}
+	if n := strings.Count(logs.String(), `"msg":"change"`); n != 1 {
+		t.Errorf("%d change lines, want 1", n)
+	}
+}
+
+// lockedBuffer collects log output written from the prober's goroutine.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // A window that passes ends in stable (validated); complete is then held

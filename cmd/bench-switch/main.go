@@ -32,9 +32,14 @@ func main() {
 		switches = flag.Int("switches", 200, "sequential switches to measure")
 		kills    = flag.Int("kills", 3, "rounds of kill -9 of the leader")
 		keep     = flag.Bool("keep", false, "keep the data directories and logs")
+		edges    = flag.Int("edges", 0, "edge nodes (serve --role edge) to run beside the 3 voters")
 	)
 	flag.Parse()
-	if err := run(*bin, *switches, *kills, *keep); err != nil {
+	if *edges < 0 {
+		fmt.Fprintln(os.Stderr, "bench-switch: -edges must be 0 or more")
+		os.Exit(2)
+	}
+	if err := run(*bin, *switches, *kills, *edges, *keep); err != nil {
 		fmt.Fprintln(os.Stderr, "bench-switch:", err)
 		os.Exit(1)
 	}
@@ -45,7 +50,7 @@ type bench struct {
 	nodes []*node
 }
 
-func run(bin string, switches, kills int, keep bool) error {
+func run(bin string, switches, kills, edges int, keep bool) error {
 	dir, err := os.MkdirTemp("", "bench-switch-")
 	if err != nil {
 		return err
@@ -64,10 +69,14 @@ func run(bin string, switches, kills int, keep bool) error {
 	}
 	b := &bench{bin: bin}
 	defer b.stopAll()
-	if err := b.startCluster(dir); err != nil {
+	if err := b.startCluster(dir, edges); err != nil {
 		return err
 	}
-	fmt.Printf("3-node cluster up (bolt fsync on): %s, %s, %s\n", b.nodes[0].url(), b.nodes[1].url(), b.nodes[2].url())
+	fmt.Printf("3 voters up (bolt fsync on): %s, %s, %s", b.nodes[0].url(), b.nodes[1].url(), b.nodes[2].url())
+	if edges > 0 {
+		fmt.Printf(", and %d edge nodes", edges)
+	}
+	fmt.Println()
 	if err := b.setup(); err != nil {
 		return err
 	}
@@ -97,6 +106,16 @@ func run(bin string, switches, kills int, keep bool) error {
 		}
 		commitRb, dnsRb = append(commitRb, m.commit), append(dnsRb, m.dns)
 	}
+	var waitAll series
+	for i := 0; i < max(switches/4, 1); i++ {
+		for _, op := range []string{"switch", "rollback"} {
+			d, err := b.flipWaitAll(leader, op)
+			if err != nil {
+				return fmt.Errorf("%s wait=all %d: %w", op, i+1, err)
+			}
+			waitAll = append(waitAll, d)
+		}
+	}
 	var failover series
 	for i := 0; i < kills; i++ {
 		d, err := b.killLeader()
@@ -106,17 +125,26 @@ func run(bin string, switches, kills int, keep bool) error {
 		failover = append(failover, d)
 	}
 
-	fmt.Printf("\n%-34s %6s %12s %12s %12s\n", "measure", "n", "p50", "p99", "max")
+	all := fmt.Sprintf("all %d DNS", len(b.nodes))
+	fmt.Printf("\n%-38s %6s %12s %12s %12s\n", "measure", "n", "p50", "p99", "max")
 	fmt.Println(commitSw.row("switch: REST call -> commit"))
-	fmt.Println(dnsSw.row("switch: REST call -> all 3 DNS"))
+	fmt.Println(dnsSw.row("switch: REST call -> " + all))
 	fmt.Println(commitRb.row("rollback: REST call -> commit"))
-	fmt.Println(dnsRb.row("rollback: REST call -> all 3 DNS"))
+	fmt.Println(dnsRb.row("rollback: REST call -> " + all))
+	fmt.Println(waitAll.row(fmt.Sprintf("flip wait=all: REST call -> 200 (%d)", len(b.nodes))))
 	fmt.Println(failover.row("kill -9 leader -> first write"))
 	return nil
 }
 
-func (b *bench) startCluster(dir string) error {
-	for _, id := range []string{"n1", "n2", "n3"} {
+// startCluster starts 3 voters, one after the other, then the edge
+// nodes all at once (each joins through a voter), and waits until every
+// node is ready.
+func (b *bench) startCluster(dir string, edges int) error {
+	ids := []string{"n1", "n2", "n3"}
+	for i := 0; i < edges; i++ {
+		ids = append(ids, fmt.Sprintf("e%d", i+1))
+	}
+	for _, id := range ids {
 		n, err := newNode(dir, id)
 		if err != nil {
 			return err
@@ -125,17 +153,29 @@ func (b *bench) startCluster(dir string) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	if err := b.nodes[0].start(b.bin, "--bootstrap", "--zone", zone); err != nil {
-		return err
-	}
-	if err := b.nodes[0].waitReady(ctx); err != nil {
-		return err
-	}
-	for _, n := range b.nodes[1:] {
-		if err := n.start(b.bin, "--join", b.nodes[0].url()); err != nil {
+	// n1 bootstraps, n2 and n3 join through it one after the other, then
+	// the edges all at once, each through one voter (whose address is
+	// final once it is up: a node may have moved to new ports)
+	for i, n := range b.nodes[:3] {
+		args := []string{"--bootstrap", "--zone", zone}
+		if i > 0 {
+			args = []string{"--join", b.nodes[0].url()}
+		}
+		if err := n.start(b.bin, args...); err != nil {
 			return err
 		}
-		if err := n.waitReady(ctx); err != nil {
+		if err := n.waitStarted(ctx, b.bin, args...); err != nil {
+			return err
+		}
+	}
+	edgeArgs := func(i int) []string { return []string{"--join", b.nodes[i%3].url(), "--role", "edge"} }
+	for i, n := range b.nodes[3:] {
+		if err := n.start(b.bin, edgeArgs(i)...); err != nil {
+			return err
+		}
+	}
+	for i, n := range b.nodes[3:] {
+		if err := n.waitStarted(ctx, b.bin, edgeArgs(i)...); err != nil {
 			return err
 		}
 	}
@@ -201,6 +241,30 @@ func (b *bench) flip(n *node, op string, want netip.Addr) (measure, error) {
 		return measure{}, fmt.Errorf("not every node answered %s: %w", want, r.err)
 	}
 	return measure{commit: commit, dns: r.d}, nil
+}
+
+// flipWaitAll sends one switch or rollback with ?wait=all to n and
+// measures until its answer, which must say every member applied it.
+func (b *bench) flipWaitAll(n *node, op string) (time.Duration, error) {
+	start := time.Now()
+	body, err := call(http.MethodPost, n.url()+"/v1/services/"+service+"/"+op+"?wait=all&wait_timeout=10s", map[string]any{"reason": "bench"})
+	d := time.Since(start)
+	if err != nil {
+		return 0, err
+	}
+	var res struct {
+		Wait *struct {
+			Complete bool              `json:"complete"`
+			Nodes    []json.RawMessage `json:"nodes"`
+		} `json:"wait"`
+	}
+	if err := json.Unmarshal(body, &res); err != nil {
+		return 0, err
+	}
+	if res.Wait == nil || !res.Wait.Complete || len(res.Wait.Nodes) != len(b.nodes) {
+		return 0, fmt.Errorf("wait=all not confirmed on all %d nodes: %s", len(b.nodes), body)
+	}
+	return d, nil
 }
 
 // leader asks the first running node who leads.

@@ -27,17 +27,23 @@ func (n *node) url() string { return "http://" + n.httpAddr }
 
 func newNode(dir, id string) (*node, error) {
 	n := &node{id: id, dataDir: filepath.Join(dir, id), logPath: filepath.Join(dir, id+".log")}
-	var err error
-	if n.dnsAddr, err = freePort(true); err != nil {
-		return nil, err
-	}
-	if n.httpAddr, err = freePort(false); err != nil {
-		return nil, err
-	}
-	if n.raftAddr, err = freePort(false); err != nil {
+	if err := n.newPorts(); err != nil {
 		return nil, err
 	}
 	return n, nil
+}
+
+// newPorts picks free loopback ports for the node's three listeners.
+func (n *node) newPorts() error {
+	var err error
+	if n.dnsAddr, err = freePort(true); err != nil {
+		return err
+	}
+	if n.httpAddr, err = freePort(false); err != nil {
+		return err
+	}
+	n.raftAddr, err = freePort(false)
+	return err
 }
 
 // freePort finds a loopback port free for TCP (and UDP when udp).
@@ -154,4 +160,33 @@ func (n *node) logTail(lines int) string {
 		all = all[len(all)-lines:]
 	}
 	return strings.Join(all, "\n")
+}
+
+// portTaken reports whether the node exited because one of its ports was
+// taken between the probe that chose it and its bind (another program on
+// the machine got there first).
+func (n *node) portTaken() bool {
+	return !n.running() && strings.Contains(n.logTail(20), "address already in use")
+}
+
+// waitStarted waits until the node started with args is ready; when it
+// exited because a port was taken, it starts it again (empty data
+// directory, new ports) up to three times.
+func (n *node) waitStarted(ctx context.Context, bin string, args ...string) error {
+	for tries := 0; ; tries++ {
+		err := n.waitReady(ctx)
+		if err == nil || tries == 3 || !n.portTaken() {
+			return err
+		}
+		fmt.Printf("%s: a port was taken before it bound it; starting it again on new ports\n", n.id)
+		if err := os.RemoveAll(n.dataDir); err != nil {
+			return err
+		}
+		if err := n.newPorts(); err != nil {
+			return err
+		}
+		if err := n.start(bin, args...); err != nil {
+			return err
+		}
+	}
 }

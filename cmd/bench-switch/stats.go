@@ -26,5 +26,5 @@ func (s series) max() time.Duration { return s.quantile(1) }
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
 
 func (s series) row(name string) string {
-	return fmt.Sprintf("%-34s %6d %12s %12s %12s", name, len(s), ms(s.quantile(0.5)), ms(s.quantile(0.99)), ms(s.max()))
+	return fmt.Sprintf("%-38s %6d %12s %12s %12s", name, len(s), ms(s.quantile(0.5)), ms(s.quantile(0.99)), ms(s.max()))
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bgdns/bgdns/api"
+	"github.com/bgdns/bgdns/client"
 	"github.com/bgdns/bgdns/control"
 )
 
@@ -41,7 +42,7 @@ func newACLBootstrapCmd(cf *clientFlags) *cobra.Command {
 		Short: "Create the first admin token (once per cluster); prints its secret once",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return tokenChange(cf, cmd, http.MethodPost, "/v1/acl/bootstrap", api.ActionRequest{RequestMeta: mf.meta()})
+			return tokenChange(cf, cmd, http.MethodPost, "/v1/acl/bootstrap", mf.id(), api.ActionRequest{RequestMeta: mf.meta()})
 		},
 	}
 	fs := cmd.Flags()
@@ -75,7 +76,7 @@ where "*" stands for one label; no scope means everything.`,
 				return fmt.Errorf("--role must be read, deploy, operator or admin, not %q", in.Role)
 			}
 			in.RequestMeta = mf.meta()
-			return tokenChange(cf, cmd, http.MethodPost, "/v1/acl/tokens", in)
+			return tokenChange(cf, cmd, http.MethodPost, "/v1/acl/tokens", mf.id(), in)
 		},
 	}
 	fs := cmd.Flags()
@@ -94,7 +95,7 @@ func newTokenRevokeCmd(cf *clientFlags) *cobra.Command {
 		Short: "Revoke a token: it stops working on every node as the entry applies",
 		Args:  exactArgs(1, "the token ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return tokenChange(cf, cmd, http.MethodDelete, "/v1/acl/tokens/"+url.PathEscape(args[0]), api.ActionRequest{RequestMeta: mf.meta()})
+			return tokenChange(cf, cmd, http.MethodDelete, "/v1/acl/tokens/"+url.PathEscape(args[0]), mf.id(), api.ActionRequest{RequestMeta: mf.meta()})
 		},
 	}
 	fs := cmd.Flags()
@@ -105,18 +106,19 @@ func newTokenRevokeCmd(cf *clientFlags) *cobra.Command {
 
 // tokenChange sends a bootstrap, create or revoke and prints the answer;
 // a secret goes to stdout once, with a warning on stderr.
-func tokenChange(cf *clientFlags, cmd *cobra.Command, method, path string, body any) error {
-	c, err := cf.client(cmd, 0)
+func tokenChange(cf *clientFlags, cmd *cobra.Command, method, path, requestID string, body any) error {
+	c, err := cf.client(cmd)
 	if err != nil {
 		return err
 	}
-	raw, err := c.do(cmd.Context(), method, path, nil, body)
+	resp, err := c.Write(cmd.Context(), method, path, body, client.WriteOptions{RequestID: requestID})
 	if err != nil {
 		return err
 	}
+	raw := resp.Body
 	var tc api.TokenChange
 	if err := json.Unmarshal(raw, &tc); err != nil || tc.Token == nil {
-		return &exitError{code: exitAPIError, err: fmt.Errorf("unreadable answer from %s: %s", c.base, raw)}
+		return fmt.Errorf("unreadable answer from %s (not a token change)", resp.Server)
 	}
 	if tc.Secret != "" {
 		fmt.Fprintln(cmd.ErrOrStderr(), "The secret is shown only this once: keep it now (bgdns stores only its hash).")
@@ -159,11 +161,11 @@ func newTokenListCmd(cf *clientFlags) *cobra.Command {
 		Short:   "List tokens (never their secrets)",
 		Args:    exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := cf.client(cmd, 0)
+			c, err := cf.client(cmd)
 			if err != nil {
 				return err
 			}
-			items, raw, err := c.getAll(cmd.Context(), "/v1/acl/tokens", nil, "tokens")
+			items, raw, err := c.GetAll(cmd.Context(), "/v1/acl/tokens", nil, "tokens")
 			if err != nil {
 				return err
 			}
@@ -171,7 +173,7 @@ func newTokenListCmd(cf *clientFlags) *cobra.Command {
 				c.printJSON(raw)
 				return nil
 			}
-			ts, err := decodeAll[*api.TokenInfo](items)
+			ts, err := client.DecodeAll[*api.TokenInfo](items)
 			if err != nil {
 				return err
 			}
@@ -201,7 +203,7 @@ func newAuditCmd(cf *clientFlags) *cobra.Command {
 			if limit < 0 {
 				return fmt.Errorf("--limit must be positive")
 			}
-			c, err := cf.client(cmd, 0)
+			c, err := cf.client(cmd)
 			if err != nil {
 				return err
 			}
@@ -209,13 +211,13 @@ func newAuditCmd(cf *clientFlags) *cobra.Command {
 			var raw []byte
 			if limit > 0 {
 				var l api.AuditList
-				raw, err = c.get(cmd.Context(), "/v1/audit", url.Values{"limit": {strconv.Itoa(limit)}}, &l)
+				raw, err = c.Get(cmd.Context(), "/v1/audit", url.Values{"limit": {strconv.Itoa(limit)}}, &l)
 				recs = l.Records
 			} else {
 				var items []json.RawMessage
-				items, raw, err = c.getAll(cmd.Context(), "/v1/audit", nil, "records")
+				items, raw, err = c.GetAll(cmd.Context(), "/v1/audit", nil, "records")
 				if err == nil {
-					recs, err = decodeAll[control.Record](items)
+					recs, err = client.DecodeAll[control.Record](items)
 				}
 			}
 			if err != nil {

@@ -9,17 +9,18 @@ import (
 	"testing"
 
 	"github.com/bgdns/bgdns/api"
+	"github.com/bgdns/bgdns/client"
 	"github.com/bgdns/bgdns/control"
 )
 
 func TestCLIACL(t *testing.T) {
 	e := newCLIEnv(t, api.Options{ACL: true})
-	e.fail(exitAPIError, "bootstrap", "service", "list")
+	e.fail(client.ExitRefused, "bootstrap", "service", "list")
 	var boot api.TokenChange
 	if err := json.Unmarshal([]byte(e.cli("acl", "bootstrap", "-o", "json")), &boot); err != nil || boot.Secret == "" {
 		t.Fatalf("bootstrap: %+v %v", boot, err)
 	}
-	e.fail(exitAPIError, "already done", "acl", "bootstrap")
+	e.fail(client.ExitPrecondition, "already done", "acl", "bootstrap")
 	admin := []string{"--token", boot.Secret}
 	e.cli(append(admin, "zone", "put", "bg.example.com", "--ns", "ns1.bg.example.com", "--glue", "ns1.bg.example.com=127.0.0.1")...)
 	e.cli(append(admin, "service", "put", "api.bg.example.com", "--blue", "10.0.0.11", "--blue-version", "1.0")...)
@@ -44,8 +45,8 @@ func TestCLIACL(t *testing.T) {
 	}
 	ci := []string{"--token", secret}
 	e.cli(append(ci, "deploy", "api.bg.example.com", "--version", "2.0", "--addr", "10.0.0.21")...)
-	e.fail(exitAPIError, "forbidden", append(ci, "service", "delete", "api.bg.example.com")...)
-	e.fail(exitAPIError, "forbidden", append(ci, "acl", "token", "list")...)
+	e.fail(client.ExitRefused, "forbidden", append(ci, "service", "delete", "api.bg.example.com")...)
+	e.fail(client.ExitRefused, "forbidden", append(ci, "acl", "token", "list")...)
 
 	list := e.cli(append(admin, "acl", "token", "list")...)
 	wantLines(t, list, "ID", "NAME", "ROLE", "bootstrap", "ci-api", "api.*.example.com")
@@ -53,7 +54,7 @@ func TestCLIACL(t *testing.T) {
 		t.Fatal("token list shows a secret")
 	}
 	wantLines(t, e.cli(append(admin, "acl", "token", "revoke", id)...), "revoked "+id)
-	e.fail(exitAPIError, "unauthorized", append(ci, "service", "list")...)
+	e.fail(client.ExitRefused, "unauthorized", append(ci, "service", "list")...)
 
 	audit := e.cli(append(admin, "audit")...)
 	wantLines(t, audit, "token.revoke", "token.create", "acl.bootstrap", "zone.put", "bootstrap")

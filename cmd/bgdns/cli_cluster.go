@@ -1,17 +1,15 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 
 	"github.com/spf13/cobra"
 
 	"github.com/bgdns/bgdns/api"
+	"github.com/bgdns/bgdns/client"
 	"github.com/bgdns/bgdns/peer"
 )
 
@@ -22,26 +20,25 @@ func newStatusCmd(cf *clientFlags) *cobra.Command {
 		Short: "Show the leader, the members and the services",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := cf.client(cmd, 0)
+			c, err := cf.client(cmd)
 			if err != nil {
 				return err
 			}
-			var cl api.Cluster
-			rawCluster, err := c.get(cmd.Context(), "/v1/cluster", nil, &cl)
+			cl, rawCluster, err := c.Cluster(cmd.Context())
 			if err != nil {
 				return err
 			}
 			// ?stale: the status of a node that is catching up still lists
 			// what it holds
-			items, rawSvcs, err := c.getAll(cmd.Context(), "/v1/services", url.Values{"stale": {""}}, "services")
+			items, rawSvcs, err := c.GetAll(cmd.Context(), "/v1/services", url.Values{"stale": {""}}, "services")
 			if err != nil {
 				return err
 			}
-			svcs, err := decodeAll[*api.Service](items)
+			svcs, err := client.DecodeAll[*api.Service](items)
 			if err != nil {
 				return err
 			}
-			ready, rawReady, err := c.readiness(cmd.Context())
+			ready, rawReady, err := c.Ready(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -66,7 +63,7 @@ func newStatusCmd(cf *clientFlags) *cobra.Command {
 				}
 			}
 			tw := newTable(w)
-			row(tw, "SERVER", c.base)
+			row(tw, "SERVER", c.Server())
 			row(tw, "NODE", cl.Self)
 			readyText := "yes"
 			if ready.Status != "ready" {
@@ -102,12 +99,11 @@ func newMembersCmd(cf *clientFlags) *cobra.Command {
 		Short: "List members: id, addresses, voter, leader, applied index, last contact",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := cf.client(cmd, 0)
+			c, err := cf.client(cmd)
 			if err != nil {
 				return err
 			}
-			var cl api.Cluster
-			raw, err := c.get(cmd.Context(), "/v1/cluster", nil, &cl)
+			cl, raw, err := c.Cluster(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -122,7 +118,10 @@ func newMembersCmd(cf *clientFlags) *cobra.Command {
 }
 
 func newJoinCmd(cf *clientFlags) *cobra.Command {
-	var req peer.JoinRequest
+	var (
+		req peer.JoinRequest
+		rid string
+	)
 	cmd := &cobra.Command{
 		Use:     "join --id ID --raft-addr HOST:PORT --http-addr URL [--dns-addr HOST:PORT]",
 		Short:   "Add a node to the cluster",
@@ -132,7 +131,7 @@ func newJoinCmd(cf *clientFlags) *cobra.Command {
 			if req.ID == "" || req.RaftAddr == "" {
 				return fmt.Errorf("cluster join needs --id and --raft-addr")
 			}
-			return membership(cf, cmd, http.MethodPost, "/v1/cluster/join", req,
+			return membership(cf, cmd, http.MethodPost, "/v1/cluster/join", rid, req,
 				func(m api.MembershipChange) string { return "joined " + m.Joined.ID })
 		},
 	}
@@ -141,62 +140,45 @@ func newJoinCmd(cf *clientFlags) *cobra.Command {
 	fs.StringVar(&req.RaftAddr, "raft-addr", "", "the node's Raft address (host:port)")
 	fs.StringVar(&req.HTTPAddr, "http-addr", "", "the node's API address")
 	fs.StringVar(&req.DNSAddr, "dns-addr", "", "the node's DNS address (host:port)")
-	fs.BoolVar(&req.NonVoter, "non-voter", false, "join as a non-voting member")
+	fs.StringVar(&req.Role, "role", "", "voter (the default) or edge (a non-voting member)")
+	fs.BoolVar(&req.NonVoter, "non-voter", false, "join as a non-voting member (the same as --role edge)")
+	fs.StringVar(&rid, "request-id", "", "request id, for the audit (default: a random one)")
 	return cmd
 }
 
 func newRemoveCmd(cf *clientFlags) *cobra.Command {
-	return &cobra.Command{
+	var rid string
+	cmd := &cobra.Command{
 		Use:   "remove ID",
 		Short: "Remove a node from the cluster",
 		Args:  exactArgs(1, "the node ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return membership(cf, cmd, http.MethodDelete, "/v1/cluster/members/"+url.PathEscape(args[0]), nil,
+			return membership(cf, cmd, http.MethodDelete, "/v1/cluster/members/"+url.PathEscape(args[0]), rid, nil,
 				func(m api.MembershipChange) string { return "removed " + m.Removed })
 		},
 	}
+	cmd.Flags().StringVar(&rid, "request-id", "", "request id, for the audit (default: a random one)")
+	return cmd
 }
 
-func membership(cf *clientFlags, cmd *cobra.Command, method, path string, body any, say func(api.MembershipChange) string) error {
-	c, err := cf.client(cmd, 0)
+func membership(cf *clientFlags, cmd *cobra.Command, method, path, requestID string, body any, say func(api.MembershipChange) string) error {
+	c, err := cf.client(cmd)
 	if err != nil {
 		return err
 	}
-	raw, err := c.do(cmd.Context(), method, path, nil, body)
+	resp, err := c.Write(cmd.Context(), method, path, body, client.WriteOptions{RequestID: requestID})
 	if err != nil {
 		return err
 	}
+	raw := resp.Body
 	if c.json {
 		c.printJSON(raw)
 		return nil
 	}
 	var m api.MembershipChange
 	if err := json.Unmarshal(raw, &m); err != nil || (m.Joined == nil && m.Removed == "") {
-		return &exitError{code: exitAPIError, err: fmt.Errorf("unreadable answer from %s: %s", c.base, raw)}
+		return fmt.Errorf("unreadable answer from %s: %s", resp.Server, raw)
 	}
 	fmt.Fprintln(c.stdout, say(m))
 	return nil
-}
-
-// readiness reads /readyz, whose 503 is an answer, not a failure.
-func (c *apiClient) readiness(ctx context.Context) (api.Health, []byte, error) {
-	var h api.Health
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/readyz", nil)
-	if err != nil {
-		return h, nil, err
-	}
-	c.setHeaders(req)
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return h, nil, &exitError{code: exitAPIError, err: fmt.Errorf("unavailable: GET %s: %w", c.base, unwrapURLError(err))}
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxClientResponse))
-	if err == nil {
-		err = json.Unmarshal(raw, &h)
-	}
-	if err != nil || h.Status == "" {
-		return h, nil, &exitError{code: exitAPIError, err: decodeAPIError(resp.StatusCode, raw)}
-	}
-	return h, bytes.TrimSpace(raw), nil
 }

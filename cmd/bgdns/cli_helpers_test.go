@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -52,16 +51,7 @@ func runCLI(t *testing.T, server string, args ...string) cliResult {
 	root.SetErr(&errb)
 	root.SetIn(strings.NewReader(""))
 	root.SetArgs(args)
-	err := root.Execute()
-	res := cliResult{}
-	if err != nil {
-		res.code = 2
-		var ee *exitError
-		if errors.As(err, &ee) {
-			res.code = ee.code
-		}
-		errb.WriteString("error: " + err.Error() + "\n")
-	}
+	res := cliResult{code: report(&errb, root.Execute())}
 	res.stdout, res.stderr = out.String(), errb.String()
 	return res
 }

@@ -1,10 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/http"
-	"net/url"
-	"strconv"
 
 	"github.com/spf13/cobra"
 
@@ -36,43 +35,18 @@ func newDeployCmd(cf *clientFlags) *cobra.Command {
 	return cmd
 }
 
-func newSwitchCmd(cf *clientFlags) *cobra.Command {
-	var (
-		mf mutFlags
-		to string
-	)
-	cmd := &cobra.Command{
-		Use:     "switch NAME",
-		Short:   "Switch the live name to the other colour",
-		Example: `  bgdns switch api.bg.example.com --reason "2.0 passed tests" --wait`,
-		Args:    exactArgs(1, "the service NAME"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			body := api.SwitchRequest{RequestMeta: mf.meta(), To: to}
-			return runMutation(cf, cmd, &mf, "switch", http.MethodPost, servicePath(args[0])+"/switch", body)
-		},
-	}
-	cmd.Flags().StringVar(&to, "to", "", "colour to switch to (default: the idle one)")
-	mf.register(cmd.Flags(), true)
-	registerForce(cmd.Flags(), &mf)
-	return cmd
-}
-
-// newStepCmd is rollback or complete: a step with only the request fields.
-func newStepCmd(cf *clientFlags, verb, short string) *cobra.Command {
+func newRollbackCmd(cf *clientFlags) *cobra.Command {
 	var mf mutFlags
 	cmd := &cobra.Command{
-		Use:   verb + " NAME",
-		Short: short,
+		Use:   "rollback NAME",
+		Short: "Switch back to the previous colour",
 		Args:  exactArgs(1, "the service NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			body := api.ActionRequest{RequestMeta: mf.meta()}
-			return runMutation(cf, cmd, &mf, verb, http.MethodPost, servicePath(args[0])+"/"+verb, body)
+			return runMutation(cf, cmd, &mf, "rollback", http.MethodPost, servicePath(args[0])+"/rollback", body)
 		},
 	}
 	mf.register(cmd.Flags(), true)
-	if verb == "complete" {
-		registerForce(cmd.Flags(), &mf)
-	}
 	return cmd
 }
 
@@ -86,25 +60,18 @@ func newHistoryCmd(cf *clientFlags) *cobra.Command {
 			if limit < 0 {
 				return fmt.Errorf("--limit must be positive")
 			}
-			c, err := cf.client(cmd, 0)
-			if err != nil {
-				return err
-			}
-			var q url.Values
-			if limit > 0 {
-				q = url.Values{"limit": {strconv.Itoa(limit)}}
-			}
-			var h api.History
-			raw, err := c.get(cmd.Context(), servicePath(args[0])+"/history", q, &h)
-			if err != nil {
-				return err
-			}
-			if c.json {
-				c.printJSON(raw)
-			} else {
-				printHistory(c.stdout, h.Records)
-			}
-			return nil
+			return withClient(cf, cmd, func(ctx context.Context, c *cliClient) error {
+				h, raw, err := c.History(ctx, args[0], limit)
+				if err != nil {
+					return err
+				}
+				if c.json {
+					c.printJSON(raw)
+				} else {
+					printHistory(c.stdout, h.Records)
+				}
+				return nil
+			})
 		},
 	}
 	cmd.Flags().IntVar(&limit, "limit", 0, "at most this many records (default 100)")

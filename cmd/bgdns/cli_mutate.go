@@ -2,16 +2,14 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"net/url"
-	"strings"
+	"errors"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/bgdns/bgdns/api"
+	"github.com/bgdns/bgdns/client"
 )
 
 // mutFlags are the flags of every command that changes something.
@@ -26,66 +24,62 @@ type mutFlags struct {
 
 func (m *mutFlags) register(fs *pflag.FlagSet, withWait bool) {
 	fs.StringVar(&m.reason, "reason", "", "why, for the audit history")
-	fs.StringVar(&m.requestID, "request-id", "", "idempotency key: a retry with the same id returns the first result")
+	fs.StringVar(&m.requestID, "request-id", "", "idempotency key: a retry with the same id returns the first result (default: a random one, printed on failure)")
 	fs.Uint64Var(&m.expectRevision, "expect-revision", 0, "refuse unless the current revision is this one")
 	if withWait {
-		fs.BoolVar(&m.wait, "wait", false, "return once every voter has applied the change")
-		fs.DurationVar(&m.waitTimeout, "wait-timeout", 10*time.Second, "how long --wait waits")
+		fs.BoolVar(&m.wait, "wait", false, "return once every member has applied the change")
+		fs.DurationVar(&m.waitTimeout, "wait-timeout", 10*time.Second, "how long --wait waits (and --wait-healthy or --wait-safe, where the command has them)")
 	}
+}
+
+// id is the request id of this write: --request-id, or one made once.
+func (m *mutFlags) id() string {
+	if m.requestID == "" {
+		m.requestID = client.NewRequestID()
+	}
+	return m.requestID
 }
 
 func (m *mutFlags) meta() api.RequestMeta {
-	return api.RequestMeta{ExpectRevision: m.expectRevision, RequestID: m.requestID, Reason: m.reason, Force: m.force}
+	return api.RequestMeta{ExpectRevision: m.expectRevision, RequestID: m.id(), Reason: m.reason, Force: m.force}
 }
 
-func (m *mutFlags) query() url.Values {
-	if !m.wait {
-		return nil
-	}
-	q := url.Values{"wait": {"all"}}
-	if m.waitTimeout > 0 {
-		q.Set("wait_timeout", m.waitTimeout.String())
-	}
-	return q
-}
-
-// timeout is the client timeout: long enough for the wait.
-func (m *mutFlags) timeout() time.Duration {
+func (m *mutFlags) options() client.WriteOptions {
+	o := client.WriteOptions{RequestID: m.id(), Wait: m.wait}
 	if m.wait {
-		return max(m.waitTimeout, 0) + clientTimeout
+		o.WaitTimeout = max(m.waitTimeout, 0)
 	}
-	return clientTimeout
+	return o
 }
 
-// mutate sends a write and prints its result; a wait that did not
-// complete is exit code 3 (the change itself is committed).
-func (c *apiClient) mutate(ctx context.Context, cmd *cobra.Command, verb, method, path string, q url.Values, body any) error {
-	raw, err := c.do(ctx, method, path, q, body)
-	if err != nil {
+// printed writes what a write did and passes its error on; a wait that
+// did not complete (exit code 3) is printed too: the change is committed.
+func (c *cliClient) printed(verb string, m *api.Mutation, raw []byte, err error) error {
+	var we *client.WaitError
+	if err != nil && !errors.As(err, &we) {
 		return err
-	}
-	var m api.Mutation
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return &exitError{code: exitAPIError, err: fmt.Errorf("unreadable answer from %s: %w", c.base, err)}
 	}
 	if c.json {
 		c.printJSON(raw)
 	} else {
-		printMutation(c.stdout, verb, &m)
+		printMutation(c.stdout, verb, m)
 	}
-	if w := m.Wait; w != nil && !w.Complete {
-		return &exitError{code: exitWaitIncomplete, err: fmt.Errorf(
-			"wait: committed at index %d, but not every voter applied it in time (lagging: %s)",
-			w.Index, strings.Join(w.Lagging, ", "))}
-	}
-	return nil
+	return err
 }
 
-// runMutation builds a client honouring the wait flags and sends a write.
+// runMutation builds a client and sends a write whose answer is a Mutation.
 func runMutation(cf *clientFlags, cmd *cobra.Command, mf *mutFlags, verb, method, path string, body any) error {
-	c, err := cf.client(cmd, mf.timeout())
+	return withClient(cf, cmd, func(ctx context.Context, c *cliClient) error {
+		m, raw, err := c.Mutate(ctx, method, path, body, mf.options())
+		return c.printed(verb, m, raw, err)
+	})
+}
+
+// withClient builds a client and runs f with it.
+func withClient(cf *clientFlags, cmd *cobra.Command, f func(ctx context.Context, c *cliClient) error) error {
+	c, err := cf.client(cmd)
 	if err != nil {
 		return err
 	}
-	return c.mutate(cmd.Context(), cmd, verb, method, path, mf.query(), body)
+	return f(cmd.Context(), c)
 }

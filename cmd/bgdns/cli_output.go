@@ -111,7 +111,11 @@ func printZone(w io.Writer, z *api.Zone) {
 	row(tw, "NAME", z.Name)
 	row(tw, "SERIAL", z.Serial)
 	row(tw, "REVISION", z.Revision)
-	row(tw, "NS", strings.Join(z.NS, ", "))
+	ns := strings.Join(z.NS, ", ")
+	if z.NSAuto {
+		ns += " (auto: the members' NS names)"
+	}
+	row(tw, "NS", ns)
 	if z.AllowLoopback {
 		row(tw, "LOOPBACK", "allowed in pools")
 	}
@@ -168,7 +172,7 @@ func yesNo(b bool) string {
 
 func printMembers(w io.Writer, nodes []peer.NodeStatus) {
 	tw := newTable(w)
-	row(tw, "ID", "LEADER", "VOTER", "APPLIED", "LAST CONTACT", "SERVING", "RAFT", "HTTP", "DNS")
+	row(tw, "ID", "LEADER", "ROLE", "APPLIED", "LAST CONTACT", "SERVING", "RAFT", "HTTP", "DNS")
 	for _, n := range nodes {
 		leader := ""
 		if n.Leader {
@@ -178,7 +182,11 @@ func printMembers(w io.Writer, nodes []peer.NodeStatus) {
 		if n.Error != "" {
 			contact = "error: " + n.Error
 		}
-		row(tw, n.ID, leader, yesNo(n.Voter), n.Applied, contact, yesNo(n.Serving), n.RaftAddr, n.HTTPAddr, n.DNSAddr)
+		role := n.Role
+		if role == "" { // a member that predates roles
+			role = peer.RoleOf(n.Voter)
+		}
+		row(tw, n.ID, leader, role, n.Applied, contact, yesNo(n.Serving), n.RaftAddr, n.HTTPAddr, n.DNSAddr)
 	}
 	tw.Flush()
 }
@@ -207,9 +215,9 @@ func printMutation(w io.Writer, verb string, m *api.Mutation) {
 	if wr := m.Wait; wr != nil {
 		fmt.Fprintln(w)
 		if wr.Complete {
-			fmt.Fprintf(w, "every voter applied index %d\n", wr.Index)
+			fmt.Fprintf(w, "every member applied index %d\n", wr.Index)
 		} else {
-			fmt.Fprintf(w, "NOT every voter applied index %d in time; lagging: %s\n", wr.Index, strings.Join(wr.Lagging, ", "))
+			fmt.Fprintf(w, "NOT every member applied index %d in time; lagging: %s\n", wr.Index, strings.Join(wr.Lagging, ", "))
 		}
 		tw := newTable(w)
 		row(tw, "NODE", "APPLIED", "LEADER")

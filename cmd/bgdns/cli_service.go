@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -20,11 +19,11 @@ const maxInputFile = 1 << 20
 func newServiceCmd(cf *clientFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "service",
-		Short: "Create, read, list and delete services",
+		Short: "Create, change, read, list and delete services",
 		Args:  noSubcommand,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newServicePutCmd(cf), newServiceGetCmd(cf), newServiceListCmd(cf), newServiceDeleteCmd(cf))
+	cmd.AddCommand(newServicePutCmd(cf), newServiceSetCmd(cf), newServiceGetCmd(cf), newServiceListCmd(cf), newServiceDeleteCmd(cf))
 	return cmd
 }
 
@@ -76,8 +75,10 @@ func newServicePutCmd(cf *clientFlags) *cobra.Command {
 			if in.Blue == nil && in.Green == nil {
 				return fmt.Errorf("service put needs a pool: --blue ADDRS --blue-version V (or -f FILE)")
 			}
-			meta := mf.meta()
-			mergeMeta(&in.RequestMeta, meta)
+			if mf.requestID == "" {
+				mf.requestID = in.RequestID // the file's, if any
+			}
+			mergeMeta(&in.RequestMeta, mf.meta())
 			return runMutation(cf, cmd, &mf, "put", http.MethodPut, servicePath(args[0]), in)
 		},
 	}
@@ -166,19 +167,18 @@ func newServiceGetCmd(cf *clientFlags) *cobra.Command {
 		Short: "Show one service",
 		Args:  exactArgs(1, "the service NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := cf.client(cmd, 0)
+			c, err := cf.client(cmd)
 			if err != nil {
 				return err
 			}
-			var s api.Service
-			raw, err := c.get(cmd.Context(), servicePath(args[0]), nil, &s)
+			s, raw, err := c.GetService(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
 			if c.json {
 				c.printJSON(raw)
 			} else {
-				printService(c.stdout, &s)
+				printService(c.stdout, s)
 			}
 			return nil
 		},
@@ -193,25 +193,17 @@ func newServiceListCmd(cf *clientFlags) *cobra.Command {
 		Short:   "List services with their active colour, version and state",
 		Args:    exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := cf.client(cmd, 0)
+			c, err := cf.client(cmd)
 			if err != nil {
 				return err
 			}
-			var q url.Values
-			if zone != "" {
-				q = url.Values{"zone": {trimName(zone)}}
-			}
-			items, raw, err := c.getAll(cmd.Context(), "/v1/services", q, "services")
+			svcs, raw, err := c.Services(cmd.Context(), zone)
 			if err != nil {
 				return err
 			}
 			if c.json {
 				c.printJSON(raw)
 				return nil
-			}
-			svcs, err := decodeAll[*api.Service](items)
-			if err != nil {
-				return err
 			}
 			printServices(c.stdout, svcs)
 			return nil

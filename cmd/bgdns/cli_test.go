@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/bgdns/bgdns/api"
+	"github.com/bgdns/bgdns/client"
 )
 
 func TestCLILifecycle(t *testing.T) {
@@ -28,7 +29,7 @@ func TestCLILifecycle(t *testing.T) {
 
 	out = e.cli("switch", "api.bg.example.com", "--reason", "2.0 passed tests", "--wait", "--request-id", "ci-42")
 	wantLines(t, out, "switch api.bg.example.com: committed at index 4", "ACTIVE    green (previous blue)",
-		"every voter applied index 4", "n3    4")
+		"every member applied index 4", "n3    4")
 	// The same request id again: the first result, said so.
 	out = e.cli("switch", "api.bg.example.com", "--request-id", "ci-42")
 	wantLines(t, out, "committed at index 4 (repeated request_id")
@@ -63,7 +64,7 @@ func TestCLILifecycle(t *testing.T) {
 	wantLines(t, e.cli("zone", "get", "bg.example.com"), "GLUE      ns1.bg.example.com 127.0.0.1,::1")
 
 	wantLines(t, e.cli("service", "delete", "api.bg.example.com"), "delete api.bg.example.com: committed")
-	e.fail(1, "error: not_found: service api.bg.example.com not found", "service", "get", "api.bg.example.com")
+	e.fail(client.ExitRefused, "error: not_found: service api.bg.example.com not found", "service", "get", "api.bg.example.com")
 	wantLines(t, e.cli("zone", "delete", "bg.example.com."), "zone delete bg.example.com: committed")
 }
 
@@ -102,7 +103,7 @@ func TestCLIJSON(t *testing.T) {
 		t.Fatalf("status -o json: %v\n%s", err, out)
 	}
 	// Errors stay on stderr in JSON mode too, stdout empty.
-	r := e.fail(1, "error: not_found:", "service", "get", "nope.bg.example.com", "-o", "json")
+	r := e.fail(client.ExitRefused, "error: not_found:", "service", "get", "nope.bg.example.com", "-o", "json")
 	if r.stdout != "" {
 		t.Fatalf("stdout on error: %q", r.stdout)
 	}
@@ -111,39 +112,39 @@ func TestCLIJSON(t *testing.T) {
 func TestCLIErrors(t *testing.T) {
 	e := newCLIEnv(t, api.Options{})
 	e.seed()
-	e.fail(1, `error: invalid: unknown colour "purple"`, "switch", "api.bg.example.com", "--to", "purple")
-	r := e.fail(1, "error: conflict: green has no addresses; deploy to it first (now: active blue, state stable, revision 2)",
+	e.fail(client.ExitRefused, `error: invalid: unknown colour "purple"`, "switch", "api.bg.example.com", "--to", "purple")
+	r := e.fail(client.ExitPrecondition, "error: conflict: green has no addresses; deploy to it first (now: active blue, state stable, revision 2)",
 		"switch", "api.bg.example.com")
 	if r.stdout != "" {
 		t.Fatalf("stdout on error: %q", r.stdout)
 	}
-	e.fail(1, "error: conflict: revision is 2, not the expected 1", "rollback", "api.bg.example.com", "--expect-revision", "1")
-	e.fail(1, "error: invalid: invalid address", "deploy", "api.bg.example.com", "--version", "2", "--addr", "10.0.0.300")
-	e.fail(1, "error: not_found:", "history", "nope.bg.example.com")
-	e.fail(1, "error: invalid:", "service", "get", "bad!name")
-	// Usage errors: exit 2.
-	e.fail(2, "expects the service NAME", "switch")
-	e.fail(2, "expects the service NAME", "switch", "a", "b")
-	e.fail(2, "unknown flag", "switch", "api.bg.example.com", "--colour", "green")
-	e.fail(2, "--output must be table or json", "service", "list", "-o", "yaml")
-	e.fail(2, "deploy needs --version", "deploy", "api.bg.example.com", "--addr", "10.0.0.1")
-	e.fail(2, "needs a pool", "service", "put", "web.bg.example.com")
-	e.fail(2, "unknown command", "service", "frobnicate")
-	e.fail(2, "--glue", "zone", "put", "x.test", "--glue", "nohost")
-	e.fail(2, "invalid argument", "history", "api.bg.example.com", "--limit", "many")
-	// Nothing listening: exit 1.
+	e.fail(client.ExitPrecondition, "error: conflict: revision is 2, not the expected 1", "rollback", "api.bg.example.com", "--expect-revision", "1")
+	e.fail(client.ExitRefused, "error: invalid: invalid address", "deploy", "api.bg.example.com", "--version", "2", "--addr", "10.0.0.300")
+	e.fail(client.ExitRefused, "error: not_found:", "history", "nope.bg.example.com")
+	e.fail(client.ExitRefused, "error: invalid:", "service", "get", "bad!name")
+	// Usage errors: exit 1.
+	e.fail(client.ExitLocal, "expects the service NAME", "switch")
+	e.fail(client.ExitLocal, "expects the service NAME", "switch", "a", "b")
+	e.fail(client.ExitLocal, "unknown flag", "switch", "api.bg.example.com", "--colour", "green")
+	e.fail(client.ExitLocal, "--output must be table or json", "service", "list", "-o", "yaml")
+	e.fail(client.ExitLocal, "deploy needs --version", "deploy", "api.bg.example.com", "--addr", "10.0.0.1")
+	e.fail(client.ExitLocal, "needs a pool", "service", "put", "web.bg.example.com")
+	e.fail(client.ExitLocal, "unknown command", "service", "frobnicate")
+	e.fail(client.ExitLocal, "--glue", "zone", "put", "x.test", "--glue", "nohost")
+	e.fail(client.ExitLocal, "invalid argument", "history", "api.bg.example.com", "--limit", "many")
+	// Nothing listening: exit 5, after --retry-for.
 	dead := httptest.NewServer(http.NotFoundHandler())
 	url := dead.URL
 	dead.Close()
-	if r := runCLI(t, url, "status"); r.code != 1 || !strings.Contains(r.stderr, "error: unavailable:") {
+	if r := runCLI(t, url, "--retry-for", "300ms", "status"); r.code != client.ExitUnavailable || !strings.Contains(r.stderr, "error: unavailable:") {
 		t.Fatalf("dead server: %+v", r)
 	}
-	// A server that is not bgdns: the HTTP status is the code.
+	// A server that is not bgdns: the HTTP status is the error code, exit 2.
 	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		http.Error(w, "teapot", http.StatusTeapot)
 	}))
 	defer other.Close()
-	if r := runCLI(t, other.URL, "service", "list"); r.code != 1 || !strings.Contains(r.stderr, "error: http_418: teapot") {
+	if r := runCLI(t, other.URL, "service", "list"); r.code != client.ExitRefused || !strings.Contains(r.stderr, "error: http_418: teapot") {
 		t.Fatalf("foreign server: %+v", r)
 	}
 }
@@ -153,14 +154,14 @@ func TestCLIWaitIncomplete(t *testing.T) {
 	e.seed()
 	e.cli("deploy", "api.bg.example.com", "--version", "2", "--addr", "10.0.0.2")
 	e.b.SetLagging("n3")
-	r := e.fail(3, "wait: committed at index 4, but not every voter applied it in time (lagging: n3)",
+	r := e.fail(client.ExitWaitTimeout, "wait: committed at index 4, but not every member applied it in time (lagging: n3)",
 		"switch", "api.bg.example.com", "--wait", "--wait-timeout", "20ms")
-	wantLines(t, r.stdout, "ACTIVE    green", "NOT every voter applied index 4 in time; lagging: n3")
+	wantLines(t, r.stdout, "ACTIVE    green", "NOT every member applied index 4 in time; lagging: n3")
 }
 
 func TestCLITokenAndEnv(t *testing.T) {
 	e := newCLIEnv(t, api.Options{Token: "s3cret"})
-	e.fail(1, "error: unauthorized:", "service", "list")
+	e.fail(client.ExitRefused, "error: unauthorized:", "service", "list")
 	e.cli("--token", "s3cret", "zone", "put", "bg.example.com", "--ns", "ns.example.net")
 	// BGDNS_SERVER and BGDNS_TOKEN are read from the environment.
 	t.Setenv("BGDNS_SERVER", strings.TrimPrefix(e.srv.URL, "http://"))
@@ -206,8 +207,8 @@ func TestCLIServicePutFile(t *testing.T) {
 	if err := os.WriteFile(path, []byte(`{"ttl":5,"colour":"blue"}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	e.fail(2, "unknown field", "service", "put", "api.bg.example.com", "-f", path)
-	e.fail(2, "no such file", "service", "put", "api.bg.example.com", "-f", path+".missing")
+	e.fail(client.ExitLocal, "unknown field", "service", "put", "api.bg.example.com", "-f", path)
+	e.fail(client.ExitLocal, "no such file", "service", "put", "api.bg.example.com", "-f", path+".missing")
 	// Green active from flags alone.
 	out = e.cli("service", "put", "web.bg.example.com", "--active", "green", "--green", "10.0.0.9", "--green-version", "9")
 	wantLines(t, out, "ACTIVE    green", "blue    empty")
@@ -216,14 +217,19 @@ func TestCLIServicePutFile(t *testing.T) {
 func TestCLICluster(t *testing.T) {
 	e := newCLIEnv(t, api.Options{})
 	out := e.cli("cluster", "members")
-	wantLines(t, out, "ID  LEADER  VOTER  APPLIED", "n1  *       yes", "n3  -       yes")
+	wantLines(t, out, "ID  LEADER  ROLE   APPLIED", "n1  *       voter", "n3  -       voter")
 	wantLines(t, e.cli("cluster", "join", "--id", "n4", "--raft-addr", "127.0.0.1:7060", "--http-addr", "http://127.0.0.1:8060", "--dns-addr", "127.0.0.1:5360"), "joined n4")
 	if j := e.b.Joined(); len(j) != 1 || j[0].HTTPAddr != "http://127.0.0.1:8060" || j[0].DNSAddr != "127.0.0.1:5360" {
 		t.Fatalf("joined: %+v", j)
 	}
-	wantLines(t, e.cli("cluster", "members"), "n4  ")
+	wantLines(t, e.cli("cluster", "members"), "n4  -       voter")
+	wantLines(t, e.cli("cluster", "join", "--id", "e1", "--raft-addr", "127.0.0.1:7061", "--http-addr", "http://127.0.0.1:8061", "--role", "edge"), "joined e1")
+	if j := e.b.Joined(); len(j) != 2 || j[1].Role != "edge" {
+		t.Fatalf("joined with --role edge: %+v", j)
+	}
+	wantLines(t, e.cli("cluster", "members"), "e1  -       edge")
 	wantLines(t, e.cli("cluster", "remove", "n4"), "removed n4")
-	e.fail(1, "error: not_found: node n4 is not a member", "cluster", "remove", "n4")
-	e.fail(2, "needs --id and --raft-addr", "cluster", "join", "--id", "n5")
-	e.fail(1, "error: invalid: raft_addr", "cluster", "join", "--id", "n5", "--raft-addr", "nowhere")
+	e.fail(client.ExitRefused, "error: not_found: node n4 is not a member", "cluster", "remove", "n4")
+	e.fail(client.ExitLocal, "needs --id and --raft-addr", "cluster", "join", "--id", "n5")
+	e.fail(client.ExitRefused, "error: invalid: raft_addr", "cluster", "join", "--id", "n5", "--raft-addr", "nowhere")
 }

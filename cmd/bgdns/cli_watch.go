@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bgdns/bgdns/api"
+	"github.com/bgdns/bgdns/client"
 )
 
 // watchWait is how long one blocking query of `bgdns watch` waits.
@@ -29,13 +31,18 @@ func newWatchCmd(cf *clientFlags) *cobra.Command {
 		Long: "Print the records of every service, zone, member and token change as they are\n" +
 			"committed, newest last: first the last --last ones, then each new one. With NAME,\n" +
 			"only that service's. -o json prints one event object a line. Errors are\n" +
-			"retried (the feed resumes where it stopped); only a refused request ends it.",
+			"retried (the feed resumes where it stopped); only a refused request ends it.\n" +
+			"Without --retry-for each failed attempt is reported, then retried after a growing delay.",
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if last < 0 || count < 0 {
 				return fmt.Errorf("--last and --count must not be negative")
 			}
-			c, err := cf.client(cmd, watchWait+30*time.Second)
+			if f := cmd.Flag("retry-for"); f == nil || !f.Changed {
+				// the watch retries by itself, forever, and says so
+				cf.retryFor = 0
+			}
+			c, err := cf.client(cmd)
 			if err != nil {
 				return err
 			}
@@ -52,7 +59,7 @@ func newWatchCmd(cf *clientFlags) *cobra.Command {
 }
 
 type watcher struct {
-	c       *apiClient
+	c       *cliClient
 	stderr  io.Writer
 	service string
 	last    int
@@ -80,11 +87,12 @@ func (w *watcher) run(ctx context.Context) error {
 			q.Set("wait", watchWait.String())
 		}
 		var l api.EventList
-		if _, err := w.c.get(ctx, "/v1/events", q, &l); err != nil {
+		err := w.get(ctx, q, &l)
+		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
-			var ae *apiError
+			var ae *client.APIError
 			if errors.As(err, &ae) && ae.Status >= 400 && ae.Status < 500 {
 				return err // refused: retrying would not help
 			}
@@ -115,6 +123,18 @@ func (w *watcher) run(ctx context.Context) error {
 		}
 		index = max(index, l.Index)
 	}
+}
+
+// get runs one blocking query (its attempt may last the wait).
+func (w *watcher) get(ctx context.Context, q url.Values, l *api.EventList) error {
+	resp, err := w.c.Do(ctx, client.Request{Method: http.MethodGet, Path: "/v1/events", Query: q, Timeout: watchWait + 30*time.Second})
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(resp.Body, l); err != nil {
+		return fmt.Errorf("unreadable answer from %s: %w", resp.Server, err)
+	}
+	return nil
 }
 
 func (w *watcher) print(e api.Event) {

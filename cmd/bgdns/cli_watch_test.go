@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/bgdns/bgdns/api"
+	"github.com/bgdns/bgdns/client"
 	"github.com/bgdns/bgdns/control"
 )
 
@@ -141,7 +142,7 @@ func TestCLIWatchRetries(t *testing.T) {
 	}
 	e2 := newCLIEnv(t, api.Options{Token: "s3cret"})
 	r = runCLI(t, e2.srv.URL, "watch")
-	if r.code != exitAPIError || !strings.Contains(r.stderr, "unauthorized") {
+	if r.code != client.ExitRefused || !strings.Contains(r.stderr, "unauthorized") {
 		t.Fatalf("refused watch: %+v", r)
 	}
 }

@@ -28,21 +28,17 @@ func newZoneListCmd(cf *clientFlags) *cobra.Command {
 		Short:   "List zones",
 		Args:    exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := cf.client(cmd, 0)
+			c, err := cf.client(cmd)
 			if err != nil {
 				return err
 			}
-			items, raw, err := c.getAll(cmd.Context(), "/v1/zones", nil, "zones")
+			zs, raw, err := c.Zones(cmd.Context())
 			if err != nil {
 				return err
 			}
 			if c.json {
 				c.printJSON(raw)
 				return nil
-			}
-			zs, err := decodeAll[*api.Zone](items)
-			if err != nil {
-				return err
 			}
 			printZones(c.stdout, zs)
 			return nil
@@ -56,19 +52,18 @@ func newZoneGetCmd(cf *clientFlags) *cobra.Command {
 		Short: "Show one zone",
 		Args:  exactArgs(1, "the ZONE name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := cf.client(cmd, 0)
+			c, err := cf.client(cmd)
 			if err != nil {
 				return err
 			}
-			var z api.Zone
-			raw, err := c.get(cmd.Context(), zonePath(args[0]), nil, &z)
+			z, raw, err := c.GetZone(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
 			if c.json {
 				c.printJSON(raw)
 			} else {
-				printZone(c.stdout, &z)
+				printZone(c.stdout, z)
 			}
 			return nil
 		},
@@ -132,13 +127,16 @@ func newZonePutCmd(cf *clientFlags) *cobra.Command {
 			if f.Changed("allow-loopback") {
 				in.AllowLoopback = allowLoopback
 			}
+			if mf.requestID == "" {
+				mf.requestID = in.RequestID // the file's, if any
+			}
 			mergeMeta(&in.RequestMeta, mf.meta())
 			return runMutation(cf, cmd, &mf, "zone put", http.MethodPut, zonePath(args[0]), in)
 		},
 	}
 	fs := cmd.Flags()
 	fs.StringVarP(&file, "file", "f", "", "read the zone JSON from FILE (- for stdin); flags override it")
-	fs.StringSliceVar(&ns, "ns", nil, "NS host names (comma-separated or repeated; default ns1.ZONE)")
+	fs.StringSliceVar(&ns, "ns", nil, "NS host names (comma-separated or repeated; default ns1.ZONE), or auto: the members' --ns-name, with glue from their DNS addresses")
 	fs.StringArrayVar(&glue, "glue", nil, "glue for an in-zone NS host: HOST=ADDR[,ADDR] (repeat per host)")
 	fs.StringVar(&soa.MName, "soa-mname", "", "SOA primary name server (default ns1.ZONE)")
 	fs.StringVar(&soa.RName, "soa-rname", "", "SOA responsible mailbox (default hostmaster.ZONE)")

@@ -17,6 +17,7 @@ import (
 	"github.com/bgdns/bgdns/cluster/prober"
 	"github.com/bgdns/bgdns/control"
 	"github.com/bgdns/bgdns/dnsserver"
+	"github.com/bgdns/bgdns/metrics"
 	"github.com/bgdns/bgdns/peer"
 )
 
@@ -39,6 +40,8 @@ type nodeConfig struct {
 	DNS               dnsserver.Config // Addr and NodeID are filled in
 	Security          securityConfig
 	ACL               aclFlags
+	Metrics           metricsConfig // serve_metrics.go
+	Edge              edgeFlags
 }
 
 // runningNode is a started node; Shutdown stops it in order.
@@ -52,6 +55,7 @@ type runningNode struct {
 	// releaseProcs gives back the processors reserved for the DNS
 	// readers.
 	releaseProcs func()
+	metricsSrv   *http.Server // the plain metrics listener, or nil
 	stop         context.CancelFunc
 	done         chan struct{}
 }
@@ -63,7 +67,14 @@ func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningN
 	if cfg.Bootstrap && cfg.Join != "" {
 		return nil, errors.New("--bootstrap and --join exclude each other")
 	}
+	if err := cfg.Edge.check(cfg.Bootstrap); err != nil {
+		return nil, err
+	}
 	log = log.With("node", cfg.NodeID)
+	if err := cfg.Metrics.check(cfg.Security.Insecure, log); err != nil {
+		return nil, err
+	}
+	mx := metrics.New()
 	bundle, err := cfg.Security.loadTLS(log, map[string]string{"http-addr": cfg.HTTPAddr, "raft-addr": cfg.RaftAddr})
 	if err != nil {
 		return nil, err
@@ -93,12 +104,13 @@ func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningN
 
 	dcfg := cfg.DNS
 	dcfg.Addr, dcfg.NodeID, dcfg.Logger = cfg.DNSAddr, cfg.NodeID, log.With("component", "dns")
+	dcfg.MetricsServices = cfg.Metrics.Services
 	// The FSM goroutine calls OnChange as soon as Raft replays the log,
 	// before the DNS server exists: publish the server atomically.
 	var dnsSrv atomic.Pointer[dnsserver.Server]
 	node, err := cluster.Open(cluster.Config{
 		NodeID: cfg.NodeID, DataDir: cfg.DataDir, RaftAddr: cfg.RaftAddr,
-		HTTPAddr: advertise, DNSAddr: cfg.DNSAddr, Bootstrap: cfg.Bootstrap, APIToken: cfg.APIToken,
+		HTTPAddr: advertise, DNSAddr: cfg.DNSAddr, NSName: cfg.Edge.nsName, Bootstrap: cfg.Bootstrap, APIToken: cfg.APIToken,
 		TLS: bundle, MaxRaftConns: cfg.Security.MaxRaftConns, Peers: rn.peers,
 		MaxStale: cfg.MaxStale, StalePolicy: cfg.StalePolicy, SnapshotThreshold: cfg.SnapshotThreshold,
 		Logger: log.With("component", "raft"),
@@ -107,6 +119,7 @@ func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningN
 				s.StateChanged()
 			}
 		},
+		OnSwitch: mx.ObserveSwitch,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open cluster node: %w", err)
@@ -122,6 +135,7 @@ func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningN
 		return nil, fmt.Errorf("dns: %w", err)
 	}
 	rn.dns = srv
+	mx.Attach(node, srv)
 
 	// A new cluster's zones exist before its API answers, so a client that
 	// waits for the API can create services at once. A node restarted into
@@ -145,10 +159,17 @@ func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningN
 		return nil, fmt.Errorf("http: %w", err)
 	}
 	apiOpts := api.Options{Token: cfg.APIToken, MaxStale: cfg.MaxStale, Logger: log.With("component", "api"),
-		ForwardClient: forwardClient(rn.peers)}
+		ForwardClient: forwardClient(rn.peers), Metrics: mx.Handler()}
 	cfg.ACL.apply(&apiOpts, bundle != nil)
 	h := api.NewHandler(node, apiOpts)
 	rn.http = api.NewServer(cfg.HTTPAddr, h)
+	if rn.metricsSrv, err = cfg.Metrics.serve(mx, log); err != nil {
+		_ = ln.Close()
+		_ = srv.Shutdown(context.Background())
+		rn.releaseProcs()
+		_ = node.Shutdown(context.Background())
+		return nil, err
+	}
 	go func() {
 		if err := rn.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("http server stopped", "err", err)
@@ -169,7 +190,8 @@ func startNode(ctx context.Context, cfg nodeConfig, log *slog.Logger) (*runningN
 // the node's periodic work until ctx ends.
 func (rn *runningNode) background(ctx context.Context, advertise string, zonesPending bool) {
 	if rn.cfg.Join != "" {
-		req := peer.JoinRequest{ID: rn.cfg.NodeID, RaftAddr: rn.cfg.RaftAddr, HTTPAddr: advertise, DNSAddr: rn.cfg.DNSAddr}
+		req := peer.JoinRequest{ID: rn.cfg.NodeID, RaftAddr: rn.cfg.RaftAddr, HTTPAddr: advertise, DNSAddr: rn.cfg.DNSAddr, Role: peer.JoinRole(rn.cfg.Edge.role),
+			NSName: rn.cfg.Edge.nsName}
 		if err := rn.peers.Join(ctx, rn.cfg.Join, req); err != nil && ctx.Err() == nil {
 			rn.log.Error("join failed", "via", rn.cfg.Join, "err", err)
 		}
@@ -236,6 +258,9 @@ func (rn *runningNode) Shutdown(ctx context.Context) error {
 	<-rn.done
 	if err := rn.http.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("http: %w", err))
+	}
+	if rn.metricsSrv != nil {
+		_ = rn.metricsSrv.Close()
 	}
 	if err := rn.dns.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("dns: %w", err))

@@ -15,6 +15,7 @@ import (
 func newServeCmd() *cobra.Command {
 	var cfg nodeConfig
 	var configPath, logLevel string
+	var logs logFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run a bgdns node: authoritative DNS, REST control plane and Raft",
@@ -25,7 +26,10 @@ func newServeCmd() *cobra.Command {
 			if err := applyEnvAndConfig(cmd, configPath); err != nil {
 				return err
 			}
-			log := newLogger(logLevel)
+			log, err := logs.logger(os.Stderr, logLevel)
+			if err != nil {
+				return &exitError{code: 1, err: err}
+			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			rn, err := startNode(ctx, cfg, log)
@@ -61,20 +65,24 @@ func newServeCmd() *cobra.Command {
 	addDNSFlags(f, &cfg.DNS)
 	addSecurityFlags(f, &cfg.Security)
 	addACLFlags(f, &cfg.ACL)
+	addMetricsFlags(f, &cfg.Metrics)
+	addLogFlags(f, &logs)
+	addEdgeFlags(f, &cfg.Edge)
 	return cmd
 }
 
 func newLogger(level string) *slog.Logger {
-	var l slog.Level
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: parseLevel(level)}))
+}
+
+func parseLevel(level string) slog.Level {
 	switch strings.ToLower(level) {
 	case "debug":
-		l = slog.LevelDebug
+		return slog.LevelDebug
 	case "warn":
-		l = slog.LevelWarn
+		return slog.LevelWarn
 	case "error":
-		l = slog.LevelError
-	default:
-		l = slog.LevelInfo
+		return slog.LevelError
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+	return slog.LevelInfo
 }

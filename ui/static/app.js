@@ -116,10 +116,12 @@
   function retireText(s) {
     const r = s.retire;
     if (!r) return "-";
-    if (r.safe) return "safe since " + (s.safe_to_retire_at || "");
-    if (s.safe_to_retire_at) return "safe at " + s.safe_to_retire_at;
     if (r.waiting_for && r.waiting_for.length) return "waiting for " + r.waiting_for.join(", ");
-    return "waiting for every member";
+    if (!r.safe || !s.safe_to_retire_at) return "waiting for every member";
+    // every member applied the switch; resolvers may hold the old colour
+    // until safe_to_retire_at
+    const at = Date.parse(s.safe_to_retire_at);
+    return (Number.isFinite(at) && at > Date.now() ? "safe at " : "safe since ") + s.safe_to_retire_at;
   }
 
   function renderServices(list) {
