@@ -20,5 +20,12 @@
 // types, so the wire format does not follow internal changes by accident.
 // The CLI client decodes the same types.
 //
-// api imports control only; it knows nothing of raft or dns.
+// The events feed (events.go, events_stream.go) lists the history and
+// audit records of the node's applied state after a Raft index, as a
+// blocking query or Server-Sent Events; a Backend that implements
+// ChangeNotifier wakes its readers on each applied change. The status
+// page (package ui) is mounted at /ui/, outside the authenticated /v1.
+//
+// api imports control (and peer's plain types, and ui's embedded page);
+// it knows nothing of raft or dns.
 package api

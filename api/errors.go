@@ -42,7 +42,7 @@ func statusFor(c control.Code) int {
 		return http.StatusConflict
 	case control.CodeInvalid:
 		return http.StatusUnprocessableEntity
-	case control.CodeNoLeader, control.CodeNotLeader:
+	case control.CodeNoLeader, control.CodeNotLeader, CodeBusy:
 		return http.StatusServiceUnavailable
 	case CodeTooLarge:
 		return http.StatusRequestEntityTooLarge

@@ -9,6 +9,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/bgdns/bgdns/control"
+	"github.com/bgdns/bgdns/ui"
 )
 
 // handler holds what every resource needs.
@@ -19,10 +20,11 @@ type handler struct {
 }
 
 // NewHandler returns the REST API (routes under /v1, /healthz, /readyz)
-// served from b.
+// and the status page (/ui/), served from b.
 func NewHandler(b Backend, opts Options) http.Handler {
 	opts = opts.withDefaults()
 	h := &handler{b: b, opts: opts, log: opts.Logger}
+	events := newEventsResource(h)
 
 	r := chi.NewRouter()
 	r.Use(h.recoverer, h.logRequests)
@@ -38,6 +40,10 @@ func NewHandler(b Backend, opts Options) http.Handler {
 	r.Get("/readyz", health.readyz)
 	h.mountMetrics(r) // metrics.go
 	h.mountOpenAPI(r)
+	// The status page itself is public; its data calls carry the token.
+	page := ui.Handler("/ui/").ServeHTTP
+	r.Get("/ui", page)
+	r.Get("/ui/*", page)
 	r.Route("/v1", func(r chi.Router) {
 		r.Use(h.auth)
 		r.With(h.readGate).Mount("/zones", zonesResource{h}.Routes())
@@ -45,11 +51,26 @@ func NewHandler(b Backend, opts Options) http.Handler {
 		r.Mount(strings.TrimPrefix(clusterPrefix, "/v1"), clusterResource{h}.Routes())
 		r.Mount("/acl", aclResource{h}.Routes())
 		r.With(h.need(control.RoleRead, "")).Get("/audit", h.audit)
+		r.With(h.need(control.RoleRead, "")).Mount("/events", events.Routes())
 		r.With(h.need(control.RoleRead, "")).Get("/version", h.version)
 		r.With(h.need(control.RoleAdmin, "")).Route("/snapshot", h.snapshotRoutes)
 	})
-	return r
+	return &apiHandler{Router: r, events: events}
 }
+
+// apiHandler is what NewHandler returns: the router (still a chi.Routes,
+// for what walks the routes), and what ends the event readers when the
+// server shuts down.
+type apiHandler struct {
+	chi.Router
+	events *eventsResource
+}
+
+// CloseEventReaders ends every blocking query (answering what it has) and
+// every event stream, now and from then on, so that a graceful shutdown
+// need not wait for them. NewServer registers it with the server's
+// Shutdown.
+func (a *apiHandler) CloseEventReaders() { a.events.close() }
 
 // nameParam reads and canonicalises a zone or service name from the path.
 func nameParam(r *http.Request, key string) (string, error) {

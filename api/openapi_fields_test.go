@@ -94,6 +94,8 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"JoinRequest":      peer.JoinRequest{},
 		"MembershipChange": MembershipChange{},
 		"Record":           control.Record{},
+		"Event":            Event{},
+		"EventList":        EventList{},
 		"Health":           Health{},
 		"TokenCreate":      TokenCreate{},
 		"TokenInfo":        TokenInfo{},

@@ -52,6 +52,12 @@ type Options struct {
 	// Metrics, when set, is served at GET /metrics to identities with the
 	// read role (metrics.go).
 	Metrics http.Handler
+	// MaxWatchers caps the event readers (blocking queries and streams)
+	// served at once (default 256); past it a reader gets 503.
+	MaxWatchers int
+	// EventHeartbeat is how often an idle event stream sends a comment
+	// (default 15s).
+	EventHeartbeat time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -75,6 +81,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.ForwardTimeout <= 0 {
 		o.ForwardTimeout = DefaultForwardTimeout
+	}
+	if o.MaxWatchers <= 0 {
+		o.MaxWatchers = DefaultMaxWatchers
+	}
+	if o.EventHeartbeat <= 0 {
+		o.EventHeartbeat = DefaultEventHeartbeat
 	}
 	if o.ForwardClient == nil {
 		o.ForwardClient = &http.Client{

@@ -10,7 +10,9 @@
 // checksummed entries and a store check at start (entry.go, integrity.go),
 // the served-index watermark (watermark.go), divergence detection against
 // the other voters (chain.go, divergence.go), and the retire watermark of
-// switches (retire.go).
+// switches (retire.go). Node.Changed (changes.go) lets readers such as
+// the events feed wait for the next applied state: the FSM closes a
+// channel after storing it, without ever blocking Apply.
 //
 // Log entries are tagged by their first byte (see entry.go), so package
 // control never sees Raft concepts: a control command is applied by

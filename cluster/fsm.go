@@ -21,6 +21,7 @@ type fsm struct {
 	applied  atomic.Uint64 // index of the last command entry applied
 	chain    *chain        // running hash of the applied entries
 	retire   *retireWatch  // services whose last switch awaits confirmation
+	changes  changes       // wakes readers waiting for the next state
 	onChange func(*control.State)
 	onSwitch func(service string, appendedAt time.Time)
 	log      *slog.Logger
@@ -75,6 +76,7 @@ func (f *fsm) Apply(l *raft.Log) interface{} {
 		}
 		if next != cur {
 			f.state.Store(next)
+			f.changes.broadcast()
 			if f.onChange != nil {
 				f.onChange(next)
 			}
@@ -131,6 +133,7 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	f.applied.Store(d.applied)
 	f.chain.reset(d.applied, d.chainHash, d.chainHash != nil)
 	f.retire.reset(d.state)
+	f.changes.broadcast()
 	if f.onChange != nil {
 		f.onChange(d.state)
 	}

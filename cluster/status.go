@@ -40,6 +40,7 @@ func (n *Node) Self() peer.NodeStatus {
 		Applied:     n.Applied(),
 		LastContact: lc,
 		Serving:     n.Serving(),
+		Stale:       n.Stale(),
 		Reachable:   true,
 	}
 }
@@ -147,5 +148,6 @@ func (n *Node) fillFromPeer(ctx context.Context, st *peer.NodeStatus) {
 	st.Applied = p.Applied
 	st.LastContact = p.LastContact
 	st.Serving = p.Serving
+	st.Stale = p.Stale
 	st.Reachable = true
 }

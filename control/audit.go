@@ -27,6 +27,7 @@ func (s *State) pushAudit(r Record) {
 	old := s.audit
 	s.audit = old.push(r)
 	s.size += s.audit.size() - old.size()
+	s.pushRecent(Event{Kind: AuditKind(r.Action), Name: r.Target, Record: r})
 }
 
 // normalizeMember checks a membership audit command: Name is the node id.

@@ -123,6 +123,7 @@ func decodeV2(b []byte) (*State, error) {
 func fromV1(snap snapshotV1) *State {
 	s := Empty()
 	s.index = snap.Index
+	s.recentFrom = snap.Index // the records before are in the histories only
 	for _, z := range snap.Zones {
 		s.zones[z.Name] = z
 	}

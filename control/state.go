@@ -19,6 +19,10 @@ type State struct {
 	// address), so that a node that joins again unchanged adds no record.
 	members map[string]string
 	size    int64 // estimated encoded size (quota.go)
+	// recent lists the newest records of every kind, holding every one
+	// above recentFrom (events_recent.go); derived, not in snapshots.
+	recent     *recentList
+	recentFrom uint64
 }
 
 // Empty returns the state before any command.
@@ -130,4 +134,5 @@ func (s *State) record(name string, r Record) {
 	nh := h.push(r)
 	s.history = s.history.With(name, nh)
 	s.size += nh.size() - h.size()
+	s.pushRecent(Event{Kind: EventService, Name: name, Record: r})
 }

@@ -22,6 +22,16 @@
 //     it (`bgdns tls cert create`) and the three --tls-* flags; the
 //     harness's HTTP clients then speak https to that node, verified with
 //     that CA, and Node.CLI passes BGDNS_CACERT.
+//   - chromium_test.go: headless Chromium (Debian's chromium) for the
+//     status page: dumpDOM loads a page once and prints its DOM;
+//     startBrowser keeps one page and drives it over the DevTools
+//     protocol (navigate, Runtime.evaluate, screenshots into e2e/out/,
+//     which git ignores).
+//
+// events_test.go follows the events feed with `bgdns watch` and a raw SSE
+// client across a switch made through another node and across a restart;
+// ui_test.go watches the status page turn green in one page life, ask for
+// a token with ACLs on, and compute answer rates from /metrics.
 //
 // The security tests attack real processes: rogue_test.go forges Raft
 // RPCs with hashicorp/raft's own transport (they change answers of a

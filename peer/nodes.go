@@ -16,8 +16,10 @@ type NodeStatus struct {
 	Applied     uint64        `json:"applied_index"`
 	LastContact time.Duration `json:"last_contact_ns"`
 	Serving     bool          `json:"serving"`
-	Reachable   bool          `json:"reachable"`
-	Error       string        `json:"error,omitempty"`
+	// Stale: the node serves answers it could not confirm as current.
+	Stale     bool   `json:"stale,omitempty"`
+	Reachable bool   `json:"reachable"`
+	Error     string `json:"error,omitempty"`
 }
 
 // ClusterStatus is the cluster as seen from one node.

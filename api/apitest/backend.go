@@ -29,6 +29,7 @@ type Backend struct {
 	proposals []control.Command
 	joined    []peer.JoinRequest
 	removed   []string
+	changes   changes
 }
 
 // New returns a leader "n1" of a three-voter cluster (n1, n2, n3) holding
@@ -142,6 +143,7 @@ func (b *Backend) Propose(ctx context.Context, cmd control.Command) (control.Res
 	next, res := b.state.Apply(dec, b.index)
 	b.state = next
 	b.confirmRetireLocked(res)
+	b.changes.broadcast()
 	return res, nil
 }
 

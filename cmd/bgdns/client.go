@@ -57,6 +57,7 @@ func addClientCommands(root *cobra.Command) {
 		newAuditCmd(cf),
 		newVersionCmd(cf),
 		newSnapshotCmd(cf),
+		newWatchCmd(cf),
 	)
 }
 
