@@ -44,6 +44,21 @@ type Observer struct {
 	// Decreases are fresh answers with a lower revision than one the
 	// same node gave before.
 	Decreases []Sample
+	// Answers is every answer (and failed query), for the stale checks.
+	Answers []Answer
+}
+
+// Answer is one query of an observer and what came back.
+type Answer struct {
+	Sent     int64  `json:"sent"` // ns since the start of the run
+	Recv     int64  `json:"recv"`
+	Node     string `json:"node"`
+	Service  string `json:"service"`
+	Rcode    int    `json:"rcode"` // -1: no answer (timeout, error)
+	Stale    bool   `json:"stale,omitempty"`
+	MaxTTL   uint32 `json:"max_ttl"`
+	Revision uint64 `json:"revision,omitempty"`
+	HasRev   bool   `json:"has_rev,omitempty"`
 }
 
 func NewObserver(rec *Recorder) *Observer {
@@ -85,6 +100,7 @@ func (o *Observer) poll(c *dns.Client, n *Node, svc string) {
 	m := new(dns.Msg)
 	m.SetQuestion("_bgdns."+svc, dns.TypeTXT)
 	m.SetEdns0(1232, false)
+	sent := o.rec.now()
 	r, _, err := c.Exchange(m, n.DNSAddr)
 	at := o.rec.now()
 	o.mu.Lock()
@@ -93,9 +109,16 @@ func (o *Observer) poll(c *dns.Client, n *Node, svc string) {
 	st.Queries++
 	if err != nil {
 		st.Errors++
+		o.Answers = append(o.Answers, Answer{Sent: sent, Recv: at, Node: n.ID, Service: svc, Rcode: -1})
 		return
 	}
 	stale := hasEDE(r, dns.ExtendedErrorCodeStaleAnswer)
+	rev, active, ok := parseTXT(r)
+	a := Answer{Sent: sent, Recv: at, Node: n.ID, Service: svc, Rcode: r.Rcode, Stale: stale, Revision: rev, HasRev: ok}
+	for _, rr := range append(append([]dns.RR(nil), r.Answer...), r.Ns...) {
+		a.MaxTTL = max(a.MaxTTL, rr.Header().Ttl)
+	}
+	o.Answers = append(o.Answers, a)
 	if stale {
 		st.Stale++
 	}
@@ -103,7 +126,6 @@ func (o *Observer) poll(c *dns.Client, n *Node, svc string) {
 		st.Servfail++
 		return
 	}
-	rev, active, ok := parseTXT(r)
 	if !ok {
 		st.Errors++
 		return

@@ -52,6 +52,9 @@ type Node struct {
 	RaftAddr string
 	Base     []string // serve flags for every start
 	Args     []string // serve flags for the next start (bootstrap, join)
+	// GID, when set, is the group id the process runs with (as root), so
+	// that iptables rules can name its packets (see Firewall).
+	GID uint32
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -88,6 +91,9 @@ func (n *Node) Start() error {
 	cmd.Env = cleanEnv()
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if n.GID != 0 {
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(os.Geteuid()), Gid: n.GID}
+	}
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		return fmt.Errorf("%s: start: %w", n.ID, err)

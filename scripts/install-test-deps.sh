@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the DNS interop tests run against:
-# dig (dnsutils), kdig (knot-dnsutils), NSD, unbound and Knot.
+# dig (dnsutils), kdig (knot-dnsutils), NSD, unbound and Knot; and
+# iptables, which the fault suite's network faults use.
 # Idempotent: packages already present are left as they are.
 #
 # The daemons are only run by the tests, as child processes with their own
@@ -8,7 +9,7 @@
 # keeps the package scripts from starting the system services.
 set -euo pipefail
 
-PKGS=(dnsutils knot-dnsutils nsd unbound knot curl)
+PKGS=(dnsutils knot-dnsutils nsd unbound knot curl iptables)
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
@@ -47,7 +48,7 @@ echo "install-test-deps: installing ${missing[*]}"
 $SUDO apt-get update
 $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
 
-for tool in dig kdig nsd unbound knotd; do
+for tool in dig kdig nsd unbound knotd iptables; do
 	command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || {
 		echo "install-test-deps: $tool missing after install" >&2
 		exit 1
