@@ -170,12 +170,23 @@ func CheckFreshRevisions(answers []Answer, ops []Op, r StaleRules) []Violation {
 // CheckRemoved: a node removed from the cluster (at removedAt, when the
 // removal was acknowledged) gives no NOERROR answer for our zones once
 // MaxStale+Margin have passed.
-func CheckRemoved(answers []Answer, node string, removedAt int64, r StaleRules) []Violation {
+// It also counts how the node answered then (for the report).
+func CheckRemoved(answers []Answer, node string, removedAt int64, r StaleRules) ([]Violation, map[string]int) {
 	v := &violations{check: "removed-node", what: fmt.Sprintf("from %s were NOERROR more than max-stale+margin after its removal at %s", node, ms(removedAt))}
+	counts := map[string]int{}
 	for _, a := range answers {
-		if a.Node == node && a.Rcode == dns.RcodeSuccess && a.Sent >= removedAt+int64(r.MaxStale+r.Margin) {
+		if a.Node != node || a.Sent < removedAt+int64(r.MaxStale+r.Margin) {
+			continue
+		}
+		switch {
+		case a.Rcode < 0:
+			counts["none"]++
+		default:
+			counts[dns.RcodeToString[a.Rcode]]++
+		}
+		if a.Rcode == dns.RcodeSuccess {
 			v.add("at %s (stale=%v, revision %d)", ms(a.Sent), a.Stale, a.Revision)
 		}
 	}
-	return v.out()
+	return v.out(), counts
 }

@@ -90,10 +90,10 @@ func TestCheckRemoved(t *testing.T) {
 		ans("n4", 20*sec, dns.RcodeServerFailure, false, 0, 0),
 		ans("n1", 20*sec, dns.RcodeSuccess, false, 30, 5),
 	}
-	if v := CheckRemoved(as, "n4", 11*sec, rules); len(v) != 0 {
-		t.Fatal(v)
+	if v, counts := CheckRemoved(as, "n4", 11*sec, rules); len(v) != 0 || counts["SERVFAIL"] != 1 {
+		t.Fatal(v, counts)
 	}
-	v := CheckRemoved(append(as, ans("n4", 30*sec, dns.RcodeSuccess, true, 1, 3)), "n4", 11*sec, rules)
+	v, _ := CheckRemoved(append(as, ans("n4", 30*sec, dns.RcodeSuccess, true, 1, 3)), "n4", 11*sec, rules)
 	if len(v) != 1 || !strings.Contains(v[0].Message, "at 30s (stale=true") {
 		t.Fatal(v)
 	}

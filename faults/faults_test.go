@@ -350,8 +350,10 @@ func network(t *testing.T, nodes int, policy string, remove float64) {
 			cfg := Config{
 				Bin: binPath, Nodes: nodes, Seed: seed, Duration: duration(t), Writers: writers(t), Think: think(t),
 				Net: true, NetMin: 2 * time.Second, NetMax: 5 * time.Second,
-				Stale:    StaleRules{Policy: policy},
-				Services: 8, OutDir: outDir(), Keep: *flagKeep || os.Getenv("FAULTS_KEEP") == "1",
+				// SIGTERM under partitions often takes longer than 15 s
+				KillAtEnd: true,
+				Stale:     StaleRules{Policy: policy},
+				Services:  8, OutDir: outDir(), Keep: *flagKeep || os.Getenv("FAULTS_KEEP") == "1",
 			}
 			if remove > 0 {
 				cfg.RemoveAt = time.Duration(remove * float64(cfg.Duration))

@@ -122,7 +122,7 @@ func (m *Nemesis) NetFaults(ctx context.Context, minDur, maxDur time.Duration) {
 				}
 			}
 			f.Node = ids(small)
-			f.Detail = ids(small) + " | " + ids(big)
+			f.Detail = "from " + ids(big)
 			for _, n := range small {
 				f.Cut = append(f.Cut, n.ID)
 			}

@@ -470,7 +470,9 @@ func Run(t testing.TB, cfg Config) *Result {
 	}
 	res.Violations = append(res.Violations, CheckFreshRevisions(obs.Answers, ops, cfg.Stale)...)
 	if removed != nil {
-		res.Violations = append(res.Violations, CheckRemoved(obs.Answers, removed.ID, removedAt, cfg.Stale)...)
+		v, counts := CheckRemoved(obs.Answers, removed.ID, removedAt, cfg.Stale)
+		res.Violations = append(res.Violations, v...)
+		res.Removed += "(" + countString(counts) + ")"
 		removed.Stop(10 * time.Second)
 	}
 
