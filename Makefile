@@ -65,7 +65,8 @@ test-e2e: build test-deps
 # paused-leader seeds, one partition seed with each stale policy and one
 # removal, 15 s each. test-faults-net is the network part of the long run
 # (10 seeds x 3 nodes and 5 seeds x 5 nodes of 2 minutes, two with
-# --stale-policy servfail, two removals: about 45 minutes); test-faults runs
+# --stale-policy servfail, two removals, three runs cutting only the raft
+# or only the API traffic of a node: about 50 minutes); test-faults runs
 # it after the paused-leader, kill and join runs (about 40 minutes more).
 # The variables below choose the seeds and the length of each run
 # (make test-faults FAULTS_LONG_SEEDS=21-40); failed runs leave their
@@ -106,7 +107,11 @@ faults-net-runs:
 		s3=$$?; \
 	$(GO) test -count=1 -timeout 10m ./faults/ -run 'TestRemoveUnderWrites$$' -args -seeds 1-2 -duration 60s; \
 		s4=$$?; \
-	[ $$s1 -eq 0 ] && [ $$s2 -eq 0 ] && [ $$s3 -eq 0 ] && [ $$s4 -eq 0 ]
+	$(GO) test -count=1 -timeout 10m ./faults/ -run 'TestChannelCuts3$$' -args -seeds 1-2 -duration 60s; \
+		s5=$$?; \
+	$(GO) test -count=1 -timeout 10m ./faults/ -run 'TestChannelCuts3$$' -args -seeds 3 -duration 60s -stale-policy servfail; \
+		s6=$$?; \
+	[ $$s1 -eq 0 ] && [ $$s2 -eq 0 ] && [ $$s3 -eq 0 ] && [ $$s4 -eq 0 ] && [ $$s5 -eq 0 ] && [ $$s6 -eq 0 ]
 
 test-faults: test-deps
 	@rm -f $(FAULTS_FIGURES)

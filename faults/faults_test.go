@@ -341,6 +341,10 @@ func requireNet(t *testing.T) {
 // seed, with the stale policy given (-stale-policy) or policy when set;
 // remove, when set, removes a node that far into the run.
 func network(t *testing.T, nodes int, policy string, remove float64) {
+	networkRun(t, nodes, policy, remove, false)
+}
+
+func networkRun(t *testing.T, nodes int, policy string, remove float64, channels bool) {
 	requireNet(t)
 	if policy == "" {
 		policy = stalePolicy(t)
@@ -349,7 +353,7 @@ func network(t *testing.T, nodes int, policy string, remove float64) {
 		t.Run(fmt.Sprintf("seed%d", seed), func(t *testing.T) {
 			cfg := Config{
 				Bin: binPath, Nodes: nodes, Seed: seed, Duration: duration(t), Writers: writers(t), Think: think(t),
-				Net: true, NetMin: 2 * time.Second, NetMax: 5 * time.Second,
+				Net: true, NetMin: 2 * time.Second, NetMax: 5 * time.Second, Channels: channels,
 				// SIGTERM under partitions often takes longer than 15 s
 				KillAtEnd: true,
 				Stale:     StaleRules{Policy: policy},
@@ -383,3 +387,8 @@ func TestPartitionsServfail3(t *testing.T) { network(t, 3, "servfail", 0) }
 // TestRemoveUnderWrites: 4 nodes under the network nemesis; half way
 // through, one is removed, and it must stop answering for good.
 func TestRemoveUnderWrites(t *testing.T) { network(t, 4, "", 0.5) }
+
+// TestChannelCuts3 cuts one channel of a node at a time: its raft traffic
+// (a node, or the leader) while its API still reaches the others, or its
+// API traffic while raft flows.
+func TestChannelCuts3(t *testing.T) { networkRun(t, 3, "", 0, true) }

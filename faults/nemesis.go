@@ -36,6 +36,10 @@ type Nemesis struct {
 
 	// Firewall makes the network faults (NetFaults).
 	Firewall *Firewall
+	// Channels makes NetFaults cut one channel only: the raft traffic of
+	// a node (the API still reaches the leader) or its API traffic (raft
+	// still flows).
+	Channels bool
 
 	mu     sync.Mutex
 	Faults []Fault
@@ -56,7 +60,8 @@ func (m *Nemesis) members() []*Node {
 
 // NetFaults repeats until ctx is done: pick a network fault from the
 // seeded schedule, keep it for minDur..maxDur, heal it (every rule
-// deleted), wait a moment. The faults:
+// deleted), wait a moment. The faults (with Channels set, cut-raft,
+// cut-raft-leader and cut-api instead: see the comment in the loop):
 //
 //   - isolate: one random node cut off from all the others;
 //   - isolate-leader: the leader cut off from all the others;
@@ -82,6 +87,33 @@ func (m *Nemesis) NetFaults(ctx context.Context, minDur, maxDur time.Duration) {
 		f := Fault{}
 		var err error
 		switch {
+		case m.Channels:
+			// raft cut: the node hears nothing from a leader, even though
+			// it can still ask the leader's API for its commit index, so
+			// it is cut off; API cut: raft flows, but the node cannot
+			// confirm it is current (no ReadIndex), which the checks do
+			// not count as cut off.
+			var v *Node
+			f.Kind = "cut-raft"
+			if p >= 4 && p < 6 {
+				f.Kind = "cut-raft-leader"
+				v = CurrentLeader(nodes)
+			}
+			if p >= 6 {
+				f.Kind = "cut-api"
+			}
+			if v == nil {
+				v = nodes[m.rng.Intn(len(nodes))]
+				if f.Kind == "cut-raft-leader" {
+					f.Kind = "cut-raft"
+				}
+			}
+			f.Node = v.ID
+			raftOnly := f.Kind != "cut-api"
+			if raftOnly {
+				f.Cut = []string{v.ID}
+			}
+			err = m.Firewall.CutChannel([]*Node{v}, without(nodes, v), raftOnly)
 		case p < 5:
 			var v *Node
 			f.Kind = "isolate"

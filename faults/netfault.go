@@ -183,6 +183,28 @@ func (f *Firewall) oneWay(x, y *Node) error {
 		"-m", "multiport", "--dports", port(y.RaftAddr)+","+port(y.HTTPAddr))
 }
 
+// CutChannel is Cut for one channel only: the raft traffic (raft set) or
+// the API traffic between the nodes.
+func (f *Firewall) CutChannel(a, b []*Node, raft bool) error {
+	pick := func(n *Node) string {
+		if raft {
+			return port(n.RaftAddr)
+		}
+		return port(n.HTTPAddr)
+	}
+	for _, x := range a {
+		for _, y := range b {
+			for _, d := range [][2]*Node{{x, y}, {y, x}} {
+				if err := f.Add("-p", "tcp", "-m", "owner", "--gid-owner", strconv.Itoa(int(d[0].GID)),
+					"--dport", pick(d[1])); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
 // Loss drops a share p of the packets of n's raft traffic: to and from
 // its raft port, and what it sends to the other nodes' raft ports.
 func (f *Firewall) Loss(n *Node, others []*Node, p float64) error {

@@ -40,6 +40,9 @@ type Config struct {
 	// loss with iptables), each fault lasting NetMin..NetMax.
 	Net            bool
 	NetMin, NetMax time.Duration
+	// Channels: the network faults cut the raft or the API traffic of a
+	// node, not both (see Nemesis.Channels).
+	Channels bool
 	// RemoveAt, when set, removes a node (DELETE /v1/cluster/members/{id})
 	// this long into the run, while writes and faults go on.
 	RemoveAt time.Duration
@@ -296,6 +299,7 @@ func Run(t testing.TB, cfg Config) *Result {
 	nem := NewNemesis(cfg.Seed, append([]*Node(nil), nodes...), rec, logf)
 	nem.Gate = gate
 	nem.Firewall = fw
+	nem.Channels = cfg.Channels
 	var nemWG sync.WaitGroup
 	if cfg.Net {
 		nemWG.Add(1)
