@@ -88,7 +88,7 @@ FAULTS_SUMMARY = sh faults/summarize.sh $(FAULTS_FIGURES)
 
 test-faults-short: test-deps
 	@rm -f $(FAULTS_FIGURES)
-	$(GO) test -count=1 -timeout 8m ./faults/ -run 'TestPausedLeader3|TestParseSeeds|TestCheck|TestCount|TestLinearizabilityModel|TestFirewall' -args -seeds $(FAULTS_SHORT_SEEDS) -duration $(FAULTS_SHORT_DURATION); \
+	$(GO) test -count=1 -timeout 8m ./faults/ -run 'TestPausedLeader3|TestParseSeeds|TestCheck|TestCount|TestLinearizabilityModel|TestFirewall|TestObserver' -args -seeds $(FAULTS_SHORT_SEEDS) -duration $(FAULTS_SHORT_DURATION); \
 		s1=$$?; \
 	$(GO) test -count=1 -timeout 8m ./faults/ -run 'TestPartitions3|TestPartitionsServfail3|TestRemoveUnderWrites' -args -seeds $(FAULTS_SHORT_NET_SEED) -duration $(FAULTS_SHORT_DURATION); \
 		s2=$$?; \

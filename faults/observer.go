@@ -28,7 +28,7 @@ type DNSStats struct {
 	Stale     int    `json:"stale"`     // answers carrying EDE 3 (stale answer)
 	Errors    int    `json:"errors"`    // timeouts and other failures
 	BadA      int    `json:"bad_a"`     // A answers with an address of neither pool
-	Decreases int    `json:"decreases"` // fresh answers with a lower revision than before
+	Decreases int    `json:"decreases"` // NOERROR answers with a lower revision than before
 }
 
 // Observer polls every node's _bgdns TXT and A records and keeps, per node
@@ -38,11 +38,11 @@ type Observer struct {
 	mu    sync.Mutex
 	last  map[string]map[string]uint64 // node -> service -> highest fresh revision
 	stats map[string]*DNSStats
-	// Changes are the fresh samples whose revision differs from the
+	// Changes are the NOERROR samples whose revision differs from the
 	// node's previous one for that service.
 	Changes []Sample
-	// Decreases are fresh answers with a lower revision than one the
-	// same node gave before.
+	// Decreases are NOERROR answers (stale ones too) with a lower
+	// revision than one the same node gave before.
 	Decreases []Sample
 	// Answers is every answer (and failed query), for the stale checks.
 	Answers []Answer
@@ -131,9 +131,8 @@ func (o *Observer) poll(c *dns.Client, n *Node, svc string) {
 		return
 	}
 	st.Answers++
-	if stale {
-		return
-	}
+	// Stale answers count too: a node never serves an older revision than
+	// it served before, whatever its stale policy.
 	s := Sample{At: at, Node: n.ID, Service: svc, Revision: rev, Active: active}
 	prev, seen := o.last[n.ID][svc]
 	switch {
