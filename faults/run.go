@@ -324,6 +324,7 @@ func Run(t testing.TB, cfg Config) *Result {
 				return
 			}
 			removedAt = rec.now()
+			t.Cleanup(func() { v.Stop(10 * time.Second) }) // no longer in nodes
 			nem.add(Fault{Kind: "remove", Node: v.ID, At: at, Until: removedAt})
 			activeMu.Lock()
 			removed = v
