@@ -248,6 +248,22 @@ type ClusterInfo struct {
 	CommitIndex uint64 `json:"commit_index"`
 }
 
+// CommitIndex asks n for its raft commit index (GET /v1/cluster).
+func (n *Node) CommitIndex() (uint64, error) {
+	code, b, err := httpGet(n.URL()+"/v1/cluster", time.Second)
+	if err != nil {
+		return 0, err
+	}
+	if code != http.StatusOK {
+		return 0, fmt.Errorf("%s: GET /v1/cluster: %d", n.ID, code)
+	}
+	var ci ClusterInfo
+	if err := json.Unmarshal(b, &ci); err != nil {
+		return 0, err
+	}
+	return ci.CommitIndex, nil
+}
+
 // Leader asks n who the leader is ("" when it knows none).
 func (n *Node) Leader() (string, error) {
 	code, b, err := httpGet(n.URL()+"/v1/cluster", time.Second)
