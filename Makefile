@@ -4,7 +4,7 @@ BIN       := bin/bgdns
 PKGS      := ./...
 FUZZTIME  ?= 20s
 
-.PHONY: all build run test test-deps test-unit test-e2e test-edges test-faults test-faults-short test-interop fuzz bench bench-switch vet lint clean
+.PHONY: all build run test test-deps test-unit test-e2e test-edges test-faults test-faults-short test-faults-net faults-net-runs test-interop fuzz bench bench-switch vet lint clean
 
 all: build
 
@@ -61,30 +61,64 @@ test-e2e: build test-deps
 test-edges: build test-deps
 	BGDNS_E2E_EDGES=10 $(GO) test -count=1 -timeout 5m -run 'TestEdgeNodes' ./e2e/
 
-# Fault runs (docs/RELIABILITY.md): real clusters with the leader paused
-# (SIGSTOP) while writes flow, then checks of the raft logs, the histories,
-# linearizability and DNS. Built without -race. The short run takes about two
-# minutes; the long one about 40 minutes: 20 seeds x 3 nodes and
-# 6 seeds x 5 nodes with CPU and fsync load beside the nodes, then 6 seeds
-# each of kill -9 and restart and of a node joining under writes. The
-# variables below choose the seeds and the length of each run
+# Fault runs (docs/RELIABILITY.md): real clusters under faults while writes
+# flow (the leader paused with SIGSTOP; kill -9 and restart; a join;
+# partitions and packet loss with iptables; a node removed), then checks of
+# the raft logs, the histories, linearizability, DNS and the stale policy.
+# Built without -race; the network runs need root and iptables (make
+# test-deps installs it). The short run takes about three minutes: three
+# paused-leader seeds, one partition seed with each stale policy and one
+# removal, 15 s each. test-faults-net is the network part of the long run
+# (10 seeds x 3 nodes and 5 seeds x 5 nodes of 2 minutes, two with
+# --stale-policy servfail, two removals, three runs cutting only the raft
+# or only the API traffic of a node: about 50 minutes); test-faults runs
+# it after the paused-leader, kill and join runs (about 40 minutes more).
+# The variables below choose the seeds and the length of each run
 # (make test-faults FAULTS_LONG_SEEDS=21-40); failed runs leave their
-# artefacts in faults/out/.
-FAULTS_SHORT_SEEDS    ?= 1-5
+# artefacts in faults/out/, and every target ends with the figures of each
+# run and a summary per test (switches, faults, violations, p99 convergence).
+FAULTS_SHORT_SEEDS    ?= 1,2,5
+FAULTS_SHORT_NET_SEED ?= 1
 FAULTS_SHORT_DURATION ?= 15s
 FAULTS_LONG_SEEDS     ?= 1-20
 FAULTS_LONG5_SEEDS    ?= 1-6
 FAULTS_LONG_DURATION  ?= 45s
+FAULTS_NET_SEEDS      ?= 1-10
+FAULTS_NET5_SEEDS     ?= 1-5
+FAULTS_NET_DURATION   ?= 120s
 
 # Each run appends its figures to faults/out/figures.txt, printed at the end.
 FAULTS_FIGURES = faults/out/figures.txt
+FAULTS_SUMMARY = sh faults/summarize.sh $(FAULTS_FIGURES)
 
-test-faults-short:
+test-faults-short: test-deps
 	@rm -f $(FAULTS_FIGURES)
-	$(GO) test -count=1 -timeout 8m ./faults/ -run 'TestPausedLeader3|TestParseSeeds|TestCheck|TestLinearizabilityModel' -args -seeds $(FAULTS_SHORT_SEEDS) -duration $(FAULTS_SHORT_DURATION); \
-		status=$$?; cat $(FAULTS_FIGURES) 2>/dev/null; exit $$status
+	$(GO) test -count=1 -timeout 8m ./faults/ -run 'TestPausedLeader3|TestParseSeeds|TestCheck|TestCount|TestLinearizabilityModel|TestFirewall|TestObserver' -args -seeds $(FAULTS_SHORT_SEEDS) -duration $(FAULTS_SHORT_DURATION); \
+		s1=$$?; \
+	$(GO) test -count=1 -timeout 8m ./faults/ -run 'TestPartitions3|TestPartitionsServfail3|TestRemoveUnderWrites' -args -seeds $(FAULTS_SHORT_NET_SEED) -duration $(FAULTS_SHORT_DURATION); \
+		s2=$$?; \
+	$(FAULTS_SUMMARY); [ $$s1 -eq 0 ] && [ $$s2 -eq 0 ]
 
-test-faults:
+test-faults-net: test-deps
+	@rm -f $(FAULTS_FIGURES)
+	@$(MAKE) --no-print-directory faults-net-runs; status=$$?; $(FAULTS_SUMMARY); exit $$status
+
+faults-net-runs:
+	$(GO) test -count=1 -timeout 40m ./faults/ -run 'TestPartitions3$$' -args -seeds $(FAULTS_NET_SEEDS) -duration $(FAULTS_NET_DURATION); \
+		s1=$$?; \
+	$(GO) test -count=1 -timeout 25m ./faults/ -run 'TestPartitions5$$' -args -seeds $(FAULTS_NET5_SEEDS) -duration $(FAULTS_NET_DURATION); \
+		s2=$$?; \
+	$(GO) test -count=1 -timeout 15m ./faults/ -run 'TestPartitionsServfail3$$' -args -seeds 1-2 -duration $(FAULTS_NET_DURATION); \
+		s3=$$?; \
+	$(GO) test -count=1 -timeout 10m ./faults/ -run 'TestRemoveUnderWrites$$' -args -seeds 1-2 -duration 60s; \
+		s4=$$?; \
+	$(GO) test -count=1 -timeout 10m ./faults/ -run 'TestChannelCuts3$$' -args -seeds 1-2 -duration 60s; \
+		s5=$$?; \
+	$(GO) test -count=1 -timeout 10m ./faults/ -run 'TestChannelCuts3$$' -args -seeds 3 -duration 60s -stale-policy servfail; \
+		s6=$$?; \
+	[ $$s1 -eq 0 ] && [ $$s2 -eq 0 ] && [ $$s3 -eq 0 ] && [ $$s4 -eq 0 ] && [ $$s5 -eq 0 ] && [ $$s6 -eq 0 ]
+
+test-faults: test-deps
 	@rm -f $(FAULTS_FIGURES)
 	$(GO) test -count=1 -timeout 60m ./faults/ -run 'TestPausedLeader3' -args -seeds $(FAULTS_LONG_SEEDS) -duration $(FAULTS_LONG_DURATION) -load; \
 		s1=$$?; \
@@ -92,7 +126,9 @@ test-faults:
 		s2=$$?; \
 	$(GO) test -count=1 -timeout 20m ./faults/ -run 'TestKillRestart3|TestJoinUnderWrites' -args -seeds $(FAULTS_LONG5_SEEDS) -duration 30s; \
 		s3=$$?; \
-	cat $(FAULTS_FIGURES) 2>/dev/null; [ $$s1 -eq 0 ] && [ $$s2 -eq 0 ] && [ $$s3 -eq 0 ]
+	$(MAKE) --no-print-directory faults-net-runs; \
+		s4=$$?; \
+	$(FAULTS_SUMMARY); [ $$s1 -eq 0 ] && [ $$s2 -eq 0 ] && [ $$s3 -eq 0 ] && [ $$s4 -eq 0 ]
 
 # Real peers (NSD, Knot, unbound, dig) against bgdns; needs scripts/install-test-deps.sh.
 test-interop: build

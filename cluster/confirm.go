@@ -84,13 +84,31 @@ func (n *Node) Confirm(ctx context.Context) error {
 	if err != nil {
 		return &control.Error{Code: control.CodeNoLeader, Message: "confirming with the leader: " + err.Error()}
 	}
-	for wait := time.Millisecond; n.raft.AppliedIndex() < commit; wait = min(2*wait, 20*time.Millisecond) {
+	// raft's applied index counts the entries handed to the state
+	// machine, not the ones it has applied: wait for raft first, then for
+	// the state machine to apply the last command at or below commit.
+	var target uint64 // 0: compacted away, covered by a snapshot the FSM took or restored
+	known := false
+	applied := func() bool {
+		if n.raft.AppliedIndex() < commit {
+			return false
+		}
+		if !known {
+			t, err := lastCommandAtOrBelow(n.stores.logs, commit)
+			if err != nil {
+				return false // tried again on the next round
+			}
+			target, known = t, true
+		}
+		return n.fsm.applied.Load() >= target
+	}
+	for wait := time.Millisecond; !applied(); wait = min(2*wait, 20*time.Millisecond) {
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return &control.Error{Code: control.CodeNoLeader,
-				Message: fmt.Sprintf("applied %d of the leader's %d in time", n.raft.AppliedIndex(), commit)}
+				Message: fmt.Sprintf("applied %d (raft %d) of the leader's %d in time", n.fsm.applied.Load(), n.raft.AppliedIndex(), commit)}
 		case <-n.stop:
 			t.Stop()
 			return errors.New("cluster: shutting down")

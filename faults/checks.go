@@ -100,40 +100,65 @@ type NodeLog struct {
 	Node        string
 	First, Last uint64
 	Entries     map[uint64]Entry
+	// Commit is the node's commit index when it was stopped (read just
+	// before); 0 when unknown, which makes every entry count as committed.
+	Commit uint64
 }
 
-// CheckLogMatching compares, for every index present in every node's log,
-// term, type and data. It reports the first mismatching index (and counts
-// the others).
-func CheckLogMatching(logs []NodeLog) []Violation {
+// CheckLogMatching compares, for every index present in every node's log
+// and every pair of nodes, term, type and data. Two entries at the same
+// index must be identical when they have the same term (raft's log
+// matching property) or when both nodes had committed that index. An
+// entry only one of the two had committed, or neither, may differ in its
+// term: the uncommitted tail of a leader that was cut off, which the next
+// leader overwrites when it reaches it; the second result counts those.
+// It reports the first mismatching index (and counts the others).
+func CheckLogMatching(logs []NodeLog) ([]Violation, int) {
 	if len(logs) < 2 {
-		return nil
+		return nil, 0
 	}
 	lo, hi := uint64(0), uint64(math.MaxUint64)
 	for _, l := range logs {
 		lo, hi = max(lo, l.First), min(hi, l.Last)
 	}
+	commit := func(l NodeLog) uint64 {
+		if l.Commit == 0 {
+			return math.MaxUint64
+		}
+		return l.Commit
+	}
 	var first string
-	bad := 0
+	bad, tails := 0, 0
 	for i := lo; i <= hi && lo > 0; i++ {
-		ref := logs[0].Entries[i]
-		for _, l := range logs[1:] {
-			e := l.Entries[i]
-			if e.Term == ref.Term && e.Type == ref.Type && string(e.Data) == string(ref.Data) {
-				continue
+		mismatch, tail := false, false
+		for a := 0; a < len(logs) && !mismatch; a++ {
+			for b := a + 1; b < len(logs); b++ {
+				x, y := logs[a].Entries[i], logs[b].Entries[i]
+				if x.Term == y.Term && x.Type == y.Type && string(x.Data) == string(y.Data) {
+					continue
+				}
+				if x.Term != y.Term && i > min(commit(logs[a]), commit(logs[b])) {
+					tail = true
+					continue
+				}
+				mismatch = true
+				if first == "" {
+					first = fmt.Sprintf("index %d: %s has term %d %q, %s has term %d %q",
+						i, logs[a].Node, x.Term, Describe(x), logs[b].Node, y.Term, Describe(y))
+				}
+				break
 			}
+		}
+		if mismatch {
 			bad++
-			if first == "" {
-				first = fmt.Sprintf("index %d: %s has term %d %q, %s has term %d %q",
-					i, logs[0].Node, ref.Term, Describe(ref), l.Node, e.Term, Describe(e))
-			}
-			break
+		} else if tail {
+			tails++
 		}
 	}
 	if bad == 0 {
-		return nil
+		return nil, tails
 	}
-	return []Violation{{Check: "log-matching", Message: fmt.Sprintf("%s (%d mismatching indexes in %d..%d)", first, bad, lo, hi)}}
+	return []Violation{{Check: "log-matching", Message: fmt.Sprintf("%s (%d mismatching indexes in %d..%d)", first, bad, lo, hi)}}, tails
 }
 
 // CheckAckedWrites checks that every acknowledged write appears exactly

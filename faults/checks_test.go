@@ -19,10 +19,10 @@ func TestCheckLogMatchingFindsTheFirstMismatch(t *testing.T) {
 	b := NodeLog{Node: "n2", First: 1, Last: 4, Entries: map[uint64]Entry{
 		1: cmdEntry(1, 1, "a"), 2: cmdEntry(2, 2, "b"), 3: cmdEntry(3, 2, "c"), 4: cmdEntry(4, 2, "d"),
 	}}
-	if v := CheckLogMatching([]NodeLog{a, a}); len(v) != 0 {
+	if v, _ := CheckLogMatching([]NodeLog{a, a}); len(v) != 0 {
 		t.Fatalf("identical logs: %v", v)
 	}
-	v := CheckLogMatching([]NodeLog{a, b})
+	v, _ := CheckLogMatching([]NodeLog{a, b})
 	if len(v) != 1 || !strings.Contains(v[0].Message, "index 3:") || !strings.Contains(v[0].Message, "request_id=c") {
 		t.Fatalf("got %v", v)
 	}
@@ -60,5 +60,44 @@ func TestLinearizabilityModel(t *testing.T) {
 	}
 	if v := CheckLinearizable(lost, nil, initial, 0, ""); len(v) != 1 {
 		t.Fatalf("lost write not found: %v", v)
+	}
+}
+
+// An uncommitted tail in another term is not a mismatch; the same entry
+// index and term with other data is, and so is any difference at an index
+// both nodes had committed.
+func TestCheckLogMatchingCommitIndex(t *testing.T) {
+	base := map[uint64]Entry{1: cmdEntry(1, 1, "a"), 2: cmdEntry(2, 1, "b")}
+	with := func(extra map[uint64]Entry) map[uint64]Entry {
+		m := map[uint64]Entry{}
+		for k, v := range base {
+			m[k] = v
+		}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
+	old := NodeLog{Node: "n1", First: 1, Last: 4, Commit: 2, Entries: with(map[uint64]Entry{3: cmdEntry(3, 2, "x"), 4: cmdEntry(4, 2, "y")})}
+	cur := NodeLog{Node: "n2", First: 1, Last: 4, Commit: 4, Entries: with(map[uint64]Entry{3: {Index: 3, Term: 3, Type: raft.LogNoop}, 4: cmdEntry(4, 3, "z")})}
+	if v, tails := CheckLogMatching([]NodeLog{old, cur}); len(v) != 0 || tails != 2 {
+		t.Fatalf("uncommitted tail of n1: %v, %d tails", v, tails)
+	}
+	// both committed index 3: the difference is a violation
+	old.Commit = 3
+	if v, _ := CheckLogMatching([]NodeLog{old, cur}); len(v) != 1 || !strings.Contains(v[0].Message, "index 3:") {
+		t.Fatalf("committed on both: %v", v)
+	}
+	// same term, other entry: a violation whatever the commit index
+	old.Commit = 2
+	cur.Entries[3] = cmdEntry(3, 2, "w")
+	if v, _ := CheckLogMatching([]NodeLog{old, cur}); len(v) != 1 || !strings.Contains(v[0].Message, "index 3:") {
+		t.Fatalf("same term, other data: %v", v)
+	}
+	// unknown commit index: every entry counts as committed
+	cur.Entries[3] = Entry{Index: 3, Term: 3, Type: raft.LogNoop}
+	old.Commit, cur.Commit = 0, 0
+	if v, _ := CheckLogMatching([]NodeLog{old, cur}); len(v) != 1 {
+		t.Fatalf("unknown commit index: %v", v)
 	}
 }

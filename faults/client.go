@@ -259,7 +259,7 @@ func History(n *Node, svc string) ([]Record, error) {
 
 // PutService creates svc with a blue and a green pool, blue active.
 func PutService(n *Node, svc string) error {
-	body := `{"ttl":1,"active":"blue","blue":{"version":"1.0","addresses":["10.0.0.1"]},"green":{"version":"2.0","addresses":["10.0.0.2"]}}`
+	body := `{"ttl":30,"active":"blue","blue":{"version":"1.0","addresses":["10.0.0.1"]},"green":{"version":"2.0","addresses":["10.0.0.2"]}}`
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPut, n.URL()+"/v1/services/"+strings.TrimSuffix(svc, "."), strings.NewReader(body))
@@ -274,6 +274,32 @@ func PutService(n *Node, svc string) error {
 		return fmt.Errorf("PUT %s: %d %s", svc, resp.StatusCode, b)
 	}
 	return nil
+}
+
+// RemoveMember asks each of via in turn to remove member id (DELETE
+// /v1/cluster/members/{id}); nil once one of them says it is done (or
+// that the member is gone already, after an earlier attempt whose answer
+// was lost).
+func RemoveMember(via []*Node, id string) error {
+	var last error
+	for _, n := range via {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodDelete, n.URL()+"/v1/cluster/members/"+id, nil)
+		resp, err := plainClient.Do(req)
+		if err != nil {
+			cancel()
+			last = err
+			continue
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		cancel()
+		if resp.StatusCode/100 == 2 || resp.StatusCode == http.StatusNotFound {
+			return nil
+		}
+		last = fmt.Errorf("DELETE /v1/cluster/members/%s via %s: %d %s", id, n.ID, resp.StatusCode, b)
+	}
+	return last
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) {

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -23,6 +25,7 @@ var (
 	flagBusy     = flag.Int("busy", 0, "CPU busy loops with -load (env FAULTS_BUSY); default 2")
 	flagKeep     = flag.Bool("keep", false, "leave the artefacts of runs that pass too (env FAULTS_KEEP=1)")
 	flagOut      = flag.String("out", "", "where failed runs leave their artefacts (env FAULTS_OUT); default faults/out")
+	flagPolicy   = flag.String("stale-policy", "", "the nodes' --stale-policy in the network runs: serve or servfail (env FAULTS_STALE_POLICY); default serve")
 )
 
 var binPath string
@@ -43,7 +46,23 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}
+	// SIGINT or SIGTERM (a ^C, a CI timeout): no iptables rule of this
+	// process may outlive it.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		s := <-sigs
+		if bin, err := IptablesPath(); err == nil {
+			sweep(bin, func(tag string) bool { return tag == Tag() })
+		}
+		os.RemoveAll(dir)
+		fmt.Fprintf(os.Stderr, "faults: %v: rules removed\n", s)
+		os.Exit(1)
+	}()
 	code := m.Run()
+	if bin, err := IptablesPath(); err == nil {
+		sweep(bin, func(tag string) bool { return tag == Tag() })
+	}
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
@@ -288,3 +307,88 @@ func report(t *testing.T, res *Result) {
 		t.Errorf("seed %d: %s", res.Seed, v)
 	}
 }
+
+func stalePolicy(t *testing.T) string {
+	p := *flagPolicy
+	if p == "" {
+		p = os.Getenv("FAULTS_STALE_POLICY")
+	}
+	switch p {
+	case "":
+		return "serve"
+	case "serve", "servfail":
+		return p
+	}
+	t.Fatalf("stale policy %q: want serve or servfail", p)
+	return ""
+}
+
+// requireNet checks what the network faults need: root and a working
+// iptables. Without them the test fails when CI is set and skips otherwise.
+func requireNet(t *testing.T) {
+	t.Helper()
+	requireFaults(t, "sh")
+	if _, err := NewFirewall(); err != nil {
+		msg := fmt.Sprintf("network faults: %v (scripts/install-test-deps.sh installs iptables; run as root)", err)
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+}
+
+// network runs the network nemesis (partitions and packet loss) once per
+// seed, with the stale policy given (-stale-policy) or policy when set;
+// remove, when set, removes a node that far into the run.
+func network(t *testing.T, nodes int, policy string, remove float64) {
+	networkRun(t, nodes, policy, remove, false)
+}
+
+func networkRun(t *testing.T, nodes int, policy string, remove float64, channels bool) {
+	requireNet(t)
+	if policy == "" {
+		policy = stalePolicy(t)
+	}
+	for _, seed := range seeds(t) {
+		t.Run(fmt.Sprintf("seed%d", seed), func(t *testing.T) {
+			cfg := Config{
+				Bin: binPath, Nodes: nodes, Seed: seed, Duration: duration(t), Writers: writers(t), Think: think(t),
+				Net: true, NetMin: 2 * time.Second, NetMax: 5 * time.Second, Channels: channels,
+				// SIGTERM under partitions often takes longer than 15 s
+				KillAtEnd: true,
+				Stale:     StaleRules{Policy: policy},
+				Services:  8, OutDir: outDir(), Keep: *flagKeep || os.Getenv("FAULTS_KEEP") == "1",
+			}
+			if remove > 0 {
+				cfg.RemoveAt = time.Duration(remove * float64(cfg.Duration))
+			}
+			extra := ""
+			if withLoad() {
+				cfg.BusyLoops, cfg.Dsync = busyLoops(t), true
+				extra = fmt.Sprintf(" -load -busy %d", cfg.BusyLoops)
+			}
+			t.Logf("seed %d: go test ./faults/ -count=1 -run '%s' -args -seed %d -duration %v -writers %d -stale-policy %s%s",
+				seed, strings.Split(t.Name(), "/")[0], seed, cfg.Duration, cfg.Writers, policy, extra)
+			report(t, Run(t, cfg))
+		})
+	}
+}
+
+// TestPartitions3: one node, the leader, or (on 5 nodes) a minority cut
+// off from the others, and packet loss on one node's raft traffic, over
+// and over while writes go on; the stale policy from -stale-policy.
+func TestPartitions3(t *testing.T) { network(t, 3, "", 0) }
+
+func TestPartitions5(t *testing.T) { network(t, 5, "", 0) }
+
+// TestPartitionsServfail3 is TestPartitions3 with --stale-policy servfail.
+func TestPartitionsServfail3(t *testing.T) { network(t, 3, "servfail", 0) }
+
+// TestRemoveUnderWrites: 4 nodes under the network nemesis; half way
+// through, one is removed, and it must stop answering for good.
+func TestRemoveUnderWrites(t *testing.T) { network(t, 4, "", 0.5) }
+
+// TestChannelCuts3 cuts one channel of a node at a time: its raft traffic
+// (a node, or the leader) while its API still reaches the others, or its
+// API traffic while raft flows.
+func TestChannelCuts3(t *testing.T) { networkRun(t, 3, "", 0, true) }

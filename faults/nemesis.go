@@ -18,6 +18,10 @@ type Fault struct {
 	Node  string `json:"node"`
 	At    int64  `json:"at"`              // ns since the start of the run
 	Until int64  `json:"until,omitempty"` // when it was healed
+	// Cut names the nodes the fault cut off from a majority (partitions).
+	Cut []string `json:"cut,omitempty"`
+	// Detail says more (the loss rate, the sides of a split).
+	Detail string `json:"detail,omitempty"`
 }
 
 // Nemesis injects faults from a seeded schedule.
@@ -30,8 +34,161 @@ type Nemesis struct {
 	// the leader is idle when it stops, and opened once it is stopped.
 	Gate *Gate
 
+	// Firewall makes the network faults (NetFaults).
+	Firewall *Firewall
+	// Channels makes NetFaults cut one channel only: the raft traffic of
+	// a node (the API still reaches the leader) or its API traffic (raft
+	// still flows).
+	Channels bool
+
 	mu     sync.Mutex
 	Faults []Fault
+}
+
+// SetNodes replaces the nodes the nemesis picks from (after a removal).
+func (m *Nemesis) SetNodes(nodes []*Node) {
+	m.mu.Lock()
+	m.nodes = append([]*Node(nil), nodes...)
+	m.mu.Unlock()
+}
+
+func (m *Nemesis) members() []*Node {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]*Node(nil), m.nodes...)
+}
+
+// NetFaults repeats until ctx is done: pick a network fault from the
+// seeded schedule, keep it for minDur..maxDur, heal it (every rule
+// deleted), wait a moment. The faults (with Channels set, cut-raft,
+// cut-raft-leader and cut-api instead: see the comment in the loop):
+//
+//   - isolate: one random node cut off from all the others;
+//   - isolate-leader: the leader cut off from all the others;
+//   - split (5 nodes and more): a minority cut off from the majority, the
+//     leader on either side;
+//   - loss: 10-40% of the packets of one node's raft traffic dropped.
+//
+// DNS and the clients' API traffic are never filtered. Every rule is gone
+// when it returns.
+func (m *Nemesis) NetFaults(ctx context.Context, minDur, maxDur time.Duration) {
+	defer m.Firewall.RemoveAll()
+	for ctx.Err() == nil {
+		sleepCtx(ctx, time.Duration(300+m.rng.Intn(900))*time.Millisecond)
+		if ctx.Err() != nil {
+			return
+		}
+		nodes := m.members()
+		d := minDur + time.Duration(m.rng.Int63n(int64(maxDur-minDur)+1))
+		p := m.rng.Intn(10)
+		if len(nodes) < 5 && p >= 5 && p < 8 {
+			p -= 5 // no split on 3 or 4 nodes (it would be an isolate): isolate
+		}
+		f := Fault{}
+		var err error
+		switch {
+		case m.Channels:
+			// raft cut: the node hears nothing from a leader, even though
+			// it can still ask the leader's API for its commit index, so
+			// it is cut off; API cut: raft flows, but the node cannot
+			// confirm it is current (no ReadIndex), which the checks do
+			// not count as cut off.
+			var v *Node
+			f.Kind = "cut-raft"
+			if p >= 4 && p < 6 {
+				f.Kind = "cut-raft-leader"
+				v = CurrentLeader(nodes)
+			}
+			if p >= 6 {
+				f.Kind = "cut-api"
+			}
+			if v == nil {
+				v = nodes[m.rng.Intn(len(nodes))]
+				if f.Kind == "cut-raft-leader" {
+					f.Kind = "cut-raft"
+				}
+			}
+			f.Node = v.ID
+			raftOnly := f.Kind != "cut-api"
+			if raftOnly {
+				f.Cut = []string{v.ID}
+			}
+			err = m.Firewall.CutChannel([]*Node{v}, without(nodes, v), raftOnly)
+		case p < 5:
+			var v *Node
+			f.Kind = "isolate"
+			if p >= 3 {
+				f.Kind = "isolate-leader"
+				v = CurrentLeader(nodes)
+			}
+			if v == nil {
+				f.Kind = "isolate"
+				v = nodes[m.rng.Intn(len(nodes))]
+			}
+			rest := without(nodes, v)
+			f.Node, f.Cut = v.ID, []string{v.ID}
+			err = m.Firewall.Cut([]*Node{v}, rest)
+		case p < 8:
+			f.Kind = "split"
+			perm := m.rng.Perm(len(nodes))
+			minority := (len(nodes) - 1) / 2
+			var small, big []*Node
+			l := CurrentLeader(nodes)
+			leaderSmall := m.rng.Intn(2) == 0
+			if l != nil {
+				if leaderSmall {
+					small = append(small, l)
+				} else {
+					big = append(big, l)
+				}
+			}
+			for _, i := range perm {
+				n := nodes[i]
+				if n == l {
+					continue
+				}
+				if len(small) < minority {
+					small = append(small, n)
+				} else {
+					big = append(big, n)
+				}
+			}
+			f.Node = ids(small)
+			f.Detail = "from " + ids(big)
+			for _, n := range small {
+				f.Cut = append(f.Cut, n.ID)
+			}
+			err = m.Firewall.Cut(small, big)
+		default:
+			f.Kind = "loss"
+			v := nodes[m.rng.Intn(len(nodes))]
+			rate := 0.1 + 0.1*float64(m.rng.Intn(4))
+			f.Node, f.Detail = v.ID, fmt.Sprintf("%.0f%% of raft packets", 100*rate)
+			err = m.Firewall.Loss(v, nodes, rate)
+		}
+		if err != nil {
+			m.Firewall.RemoveAll()
+			m.logf("nemesis: %s: %v", f.Kind, err)
+			continue
+		}
+		f.At = m.rec.now()
+		i := m.add(f)
+		m.logf("nemesis: %s %s %s for %v", f.Kind, f.Node, f.Detail, d.Round(time.Millisecond))
+		sleepCtx(ctx, d)
+		m.healed(i) // before the rules go: Until is while the cut still held
+		m.Firewall.RemoveAll()
+		m.logf("nemesis: healed %s", f.Kind)
+	}
+}
+
+func without(ns []*Node, x *Node) []*Node {
+	var out []*Node
+	for _, n := range ns {
+		if n != x {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 func NewNemesis(seed int64, nodes []*Node, rec *Recorder, logf func(string, ...any)) *Nemesis {

@@ -28,7 +28,7 @@ type DNSStats struct {
 	Stale     int    `json:"stale"`     // answers carrying EDE 3 (stale answer)
 	Errors    int    `json:"errors"`    // timeouts and other failures
 	BadA      int    `json:"bad_a"`     // A answers with an address of neither pool
-	Decreases int    `json:"decreases"` // fresh answers with a lower revision than before
+	Decreases int    `json:"decreases"` // NOERROR answers with a lower revision than before
 }
 
 // Observer polls every node's _bgdns TXT and A records and keeps, per node
@@ -38,12 +38,27 @@ type Observer struct {
 	mu    sync.Mutex
 	last  map[string]map[string]uint64 // node -> service -> highest fresh revision
 	stats map[string]*DNSStats
-	// Changes are the fresh samples whose revision differs from the
+	// Changes are the NOERROR samples whose revision differs from the
 	// node's previous one for that service.
 	Changes []Sample
-	// Decreases are fresh answers with a lower revision than one the
-	// same node gave before.
+	// Decreases are NOERROR answers (stale ones too) with a lower
+	// revision than one the same node gave before.
 	Decreases []Sample
+	// Answers is every answer (and failed query), for the stale checks.
+	Answers []Answer
+}
+
+// Answer is one query of an observer and what came back.
+type Answer struct {
+	Sent     int64  `json:"sent"` // ns since the start of the run
+	Recv     int64  `json:"recv"`
+	Node     string `json:"node"`
+	Service  string `json:"service"`
+	Rcode    int    `json:"rcode"` // -1: no answer (timeout, error)
+	Stale    bool   `json:"stale,omitempty"`
+	MaxTTL   uint32 `json:"max_ttl"`
+	Revision uint64 `json:"revision,omitempty"`
+	HasRev   bool   `json:"has_rev,omitempty"`
 }
 
 func NewObserver(rec *Recorder) *Observer {
@@ -85,6 +100,7 @@ func (o *Observer) poll(c *dns.Client, n *Node, svc string) {
 	m := new(dns.Msg)
 	m.SetQuestion("_bgdns."+svc, dns.TypeTXT)
 	m.SetEdns0(1232, false)
+	sent := o.rec.now()
 	r, _, err := c.Exchange(m, n.DNSAddr)
 	at := o.rec.now()
 	o.mu.Lock()
@@ -93,9 +109,16 @@ func (o *Observer) poll(c *dns.Client, n *Node, svc string) {
 	st.Queries++
 	if err != nil {
 		st.Errors++
+		o.Answers = append(o.Answers, Answer{Sent: sent, Recv: at, Node: n.ID, Service: svc, Rcode: -1})
 		return
 	}
 	stale := hasEDE(r, dns.ExtendedErrorCodeStaleAnswer)
+	rev, active, ok := parseTXT(r)
+	a := Answer{Sent: sent, Recv: at, Node: n.ID, Service: svc, Rcode: r.Rcode, Stale: stale, Revision: rev, HasRev: ok}
+	for _, rr := range append(append([]dns.RR(nil), r.Answer...), r.Ns...) {
+		a.MaxTTL = max(a.MaxTTL, rr.Header().Ttl)
+	}
+	o.Answers = append(o.Answers, a)
 	if stale {
 		st.Stale++
 	}
@@ -103,15 +126,13 @@ func (o *Observer) poll(c *dns.Client, n *Node, svc string) {
 		st.Servfail++
 		return
 	}
-	rev, active, ok := parseTXT(r)
 	if !ok {
 		st.Errors++
 		return
 	}
 	st.Answers++
-	if stale {
-		return
-	}
+	// Stale answers count too: a node never serves an older revision than
+	// it served before, whatever its stale policy.
 	s := Sample{At: at, Node: n.ID, Service: svc, Revision: rev, Active: active}
 	prev, seen := o.last[n.ID][svc]
 	switch {

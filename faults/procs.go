@@ -52,6 +52,9 @@ type Node struct {
 	RaftAddr string
 	Base     []string // serve flags for every start
 	Args     []string // serve flags for the next start (bootstrap, join)
+	// GID, when set, is the group id the process runs with (as root), so
+	// that iptables rules can name its packets (see Firewall).
+	GID uint32
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -88,6 +91,9 @@ func (n *Node) Start() error {
 	cmd.Env = cleanEnv()
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if n.GID != 0 {
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(os.Geteuid()), Gid: n.GID}
+	}
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		return fmt.Errorf("%s: start: %w", n.ID, err)
@@ -240,6 +246,22 @@ type ClusterInfo struct {
 		ID string `json:"id"`
 	} `json:"leader"`
 	CommitIndex uint64 `json:"commit_index"`
+}
+
+// CommitIndex asks n for its raft commit index (GET /v1/cluster).
+func (n *Node) CommitIndex() (uint64, error) {
+	code, b, err := httpGet(n.URL()+"/v1/cluster", time.Second)
+	if err != nil {
+		return 0, err
+	}
+	if code != http.StatusOK {
+		return 0, fmt.Errorf("%s: GET /v1/cluster: %d", n.ID, code)
+	}
+	var ci ClusterInfo
+	if err := json.Unmarshal(b, &ci); err != nil {
+		return 0, err
+	}
+	return ci.CommitIndex, nil
 }
 
 // Leader asks n who the leader is ("" when it knows none).

@@ -36,6 +36,20 @@ type Config struct {
 	// a clean shutdown takes a snapshot and compacts the log.
 	KillAtEnd bool
 
+	// Net turns on the network nemesis (NetFaults: partitions and packet
+	// loss with iptables), each fault lasting NetMin..NetMax.
+	Net            bool
+	NetMin, NetMax time.Duration
+	// Channels: the network faults cut the raft or the API traffic of a
+	// node, not both (see Nemesis.Channels).
+	Channels bool
+	// RemoveAt, when set, removes a node (DELETE /v1/cluster/members/{id})
+	// this long into the run, while writes and faults go on.
+	RemoveAt time.Duration
+	// Stale says the nodes' --stale-policy, --max-stale and --stale-ttl
+	// and the margin the stale checks allow.
+	Stale StaleRules
+
 	BusyLoops int  // CPU busy loops beside the nodes
 	Dsync     bool // a dd oflag=dsync writer beside the nodes
 
@@ -65,34 +79,88 @@ func (c *Config) defaults() {
 	if c.ConvergeTimeout == 0 {
 		c.ConvergeTimeout = 30 * time.Second
 	}
+	if c.Stale.Policy == "" {
+		c.Stale.Policy = "serve"
+	}
+	if c.Stale.MaxStale == 0 {
+		c.Stale.MaxStale = 2 * time.Second
+	}
+	if c.Stale.StaleTTL == 0 {
+		c.Stale.StaleTTL = time.Second
+	}
+	if c.Stale.Margin == 0 {
+		c.Stale.Margin = 500 * time.Millisecond
+	}
+	if c.NetMax == 0 {
+		c.NetMin, c.NetMax = 2*time.Second, 6*time.Second
+	}
 }
 
 // Result is the outcome of a run, written as summary.json on failure.
 type Result struct {
-	Seed        int64         `json:"seed"`
-	Nodes       int           `json:"nodes"`
-	Duration    string        `json:"duration"`
-	Writers     int           `json:"writers"`
-	Load        string        `json:"load"`
-	Acked       int           `json:"acked"`
-	Conflicts   int           `json:"conflicts"`
-	Unknown     int           `json:"unknown"`
-	Refused     int           `json:"refused"`
-	Faults      []Fault       `json:"faults"`
-	Convergence string        `json:"convergence"`
-	Violations  []Violation   `json:"violations"`
-	DNS         []DNSStats    `json:"dns"`
-	Decreases   []Sample      `json:"dns_decreases,omitempty"`
-	LogRange    []string      `json:"log_range"`
-	Refusals    []Op          `json:"refusals,omitempty"`
-	Notes       []string      `json:"notes,omitempty"`
-	Elapsed     time.Duration `json:"-"`
+	Seed        int64   `json:"seed"`
+	Nodes       int     `json:"nodes"`
+	Duration    string  `json:"duration"`
+	Writers     int     `json:"writers"`
+	Load        string  `json:"load"`
+	Acked       int     `json:"acked"`
+	Conflicts   int     `json:"conflicts"`
+	Unknown     int     `json:"unknown"`
+	Refused     int     `json:"refused"`
+	Faults      []Fault `json:"faults"`
+	Convergence string  `json:"convergence"`
+	ConvergeMS  int64   `json:"convergence_ms"` // -1: not converged
+	StalePolicy string  `json:"stale_policy"`
+	// CutAnswers counts how the cut-off nodes answered past
+	// max-stale+margin: fresh, stale, servfail, none.
+	CutAnswers map[string]int `json:"cut_answers,omitempty"`
+	Removed    string         `json:"removed,omitempty"`
+	Violations []Violation    `json:"violations"`
+	DNS        []DNSStats     `json:"dns"`
+	Decreases  []Sample       `json:"dns_decreases,omitempty"`
+	LogRange   []string       `json:"log_range"`
+	Refusals   []Op           `json:"refusals,omitempty"`
+	Notes      []string       `json:"notes,omitempty"`
+	Elapsed    time.Duration  `json:"-"`
 }
 
 // Figures is the one-line summary of a run.
 func (r *Result) Figures() string {
-	return fmt.Sprintf("FAULTS seed=%d nodes=%d duration=%s load=%s acked=%d conflicts=%d unknown=%d faults=%d convergence=%s violations=%d",
+	s := fmt.Sprintf("FAULTS seed=%d nodes=%d duration=%s load=%s acked=%d conflicts=%d unknown=%d faults=%d convergence=%s violations=%d",
 		r.Seed, r.Nodes, r.Duration, r.Load, r.Acked, r.Conflicts, r.Unknown, len(r.Faults), r.Convergence, len(r.Violations))
+	s += fmt.Sprintf(" conv_ms=%d policy=%s kinds=%s", r.ConvergeMS, r.StalePolicy, r.kinds())
+	if len(r.CutAnswers) > 0 {
+		s += " cut_answers=" + countString(r.CutAnswers)
+	}
+	if r.Removed != "" {
+		s += " removed=" + r.Removed
+	}
+	return s
+}
+
+func (r *Result) kinds() string {
+	m := map[string]int{}
+	for _, f := range r.Faults {
+		m[f.Kind]++
+	}
+	return countString(m)
+}
+
+// countString is "a:1,b:2", keys sorted; "-" when empty.
+func countString(m map[string]int) string {
+	var keys []string
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s:%d", k, m[k]))
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, ",")
 }
 
 // Run starts a cluster, runs clients, observers and the nemesis for
@@ -102,7 +170,7 @@ func Run(t testing.TB, cfg Config) *Result {
 	t.Helper()
 	cfg.defaults()
 	root := t.TempDir()
-	res := &Result{Seed: cfg.Seed, Nodes: cfg.Nodes, Duration: cfg.Duration.String(), Writers: cfg.Writers, Load: "none"}
+	res := &Result{Seed: cfg.Seed, Nodes: cfg.Nodes, Duration: cfg.Duration.String(), Writers: cfg.Writers, Load: "none", StalePolicy: cfg.Stale.Policy}
 	if cfg.BusyLoops > 0 || cfg.Dsync {
 		res.Load = fmt.Sprintf("busy%d", cfg.BusyLoops)
 		if cfg.Dsync {
@@ -110,6 +178,16 @@ func Run(t testing.TB, cfg Config) *Result {
 		}
 	}
 	logf := func(format string, a ...any) { t.Logf(format, a...) }
+	var fw *Firewall
+	if cfg.Net {
+		var err error
+		if fw, err = NewFirewall(); err != nil {
+			t.Fatal(err)
+		}
+		// Runs also when the test fails or panics; the rules are
+		// removed at every heal too.
+		t.Cleanup(fw.RemoveAll)
+	}
 
 	// Nodes: n1 bootstraps, the others join through n1.
 	var nodes []*Node
@@ -129,7 +207,11 @@ func Run(t testing.TB, cfg Config) *Result {
 		}
 		// The observers ask every node hundreds of times a second from
 		// one address: response rate limiting would drop their answers.
-		n.Base = []string{"--rrl-rate", "0"}
+		n.Base = []string{"--rrl-rate", "0", "--stale-policy", cfg.Stale.Policy,
+			"--max-stale", cfg.Stale.MaxStale.String(), "--stale-ttl", cfg.Stale.StaleTTL.String()}
+		if cfg.Net {
+			n.GID = NodeGID(i)
+		}
 		if cfg.SnapshotThreshold > 0 {
 			n.Base = append(n.Base, "--snapshot-threshold", fmt.Sprint(cfg.SnapshotThreshold))
 		}
@@ -216,7 +298,43 @@ func Run(t testing.TB, cfg Config) *Result {
 	writers := Writers(ctx, cfg.Writers, cfg.Seed, members, services, rec, cfg.RequestTimeout, cfg.Think, gate)
 	nem := NewNemesis(cfg.Seed, append([]*Node(nil), nodes...), rec, logf)
 	nem.Gate = gate
+	nem.Firewall = fw
+	nem.Channels = cfg.Channels
 	var nemWG sync.WaitGroup
+	if cfg.Net {
+		nemWG.Add(1)
+		go func() { defer nemWG.Done(); nem.NetFaults(ctx, cfg.NetMin, cfg.NetMax) }()
+	}
+	var removed *Node
+	var removedAt int64
+	var removeErr error
+	if cfg.RemoveAt > 0 {
+		nemWG.Add(1)
+		go func() {
+			defer nemWG.Done()
+			sleepCtx(ctx, cfg.RemoveAt)
+			if ctx.Err() != nil {
+				return
+			}
+			cur := members()
+			v := cur[int(cfg.Seed)%len(cur)]
+			at := rec.now()
+			logf("removing %s while writes go on", v.ID)
+			if removeErr = retry(30*time.Second, func() error { return RemoveMember(without(cur, v), v.ID) }); removeErr != nil {
+				return
+			}
+			removedAt = rec.now()
+			t.Cleanup(func() { v.Stop(10 * time.Second) }) // no longer in nodes
+			nem.add(Fault{Kind: "remove", Node: v.ID, At: at, Until: removedAt})
+			activeMu.Lock()
+			removed = v
+			nodes = without(nodes, v)
+			active = append([]*Node(nil), nodes...)
+			activeMu.Unlock()
+			nem.SetNodes(nodes)
+			logf("%s removed after %v", v.ID, time.Duration(removedAt-at).Round(time.Millisecond))
+		}()
+	}
 	if cfg.PauseMax > 0 {
 		nemWG.Add(1)
 		go func() { defer nemWG.Done(); nem.PauseLeader(ctx, cfg.PauseMin, cfg.PauseMax) }()
@@ -248,6 +366,10 @@ func Run(t testing.TB, cfg Config) *Result {
 	}
 	<-ctx.Done()
 	nemWG.Wait()
+	fw.RemoveAll()
+	if removeErr != nil {
+		res.Violations = append(res.Violations, Violation{Check: "remove", Message: fmt.Sprintf("the removal did not succeed: %v", removeErr)})
+	}
 	if joinErr != nil {
 		res.Violations = append(res.Violations, Violation{Check: "join", Message: fmt.Sprintf("%s did not join: %v\n%s", late.ID, joinErr, late.LogTail(30))})
 	}
@@ -265,6 +387,12 @@ func Run(t testing.TB, cfg Config) *Result {
 	load.Stop()
 	writers.Wait()
 	healed := time.Now()
+	highest := map[string]uint64{}
+	for _, op := range rec.Ops() {
+		if op.Outcome == OK && op.Index > highest[op.Service] {
+			highest[op.Service] = op.Index
+		}
+	}
 
 	// Convergence: every node ready and answering the same revision of
 	// every service.
@@ -275,6 +403,9 @@ func Run(t testing.TB, cfg Config) *Result {
 				rev, _, err := DNSRevision(n, s)
 				if err != nil {
 					return fmt.Errorf("%s: %s: %v", n.ID, s, err)
+				}
+				if rev < highest[s] {
+					return fmt.Errorf("%s: %s answers revision %d, a write was acknowledged at %d", s, n.ID, rev, highest[s])
 				}
 				if want == 0 {
 					want = rev
@@ -287,10 +418,23 @@ func Run(t testing.TB, cfg Config) *Result {
 	})
 	if conv != nil {
 		res.Convergence = "none"
+		res.ConvergeMS = -1
 		res.Violations = append(res.Violations, Violation{Check: "convergence",
 			Message: fmt.Sprintf("not converged %v after heal: %v", cfg.ConvergeTimeout, conv)})
 	} else {
-		res.Convergence = time.Since(healed).Round(time.Millisecond).String()
+		took := time.Since(healed)
+		res.Convergence = took.Round(time.Millisecond).String()
+		res.ConvergeMS = took.Milliseconds()
+	}
+	if removed != nil {
+		// Removed for good: started again on its data, it still must not
+		// answer for our zones.
+		removed.Kill9()
+		if err := removed.Start(); err != nil {
+			logf("restarting the removed %s: %v", removed.ID, err)
+		}
+		time.Sleep(cfg.Stale.MaxStale + cfg.Stale.Margin + time.Second)
+		res.Removed = removed.ID
 	}
 	for _, n := range nodes {
 		for _, s := range services {
@@ -320,6 +464,22 @@ func Run(t testing.TB, cfg Config) *Result {
 	res.DNS = obs.Stats()
 	sort.Slice(res.DNS, func(i, j int) bool { return res.DNS[i].Node < res.DNS[j].Node })
 	res.Decreases = obs.Decreases
+	end := rec.now()
+	if cfg.Net {
+		var v []Violation
+		v, res.CutAnswers = CheckCutOff(obs.Answers, CutWindows(res.Faults, end), cfg.Stale)
+		res.Violations = append(res.Violations, v...)
+	}
+	if cfg.Stale.Policy == "serve" {
+		res.Violations = append(res.Violations, CheckStaleTTL(obs.Answers, cfg.Stale)...)
+	}
+	res.Violations = append(res.Violations, CheckFreshRevisions(obs.Answers, ops, cfg.Stale)...)
+	if removed != nil {
+		v, counts := CheckRemoved(obs.Answers, removed.ID, removedAt, cfg.Stale)
+		res.Violations = append(res.Violations, v...)
+		res.Removed += "(" + countString(counts) + ")"
+		removed.Stop(10 * time.Second)
+	}
 
 	// A node that exited without the harness stopping it (a crash, or a
 	// signal from outside the test) makes the run void: report it, and
@@ -349,6 +509,14 @@ func Run(t testing.TB, cfg Config) *Result {
 		}
 		histories[n.ID] = bySvc
 	}
+	// Each node's commit index, just before it stops: entries above it
+	// may still be the uncommitted tail of a leader that was cut off.
+	commits := map[string]uint64{}
+	for _, n := range nodes {
+		if c, err := n.CommitIndex(); err == nil {
+			commits[n.ID] = c
+		}
+	}
 	for _, n := range nodes {
 		if cfg.KillAtEnd {
 			n.Kill9()
@@ -365,10 +533,14 @@ func Run(t testing.TB, cfg Config) *Result {
 			t.Errorf("reading %s's log: %v", n.ID, err)
 			continue
 		}
-		logs = append(logs, NodeLog{Node: n.ID, First: first, Last: last, Entries: entries})
+		logs = append(logs, NodeLog{Node: n.ID, First: first, Last: last, Entries: entries, Commit: commits[n.ID]})
 		res.LogRange = append(res.LogRange, fmt.Sprintf("%s:%d..%d", n.ID, first, last))
 	}
-	res.Violations = append(res.Violations, CheckLogMatching(logs)...)
+	lm, tails := CheckLogMatching(logs)
+	res.Violations = append(res.Violations, lm...)
+	if tails > 0 {
+		res.Notes = append(res.Notes, fmt.Sprintf("log matching: %d indexes differ in term above a node's commit index (an uncommitted tail not yet overwritten)", tails))
+	}
 	// (b) acknowledged writes
 	res.Violations = append(res.Violations, CheckAckedWrites(ops, histories)...)
 	// (c) linearizability, unknowns resolved by the histories most nodes

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/sbin:/sbin"
 
-need=(dig curl dd prometheus promtool chromium)
+need=(dig curl dd prometheus promtool chromium iptables)
 missing=()
 for tool in "${need[@]}"; do
 	command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")

@@ -5,6 +5,7 @@
 # systemd, whose systemd-analyze checks the packaged unit in make test-dist
 # (it needs no running systemd). Chromium, which the status page tests
 # drive headless.
+# iptables, which the fault suite's network faults use.
 # Idempotent: packages already present are left as they are.
 #
 # The daemons are only run by the tests, as child processes with their own
@@ -12,7 +13,7 @@
 # keeps the package scripts from starting the system services.
 set -euo pipefail
 
-PKGS=(dnsutils knot-dnsutils nsd unbound knot curl prometheus systemd chromium)
+PKGS=(dnsutils knot-dnsutils nsd unbound knot curl prometheus systemd chromium iptables)
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
@@ -52,7 +53,7 @@ echo "install-test-deps: installing ${missing[*]}"
 $SUDO apt-get update
 $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
 
-for tool in dig kdig nsd unbound knotd prometheus promtool systemd-analyze chromium; do
+for tool in dig kdig nsd unbound knotd prometheus promtool systemd-analyze chromium iptables; do
 	command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || {
 		echo "install-test-deps: $tool missing after install" >&2
 		exit 1
