@@ -29,6 +29,8 @@ type ClusterOptions struct {
 	// TLS starts every node with a certificate of one CA made for the
 	// cluster (Cluster.CA): mutual TLS for Raft, HTTPS for the API.
 	TLS bool
+	// Bin, when set, is the binary every node runs (NodeOptions.Bin).
+	Bin string
 }
 
 // StartCluster starts n nodes: n1 bootstraps, the others join through n1's
@@ -48,6 +50,7 @@ func StartCluster(t testing.TB, n int, o ClusterOptions) *Cluster {
 			Args:      o.Args,
 			Env:       o.Env,
 			TLS:       c.CA,
+			Bin:       o.Bin,
 		}
 		if i < len(o.Hosts) {
 			no.Host = o.Hosts[i]

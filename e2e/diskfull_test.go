@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -45,10 +46,10 @@ func TestDiskFullStopsWritesNotAnswers(t *testing.T) {
 	// disk (its file may have room left in pages already allocated).
 	var refused CLIResult
 	eventually(t, 20*time.Second, "a write refused on the full disk", func() error {
-		r := RunCLIEnv(t, n.CLIEnv(), n.URL(), "rollback", svcName, "--reason", "disk full?")
+		r := RunCLIEnv(t, n.CLIEnv(), n.URL(), "rollback", svcName, "--reason", "disk full?", "--retry-for", "2s")
 		if r.Code == 0 {
 			// It fit: undo it and fill what it used.
-			RunCLIEnv(t, n.CLIEnv(), n.URL(), "switch", svcName, "--reason", "again")
+			RunCLIEnv(t, n.CLIEnv(), n.URL(), "switch", svcName, "--reason", "again", "--retry-for", "2s")
 			fillDisk(t, filler+time.Now().Format("150405.000"))
 			return errors.New("the write still fit")
 		}
@@ -84,16 +85,32 @@ func TestDiskFullStopsWritesNotAnswers(t *testing.T) {
 	for _, f := range matches {
 		_ = os.Remove(f)
 	}
+	// The refused write may or may not have been applied (the node may
+	// have stored it, then failed to answer): switch to whichever colour
+	// is not active now.
+	var svc ServiceJSON
+	eventually(t, 30*time.Second, "reading the service after space was freed", func() error {
+		r := RunCLIEnv(t, n.CLIEnv(), n.URL(), "service", "get", svcName, "-o", "json")
+		if r.Code != 0 {
+			return errors.New(r.String())
+		}
+		return json.Unmarshal([]byte(r.Stdout), &svc)
+	})
+	target, want := "blue", blueV4
+	if svc.Active == "blue" {
+		target, want = "green", greenV4
+	}
 	eventually(t, 30*time.Second, "a write after space was freed", func() error {
 		// One request id for every try: a retry of a commit that
 		// went through is answered with its result, not applied again.
-		r := RunCLIEnv(t, n.CLIEnv(), n.URL(), "rollback", svcName, "--reason", "space freed", "--request-id", "diskfull-after")
+		r := RunCLIEnv(t, n.CLIEnv(), n.URL(), "switch", svcName, "--to", target, "--reason", "space freed",
+			"--request-id", "diskfull-after", "--retry-for", "2s")
 		if r.Code != 0 {
 			return errors.New(r.String())
 		}
 		return nil
 	})
-	eventually(t, 10*time.Second, "blue after the rollback", func() error { return checkColour(n, blueV4) })
+	eventually(t, 10*time.Second, target+" after the write", func() error { return checkColour(n, want) })
 	t.Logf("%d answers while the disk was full", answered)
 }
 

@@ -39,6 +39,9 @@ type NodeOptions struct {
 	// it a TLS node runs with --acl=false, so that tests of other things
 	// need no tokens.
 	ACL bool
+	// Bin, when set, is the bgdns binary to run instead of this build (an
+	// older release, in the upgrade test).
+	Bin string
 	// Via says how the settings above reach serve: "" or "flags" on the
 	// command line, "env" as BGDNS_* variables, "yaml" in a --config file.
 	Via string
@@ -207,7 +210,11 @@ func (n *Node) Start() {
 	n.runs++
 	args, env := n.command()
 	fmt.Fprintf(logf, "=== run %d: %s bgdns %s\n", n.runs, strings.Join(redactEnv(env), " "), strings.Join(args, " "))
-	cmd := exec.Command(binPath, args...)
+	bin := binPath
+	if n.Opts.Bin != "" {
+		bin = n.Opts.Bin
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append(cleanEnv(), env...)
 	cmd.Stdout = logf
 	cmd.Stderr = logf
