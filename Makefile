@@ -4,7 +4,7 @@ BIN       := bin/bgdns
 PKGS      := ./...
 FUZZTIME  ?= 20s
 
-.PHONY: all build run test test-deps test-unit test-e2e test-edges test-faults test-faults-short test-faults-net faults-net-runs test-interop fuzz bench bench-switch vet lint clean
+.PHONY: all build run test test-deps test-unit test-e2e test-e2e-race test-edges test-upgrade test-faults test-faults-short test-faults-net faults-net-runs test-interop fuzz bench bench-switch vet lint clean
 
 all: build
 
@@ -34,13 +34,16 @@ lint: vet
 # Every package but e2e/ and faults/ (real processes, run on their own).
 UNIT_PKGS = $$($(GO) list $(PKGS) | grep -v -e '/e2e$$' -e '/faults$$')
 
-# The default test run: unit and in-process cluster tests, then the
-# end-to-end tests on their own, so that their real processes (timing:
-# heartbeats, max-stale) do not compete with other packages for the CPUs,
-# then a short fault run (see docs/RELIABILITY.md).
+# The default test run: unit and in-process cluster tests with the race
+# detector, then the end-to-end tests on their own, so that their real
+# processes (timing: heartbeats, max-stale) do not compete with other
+# packages for the CPUs, then a short fault run (see docs/RELIABILITY.md).
+# The end-to-end tests run the plain binary here; test-e2e-race runs them
+# again with race-detector builds of the binary and the harness (several
+# times slower; CI runs it too).
 test: build vet test-deps
 	$(GO) test -race -count=1 -timeout 12m $(UNIT_PKGS)
-	$(GO) test -race -count=1 -timeout 12m ./e2e/
+	$(GO) test -count=1 -timeout 12m ./e2e/
 	$(MAKE) test-faults-short
 
 # The tools the tests run against: installed when run as root, otherwise
@@ -54,12 +57,23 @@ test-unit: vet
 
 # Only the end-to-end tests: the real binary, dig, kill -9 and restart.
 test-e2e: build test-deps
-	$(GO) test -race -count=1 -timeout 10m ./e2e/
+	$(GO) test -count=1 -timeout 12m ./e2e/
+
+# The end-to-end tests with race-detector builds of bgdns and the harness.
+test-e2e-race: build test-deps
+	$(GO) test -race -count=1 -timeout 30m ./e2e/
 
 # The edge-node end-to-end test at full size: 3 voters and 10 edges (13
-# processes; `make test` runs it with 3 edges under -race).
+# processes; `make test` runs it with 3 edges).
 test-edges: build test-deps
 	BGDNS_E2E_EDGES=10 $(GO) test -count=1 -timeout 5m -run 'TestEdgeNodes' ./e2e/
+
+# A rolling upgrade from the previous release (built from its commit in
+# this repository, so it needs a clone with history) to this build, with
+# writes flowing; see docs/OPERATIONS.md. UPGRADE_FROM names another commit
+# or tag.
+test-upgrade: build test-deps
+	BGDNS_UPGRADE_FROM=$(UPGRADE_FROM) $(GO) test -count=1 -timeout 10m -tags upgrade -run 'TestRollingUpgrade' ./e2e/
 
 # Fault runs (docs/RELIABILITY.md): real clusters under faults while writes
 # flow (the leader paused with SIGSTOP; kill -9 and restart; a join;
