@@ -87,6 +87,12 @@ func TestRollingUpgradeFromPreviousRelease(t *testing.T) {
 		})
 	}
 	rest("PUT", "/v1/services/"+svc, put)
+	if rev == previousRelease {
+		// That release had no version endpoint: proof the cluster runs it.
+		if r, err := CallE("GET", c.Nodes[0].URL()+"/v1/version", nil); err != nil || r.Status != http.StatusNotFound {
+			t.Fatalf("GET /v1/version on the previous release: %v %v, want 404", r.Status, err)
+		}
+	}
 
 	w := startStopWriter(c, testZone)
 	defer func() {
@@ -138,6 +144,9 @@ func TestRollingUpgradeFromPreviousRelease(t *testing.T) {
 		}
 		if len(missing) > 0 {
 			t.Errorf("%s lacks %d of %d acknowledged writes, e.g. %s", n.ID, len(missing), len(acked), strings.Join(missing[:min(5, len(missing))], ", "))
+		}
+		if r, err := CallE("GET", n.URL()+"/v1/version", nil); err != nil || r.Status != http.StatusOK {
+			t.Errorf("%s: GET /v1/version after the upgrade: %v %v", n.ID, r.Status, err)
 		}
 		eventually(t, 10*time.Second, n.ID+" answers green", func() error { return checkColour(n, greenV4) })
 		log := n.Log()
