@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,7 +16,6 @@ import (
 // accepted the connection and never answers, with no deadline).
 type stuckTransport struct {
 	raft.Transport
-	mu      sync.Mutex
 	stuck   chan struct{} // closed: RPCs block
 	release chan struct{}
 }
