@@ -112,6 +112,10 @@ func Open(cfg Config) (*Node, error) {
 	}
 	n.raft = r
 	n.hadState = hasState
+	if err := n.checkLostTail(last, st.snaps); err != nil {
+		_ = r.Shutdown().Error()
+		return fail(err)
+	}
 	if !hasState && cfg.Bootstrap {
 		conf := raft.Configuration{Servers: []raft.Server{{
 			Suffrage: raft.Voter, ID: raft.ServerID(cfg.NodeID), Address: st.trans.LocalAddr(),

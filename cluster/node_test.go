@@ -71,10 +71,12 @@ func TestSingleNodeRestart(t *testing.T) {
 	for i := 12; i < 30; i++ {
 		cycle(i)
 	}
+	// The node commits its own member metadata by itself: wait for it
+	// before taking the state to compare with.
+	eventually(t, 5*time.Second, "own member metadata", func() bool { return n.fsm.Members()["n1"].HTTPAddr != "" })
 	settled(t, n)
 	want, _ := control.MarshalState(n.State())
 	applied := n.Applied()
-	eventually(t, 5*time.Second, "own member metadata", func() bool { return n.fsm.Members()["n1"].HTTPAddr != "" })
 	if err := n.Shutdown(context.Background()); err != nil {
 		t.Fatalf("shutdown: %v", err)
 	}
