@@ -40,7 +40,7 @@ UNIT_PKGS = $$($(GO) list $(PKGS) | grep -v -e '/e2e$$' -e '/faults$$')
 # packages for the CPUs, then a short fault run (see docs/RELIABILITY.md).
 # The end-to-end tests run the plain binary here; test-e2e-race runs them
 # again with race-detector builds of the binary and the harness (several
-# times slower; CI runs it too).
+# times slower).
 test: build vet test-deps
 	$(GO) test -race -count=1 -timeout 12m $(UNIT_PKGS)
 	$(GO) test -count=1 -timeout 12m ./e2e/

@@ -154,7 +154,7 @@ func (n *Node) Applied() uint64 { return n.fsm.applied.Load() }
 // readiness loop: a node that was paused (SIGSTOP, a long stall) must not
 // answer as current between waking up and the loop's next round.
 func (n *Node) Serving() bool {
-	if !n.serving.Load() {
+	if !n.serving.Load() || n.diverged.Load() != nil {
 		return false
 	}
 	return n.cfg.StalePolicy != StaleServfail || n.fresh(time.Now())
