@@ -20,15 +20,15 @@ func closed(ch <-chan struct{}) bool {
 // restored, and not for an entry that changes nothing.
 func TestFSMWakesWaitersOnChange(t *testing.T) {
 	f := newFSM(nil, testLogger())
-	ch := f.changes.next()
-	if f.changes.next() != ch {
+	ch := f.changes.Next()
+	if f.changes.Next() != ch {
 		t.Fatal("two waiters before a change got different channels")
 	}
 	f.Apply(commandLog(t, 3, zonePut()))
 	if !closed(ch) {
 		t.Fatal("not woken by a change")
 	}
-	ch = f.changes.next()
+	ch = f.changes.Next()
 	if closed(ch) {
 		t.Fatal("a fresh channel is closed already")
 	}
@@ -48,7 +48,7 @@ func TestFSMWakesWaitersOnChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := newFSM(nil, testLogger())
-	ch = g.changes.next()
+	ch = g.changes.Next()
 	if err := g.Restore(nopCloser{bytes.NewReader(sink.Bytes())}); err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package cluster
 import (
 	"errors"
 	"fmt"
+	"github.com/bgdns/bgdns/notify"
 	"io"
 	"log/slog"
 	"sync/atomic"
@@ -18,10 +19,10 @@ import (
 type fsm struct {
 	state    atomic.Pointer[control.State]
 	members  atomic.Pointer[members]
-	applied  atomic.Uint64 // index of the last command entry applied
-	chain    *chain        // running hash of the applied entries
-	retire   *retireWatch  // services whose last switch awaits confirmation
-	changes  changes       // wakes readers waiting for the next state
+	applied  atomic.Uint64    // index of the last command entry applied
+	chain    *chain           // running hash of the applied entries
+	retire   *retireWatch     // services whose last switch awaits confirmation
+	changes  notify.Broadcast // wakes readers waiting for the next state
 	onChange func(*control.State)
 	onSwitch func(service string, appendedAt time.Time)
 	log      *slog.Logger
@@ -76,7 +77,7 @@ func (f *fsm) Apply(l *raft.Log) interface{} {
 		}
 		if next != cur {
 			f.state.Store(next)
-			f.changes.broadcast()
+			f.changes.Broadcast()
 			if f.onChange != nil {
 				f.onChange(next)
 			}
@@ -133,7 +134,7 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	f.applied.Store(d.applied)
 	f.chain.reset(d.applied, d.chainHash, d.chainHash != nil)
 	f.retire.reset(d.state)
-	f.changes.broadcast()
+	f.changes.Broadcast()
 	if f.onChange != nil {
 		f.onChange(d.state)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/bgdns/bgdns/notify"
 	"slices"
 	"sync"
 	"time"
@@ -29,7 +30,7 @@ type Backend struct {
 	proposals []control.Command
 	joined    []peer.JoinRequest
 	removed   []string
-	changes   changes
+	changes   notify.Broadcast
 }
 
 // New returns a leader "n1" of a three-voter cluster (n1, n2, n3) holding
@@ -143,7 +144,7 @@ func (b *Backend) Propose(ctx context.Context, cmd control.Command) (control.Res
 	next, res := b.state.Apply(dec, b.index)
 	b.state = next
 	b.confirmRetireLocked(res)
-	b.changes.broadcast()
+	b.changes.Broadcast()
 	return res, nil
 }
 
