@@ -130,7 +130,7 @@ func poll(timeout time.Duration, f func() error) error {
 
 var (
 	portsMu sync.Mutex
-	handed  = map[string]bool{} // host:port handed out in this test binary
+	handed  = map[string]bool{} // ports handed out in this test binary, on any host
 )
 
 // freeTCPAddr returns host:port where the port is free for TCP on host.
@@ -184,14 +184,20 @@ func probePort(host string, udp bool) (string, error) {
 	return addr, nil
 }
 
-// claim records addr as handed out; false when it already was.
+// claim records addr's port as handed out; false when it already was, on
+// this or another host (a node bound on every interface needs its port
+// free on all of them).
 func claim(addr string) bool {
-	portsMu.Lock()
-	defer portsMu.Unlock()
-	if handed[addr] {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
 		return false
 	}
-	handed[addr] = true
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	if handed[port] {
+		return false
+	}
+	handed[port] = true
 	return true
 }
 

@@ -167,9 +167,7 @@ func TestSecurityPlaintextOffLoopback(t *testing.T) {
 	}
 
 	t.Run("insecure warns at every start", func(t *testing.T) {
-		n := NewNode(t, NodeOptions{Bootstrap: true})
-		_, port, _ := net.SplitHostPort(n.HTTPAddr)
-		n.Opts.Args = []string{"--http-addr", "0.0.0.0:" + port, "--http-advertise", "http://127.0.0.1:" + port, "--insecure"}
+		n := NewNode(t, NodeOptions{Bootstrap: true, HTTPAll: true, Args: []string{"--insecure"}})
 		n.Start()
 		n.WaitReady()
 		n.Stop()
@@ -196,9 +194,7 @@ func TestSecurityPlaintextOffLoopback(t *testing.T) {
 	})
 
 	t.Run("TLS needs no insecure", func(t *testing.T) {
-		n := NewNode(t, NodeOptions{Bootstrap: true, TLS: NewTestCA(t)})
-		_, port, _ := net.SplitHostPort(n.HTTPAddr)
-		n.Opts.Args = []string{"--http-addr", "0.0.0.0:" + port, "--http-advertise", "https://127.0.0.1:" + port}
+		n := NewNode(t, NodeOptions{Bootstrap: true, TLS: NewTestCA(t), HTTPAll: true})
 		n.Start()
 		n.WaitReady()
 		if strings.Contains(n.Log(), "INSECURE") {

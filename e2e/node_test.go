@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -45,6 +46,9 @@ type NodeOptions struct {
 	// Via says how the settings above reach serve: "" or "flags" on the
 	// command line, "env" as BGDNS_* variables, "yaml" in a --config file.
 	Via string
+	// HTTPAll binds the API on every interface (0.0.0.0 at the node's
+	// HTTP port, chosen free on all of them) and advertises URL().
+	HTTPAll bool
 }
 
 // Node is one bgdns server process under test. Its ports and data
@@ -94,7 +98,7 @@ func NewNode(t testing.TB, o NodeOptions) *Node {
 		DataDir:  filepath.Join(dir, "data"),
 		LogPath:  filepath.Join(dir, o.ID+".log"),
 		DNSAddr:  freeDNSAddr(t, o.Host),
-		HTTPAddr: freeTCPAddr(t, o.Host),
+		HTTPAddr: pickHTTPAddr(t, o),
 		RaftAddr: freeTCPAddr(t, o.Host),
 	}
 	if o.TLS != nil {
@@ -102,6 +106,17 @@ func NewNode(t testing.TB, o NodeOptions) *Node {
 	}
 	t.Cleanup(n.cleanup)
 	return n
+}
+
+// pickHTTPAddr picks the API address for a node with these options: a
+// port free on the node's host, or on every interface with HTTPAll.
+func pickHTTPAddr(t testing.TB, o NodeOptions) string {
+	t.Helper()
+	if !o.HTTPAll {
+		return freeTCPAddr(t, o.Host)
+	}
+	_, port, _ := net.SplitHostPort(freeTCPAddr(t, "0.0.0.0"))
+	return net.JoinHostPort(o.Host, port)
 }
 
 // StartNode starts a node and waits until it is ready.
@@ -139,6 +154,11 @@ func (n *Node) settings() [][2]string {
 		{"dns-addr", n.DNSAddr},
 		{"http-addr", n.HTTPAddr},
 		{"raft-addr", n.RaftAddr},
+	}
+	if n.Opts.HTTPAll {
+		_, port, _ := net.SplitHostPort(n.HTTPAddr)
+		kv[4][1] = "0.0.0.0:" + port
+		kv = append(kv, [2]string{"http-advertise", n.URL()})
 	}
 	if n.Opts.Bootstrap {
 		kv = append(kv, [2]string{"bootstrap", "true"})
@@ -258,7 +278,7 @@ func (n *Node) WaitReady() {
 				n.t.Fatal(err)
 			}
 			n.DNSAddr = freeDNSAddr(n.t, n.Opts.Host)
-			n.HTTPAddr = freeTCPAddr(n.t, n.Opts.Host)
+			n.HTTPAddr = pickHTTPAddr(n.t, n.Opts)
 			n.RaftAddr = freeTCPAddr(n.t, n.Opts.Host)
 			n.Start()
 			continue
