@@ -30,13 +30,13 @@ func startMetricsCluster(t *testing.T, args ...string) (*Cluster, []string) {
 	c := &Cluster{t: t}
 	var maddrs []string
 	for i, host := range clusterHosts {
-		maddr := freeTCPAddr(t, host)
 		o := NodeOptions{
 			ID:        fmt.Sprintf("n%d", i+1),
 			Host:      host,
 			Bootstrap: i == 0,
 			MaxStale:  staleMaxStale,
-			Args:      append([]string{"--rrl-rate", "0", "--metrics-addr", maddr}, args...),
+			Metrics:   true,
+			Args:      append([]string{"--rrl-rate", "0"}, args...),
 		}
 		if i > 0 {
 			o.Join = c.Nodes[0].URL()
@@ -45,7 +45,7 @@ func startMetricsCluster(t *testing.T, args ...string) (*Cluster, []string) {
 		n.Start()
 		n.WaitReady()
 		c.Nodes = append(c.Nodes, n)
-		maddrs = append(maddrs, maddr)
+		maddrs = append(maddrs, n.MetricsAddr)
 	}
 	return c, maddrs
 }
@@ -419,8 +419,8 @@ func checkDashboardMetrics(t *testing.T, scrape []byte) {
 // The plain metrics listener serves pprof only with --pprof, and serve
 // refuses it off loopback without --insecure.
 func TestMetricsListenerAndPprof(t *testing.T) {
-	maddr := freeTCPAddr(t, "127.0.0.1")
-	n := StartNode(t, NodeOptions{Bootstrap: true, Args: []string{"--metrics-addr", maddr}})
+	n := StartNode(t, NodeOptions{Bootstrap: true, Metrics: true})
+	maddr := n.MetricsAddr
 	n.Dig(testZone, "SOA")
 	body := scrape(t, maddr)
 	promtoolCheck(t, maddr, body)
@@ -435,13 +435,8 @@ func TestMetricsListenerAndPprof(t *testing.T) {
 		t.Errorf("API /metrics: %d %v", code, err)
 	}
 
-	p := StartNode(t, NodeOptions{ID: "p1", Bootstrap: true, Args: []string{"--metrics-addr", freeTCPAddr(t, "127.0.0.1"), "--pprof"}})
-	var paddr string
-	for i, a := range p.Opts.Args {
-		if a == "--metrics-addr" {
-			paddr = p.Opts.Args[i+1]
-		}
-	}
+	p := StartNode(t, NodeOptions{ID: "p1", Bootstrap: true, Metrics: true, Args: []string{"--pprof"}})
+	paddr := p.MetricsAddr
 	if code, b, err := httpGet("http://" + paddr + "/debug/pprof/goroutine?debug=1"); err != nil || code != http.StatusOK || !bytes.Contains(b, []byte("goroutine")) {
 		t.Errorf("pprof with --pprof: %d %v", code, err)
 	}

@@ -49,6 +49,9 @@ type NodeOptions struct {
 	// HTTPAll binds the API on every interface (0.0.0.0 at the node's
 	// HTTP port, chosen free on all of them) and advertises URL().
 	HTTPAll bool
+	// Metrics gives the node a plain metrics listener (--metrics-addr) on
+	// a free port of its host, MetricsAddr.
+	Metrics bool
 }
 
 // Node is one bgdns server process under test. Its ports and data
@@ -62,9 +65,11 @@ type Node struct {
 	DNSAddr  string // host:port, UDP and TCP
 	HTTPAddr string // host:port
 	RaftAddr string // host:port
-	LogPath  string // stdout and stderr of every run, appended
-	CertFile string // with TLS: the node's certificate and key
-	KeyFile  string
+	// MetricsAddr is the --metrics-addr listener with NodeOptions.Metrics.
+	MetricsAddr string
+	LogPath     string // stdout and stderr of every run, appended
+	CertFile    string // with TLS: the node's certificate and key
+	KeyFile     string
 
 	mu        sync.Mutex
 	cmd       *exec.Cmd
@@ -100,6 +105,9 @@ func NewNode(t testing.TB, o NodeOptions) *Node {
 		DNSAddr:  freeDNSAddr(t, o.Host),
 		HTTPAddr: pickHTTPAddr(t, o),
 		RaftAddr: freeTCPAddr(t, o.Host),
+	}
+	if o.Metrics {
+		n.MetricsAddr = freeTCPAddr(t, o.Host)
 	}
 	if o.TLS != nil {
 		n.CertFile, n.KeyFile = o.TLS.Issue(o.ID, dir, "--ip", o.Host)
@@ -159,6 +167,9 @@ func (n *Node) settings() [][2]string {
 		_, port, _ := net.SplitHostPort(n.HTTPAddr)
 		kv[4][1] = "0.0.0.0:" + port
 		kv = append(kv, [2]string{"http-advertise", n.URL()})
+	}
+	if n.MetricsAddr != "" {
+		kv = append(kv, [2]string{"metrics-addr", n.MetricsAddr})
 	}
 	if n.Opts.Bootstrap {
 		kv = append(kv, [2]string{"bootstrap", "true"})
@@ -280,6 +291,9 @@ func (n *Node) WaitReady() {
 			n.DNSAddr = freeDNSAddr(n.t, n.Opts.Host)
 			n.HTTPAddr = pickHTTPAddr(n.t, n.Opts)
 			n.RaftAddr = freeTCPAddr(n.t, n.Opts.Host)
+			if n.MetricsAddr != "" {
+				n.MetricsAddr = freeTCPAddr(n.t, n.Opts.Host)
+			}
 			n.Start()
 			continue
 		}
