@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -69,7 +70,11 @@ func (h *handler) getSnapshot(w http.ResponseWriter, r *http.Request) {
 	var buf bytes.Buffer
 	idx, err := s.BackupTo(ctx, &buf)
 	if err != nil {
-		h.writeError(w, r, &control.Error{Code: control.CodeInternal, Message: err.Error()})
+		var ce *control.Error
+		if !errors.As(err, &ce) {
+			ce = &control.Error{Code: control.CodeInternal, Message: err.Error()}
+		}
+		h.writeError(w, r, ce)
 		return
 	}
 	w.Header().Set("Content-Type", SnapshotContentType)

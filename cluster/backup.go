@@ -89,31 +89,13 @@ func decodeBackup(b []byte) (snapshotData, int, error) {
 // (zones, services, histories, tokens, audit, members) to w, in the format
 // raft's snapshots have on disk: the envelope and its CRC-32C trailer. It
 // takes a raft snapshot (the FSM captures its state between two applies)
-// or, when nothing was applied since the last one, reads that one.
+// or, when nothing was applied since the last one, reads that one. While
+// raft cannot take one (a membership change not yet committed), it tries
+// again until ctx ends, and then answers CodeNoLeader.
 func (n *Node) WriteSnapshot(ctx context.Context, w io.Writer) (SnapshotInfo, error) {
-	if ctx.Err() != nil {
-		return SnapshotInfo{}, ctx.Err()
-	}
-	var rc io.ReadCloser
-	f := n.raft.Snapshot()
-	if err := f.Error(); err == nil {
-		_, r, err := f.Open()
-		if err != nil {
-			return SnapshotInfo{}, fmt.Errorf("cluster: open snapshot: %w", err)
-		}
-		rc = r
-	} else if errors.Is(err, raft.ErrNothingNewToSnapshot) {
-		list, err := n.stores.snaps.List()
-		if err != nil || len(list) == 0 {
-			return SnapshotInfo{}, fmt.Errorf("cluster: no snapshot to read (%v)", err)
-		}
-		_, r, err := n.stores.snaps.Open(list[0].ID)
-		if err != nil {
-			return SnapshotInfo{}, fmt.Errorf("cluster: open snapshot %s: %w", list[0].ID, err)
-		}
-		rc = r
-	} else {
-		return SnapshotInfo{}, fmt.Errorf("cluster: take snapshot: %w", err)
+	rc, err := n.openBackupSnapshot(ctx)
+	if err != nil {
+		return SnapshotInfo{}, err
 	}
 	defer rc.Close()
 	b, err := io.ReadAll(io.LimitReader(rc, maxSnapshotSize+1))
@@ -128,6 +110,49 @@ func (n *Node) WriteSnapshot(ctx context.Context, w io.Writer) (SnapshotInfo, er
 		return info, err
 	}
 	return info, nil
+}
+
+// backupRetry is how long WriteSnapshot waits before asking raft again.
+const backupRetry = 50 * time.Millisecond
+
+// openBackupSnapshot takes a raft snapshot and opens it, or opens the
+// newest one when nothing was applied since it was taken.
+func (n *Node) openBackupSnapshot(ctx context.Context) (io.ReadCloser, error) {
+	for {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		f := n.raft.Snapshot()
+		err := f.Error()
+		switch {
+		case err == nil:
+			_, r, err := f.Open()
+			if err != nil {
+				return nil, fmt.Errorf("cluster: open snapshot: %w", err)
+			}
+			return r, nil
+		case errors.Is(err, raft.ErrNothingNewToSnapshot):
+			list, err := n.stores.snaps.List()
+			if err != nil || len(list) == 0 {
+				return nil, fmt.Errorf("cluster: no snapshot to read (%v)", err)
+			}
+			_, r, err := n.stores.snaps.Open(list[0].ID)
+			if err != nil {
+				return nil, fmt.Errorf("cluster: open snapshot %s: %w", list[0].ID, err)
+			}
+			return r, nil
+		case errors.Is(err, raft.ErrRaftShutdown):
+			return nil, &control.Error{Code: control.CodeNoLeader, Message: "this node is shutting down"}
+		}
+		// Raft refuses a snapshot while the newest configuration entry
+		// is not yet committed (a join or removal in flight): wait.
+		select {
+		case <-ctx.Done():
+			return nil, &control.Error{Code: control.CodeNoLeader,
+				Message: fmt.Sprintf("cannot take a snapshot now (%v); try again", err)}
+		case <-time.After(backupRetry):
+		}
+	}
 }
 
 // RestoreSnapshot replaces the state of the whole cluster with the backup
