@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"net"
+	"strings"
 	"testing"
 	"time"
 )
@@ -23,6 +24,27 @@ func TestHarnessPortTaken(t *testing.T) {
 	}
 	if s := serialOf(t, n, testZone); s == 0 {
 		t.Fatal("serial 0")
+	}
+}
+
+// A node bound on every interface whose API port is taken on another
+// loopback address before it starts (what a client's connection can do)
+// is started again on a new port, and advertises it.
+func TestHarnessPortTakenOnEveryInterface(t *testing.T) {
+	n := NewNode(t, NodeOptions{ID: "p2", Bootstrap: true, HTTPAll: true, Args: []string{"--insecure"}})
+	_, port, _ := net.SplitHostPort(n.HTTPAddr)
+	l, err := net.Listen("tcp", "127.0.0.2:"+port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	n.Start()
+	n.WaitReady()
+	if _, p, _ := net.SplitHostPort(n.HTTPAddr); p == port || n.portTries != 1 {
+		t.Fatalf("API address %s (port %s taken), %d retries", n.HTTPAddr, port, n.portTries)
+	}
+	if !strings.Contains(n.lastRunLog(), "--http-addr 0.0.0.0:") {
+		t.Fatalf("the new run is not bound on every interface:\n%s", n.LogTail(5))
 	}
 }
 
