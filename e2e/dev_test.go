@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/bgdns/bgdns/internal/testports"
 )
 
 // TestDevCluster runs `bgdns dev` (what `make run` starts) on free ports,
@@ -197,52 +199,11 @@ func runDevDig(t *testing.T, args []string) {
 // TCP, and for UDP too when udp is set), and claims them.
 func freeRange(t *testing.T, host string, count int, udp bool) int {
 	t.Helper()
-	for try := 0; try < 200; try++ {
-		addr, err := probePort(host, udp)
-		if err != nil {
-			continue
-		}
-		base := portOf(t, addr)
-		if base+count > 65535 {
-			continue
-		}
-		ok := true
-		for i := 0; i < count && ok; i++ {
-			a := net.JoinHostPort(host, strconv.Itoa(base+i))
-			ok = portFree(a, udp) && !isClaimed(a)
-		}
-		if !ok {
-			continue
-		}
-		for i := 0; i < count; i++ {
-			claim(net.JoinHostPort(host, strconv.Itoa(base+i)))
-		}
-		return base
-	}
-	t.Fatalf("no %d consecutive free ports on %s", count, host)
-	return 0
-}
-
-func portFree(addr string, udp bool) bool {
-	l, err := net.Listen("tcp", addr)
+	base, err := testports.FreeRange(host, count, udp)
 	if err != nil {
-		return false
+		t.Fatal(err)
 	}
-	l.Close()
-	if udp {
-		pc, err := net.ListenPacket("udp", addr)
-		if err != nil {
-			return false
-		}
-		pc.Close()
-	}
-	return true
-}
-
-func isClaimed(addr string) bool {
-	portsMu.Lock()
-	defer portsMu.Unlock()
-	return handed[addr]
+	return base
 }
 
 // shellWords splits a printed command line into words, honouring double

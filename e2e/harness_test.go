@@ -9,9 +9,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/bgdns/bgdns/internal/testports"
 )
 
 // binPath is the bgdns binary built once by TestMain for every test.
@@ -128,77 +129,25 @@ func poll(timeout time.Duration, f func() error) error {
 
 // Ports ---------------------------------------------------------------------
 
-var (
-	portsMu sync.Mutex
-	handed  = map[string]bool{} // ports handed out in this test binary, on any host
-)
-
-// freeTCPAddr returns host:port where the port is free for TCP on host.
+// freeTCPAddr returns host:port where the port is free for TCP on host
+// (internal/testports: below the ephemeral range, never handed out twice).
 func freeTCPAddr(t testing.TB, host string) string {
 	t.Helper()
-	for i := 0; i < 50; i++ {
-		addr, err := probePort(host, false)
-		if err != nil {
-			t.Fatalf("free port on %s: %v", host, err)
-		}
-		if claim(addr) {
-			return addr
-		}
+	addr, err := testports.Free(host, false)
+	if err != nil {
+		t.Fatalf("free port on %s: %v", host, err)
 	}
-	t.Fatalf("no free TCP port on %s", host)
-	return ""
+	return addr
 }
 
 // freeDNSAddr returns host:port where the port is free for both TCP and UDP.
 func freeDNSAddr(t testing.TB, host string) string {
 	t.Helper()
-	for i := 0; i < 50; i++ {
-		addr, err := probePort(host, true)
-		if err != nil {
-			continue
-		}
-		if claim(addr) {
-			return addr
-		}
-	}
-	t.Fatalf("no port free for both TCP and UDP on %s", host)
-	return ""
-}
-
-// probePort lets the kernel pick a TCP port on host and, when udp is set,
-// checks the same port is free for UDP too.
-func probePort(host string, udp bool) (string, error) {
-	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	addr, err := testports.Free(host, true)
 	if err != nil {
-		return "", err
+		t.Fatalf("free TCP and UDP port on %s: %v", host, err)
 	}
-	addr := l.Addr().String()
-	defer l.Close()
-	if udp {
-		pc, err := net.ListenPacket("udp", addr)
-		if err != nil {
-			return "", err
-		}
-		pc.Close()
-	}
-	return addr, nil
-}
-
-// claim records addr's port as handed out; false when it already was, on
-// this or another host (a node bound on every interface needs its port
-// free on all of them).
-func claim(addr string) bool {
-	_, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	portsMu.Lock()
-	defer portsMu.Unlock()
-	if handed[port] {
-		return false
-	}
-	handed[port] = true
-	return true
+	return addr
 }
 
 // portOf returns the port of host:port.

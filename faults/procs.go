@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -14,6 +13,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/bgdns/bgdns/internal/testports"
 )
 
 // Zone is the zone every fault run serves.
@@ -285,42 +286,11 @@ func (n *Node) Leader() (string, error) {
 
 // Ports ---------------------------------------------------------------------
 
-var (
-	portsMu sync.Mutex
-	handed  = map[string]bool{}
-)
-
 // FreeAddr returns 127.0.0.1:port with the port free for TCP and, when
-// udp is set, for UDP too; no port is handed out twice by this process.
+// udp is set, for UDP too; no port is handed out twice by this process
+// (internal/testports: below the ephemeral range).
 func FreeAddr(udp bool) (string, error) {
-	for i := 0; i < 100; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return "", err
-		}
-		addr := l.Addr().String()
-		ok := true
-		if udp {
-			pc, err := net.ListenPacket("udp", addr)
-			if err != nil {
-				ok = false
-			} else {
-				pc.Close()
-			}
-		}
-		l.Close()
-		if !ok {
-			continue
-		}
-		portsMu.Lock()
-		fresh := !handed[addr]
-		handed[addr] = true
-		portsMu.Unlock()
-		if fresh {
-			return addr, nil
-		}
-	}
-	return "", fmt.Errorf("no free port on 127.0.0.1")
+	return testports.Free("127.0.0.1", udp)
 }
 
 // NewNode allocates ports and directories for a node under dir.

@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -12,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/bgdns/bgdns/internal/testports"
 )
 
 // node is one bgdns serve process.
@@ -48,24 +48,7 @@ func (n *node) newPorts() error {
 
 // freePort finds a loopback port free for TCP (and UDP when udp).
 func freePort(udp bool) (string, error) {
-	for i := 0; i < 100; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return "", err
-		}
-		addr := l.Addr().String()
-		if !udp {
-			l.Close()
-			return addr, nil
-		}
-		pc, err := net.ListenPacket("udp", addr)
-		l.Close()
-		if err == nil {
-			pc.Close()
-			return addr, nil
-		}
-	}
-	return "", errors.New("no free loopback port")
+	return testports.Free("127.0.0.1", udp)
 }
 
 func (n *node) start(bin string, extra ...string) error {
