@@ -3,13 +3,13 @@ package cluster
 import (
 	"errors"
 	"fmt"
-	"github.com/bgdns/bgdns/notify"
 	"io"
 	"log/slog"
 	"sync/atomic"
 	"time"
 
 	"github.com/bgdns/bgdns/control"
+	"github.com/bgdns/bgdns/notify"
 	"github.com/hashicorp/raft"
 )
 

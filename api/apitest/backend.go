@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/bgdns/bgdns/notify"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/bgdns/bgdns/control"
+	"github.com/bgdns/bgdns/notify"
 	"github.com/bgdns/bgdns/peer"
 )
 
