@@ -198,6 +198,9 @@ func (c *Config) raftConfig() *raft.Config {
 	rc.ElectionTimeout = c.ElectionTimeout
 	rc.LeaderLeaseTimeout = c.LeaderLeaseTimeout
 	rc.CommitTimeout = c.CommitTimeout
+	// Pre-vote stays off (cluster/DESIGN.md, "Pre-vote"): said here, so
+	// that raft does not warn at every start that the transport lacks it.
+	rc.PreVoteDisabled = true
 	// raft refuses a lease longer than the heartbeat timeout and an
 	// election timeout shorter than it.
 	rc.LeaderLeaseTimeout = min(rc.LeaderLeaseTimeout, rc.HeartbeatTimeout)

@@ -200,5 +200,13 @@ func TestSecurityPlaintextOffLoopback(t *testing.T) {
 		if strings.Contains(n.Log(), "INSECURE") {
 			t.Fatalf("a TLS node warned about plaintext:\n%s", n.LogTail(20))
 		}
+		// A clean start of a well-configured node warns about nothing
+		// but raft's first election (raft once warned at every start
+		// that pre-vote was off).
+		for _, line := range strings.Split(n.Log(), "\n") {
+			if strings.Contains(line, "level=WARN") && !strings.Contains(line, "heartbeat timeout reached, starting election") {
+				t.Errorf("a clean TLS start warned: %s", line)
+			}
+		}
 	})
 }
