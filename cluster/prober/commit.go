@@ -33,10 +33,12 @@ func (p *Prober) commitTransitions(ctx context.Context, now time.Time) {
 			continue
 		}
 		for _, ch := range changes {
-			p.log.Info("health", "service", name, "addr", ch.Addr, "status", ch.Status, "detail", ch.Detail, "index", res.Index)
+			from := control.HealthUnknown
 			if t := p.targets[key{name, ch.Addr}]; t != nil {
-				t.committed = ch.Status
+				from, t.committed = t.committed, ch.Status
 			}
+			p.logChange(string(control.OpHealth), name, healthWord(from), string(ch.Status), res.Index, "",
+				"addr", ch.Addr.String(), "detail", ch.Detail)
 		}
 	}
 }
@@ -57,10 +59,7 @@ func (p *Prober) watchValidation(ctx context.Context, now time.Time) {
 			cmd.Op, cmd.Reason = control.OpRollback, why
 			if res, ok := p.propose(ctx, cmd, now); ok {
 				p.log.Warn("validation failed: rolled back", "service", svc.Name, "to", svc.Previous, "reason", why, "index", res.Index)
-				// the one line every change logs (as the API does for its writes)
-				p.log.Info("change", "action", string(control.OpRollback), "service", strings.TrimSuffix(svc.Name, "."),
-					"from", string(svc.Active), "to", string(svc.Previous), "index", res.Index,
-					"actor", p.opts.Actor, "reason", why, "request_id", "")
+				p.logChange(string(control.OpRollback), svc.Name, string(svc.Active), string(svc.Previous), res.Index, why)
 			}
 			continue
 		}
@@ -68,10 +67,32 @@ func (p *Prober) watchValidation(ctx context.Context, now time.Time) {
 			cmd := guard
 			cmd.Op = control.OpValidated
 			if res, ok := p.propose(ctx, cmd, now); ok {
-				p.log.Info("validation window passed", "service", svc.Name, "active", svc.Active, "index", res.Index)
+				to := ""
+				if res.Service != nil {
+					to = string(res.Service.State)
+				}
+				p.logChange(string(control.OpValidated), svc.Name, string(control.PhaseValidating), to, res.Index,
+					"validation window passed", "active", string(svc.Active))
 			}
 		}
 	}
+}
+
+// logChange writes the one info line of a change the prober committed,
+// with the fields the API's change lines have (there is no request id:
+// nobody asked).
+func (p *Prober) logChange(action, service, from, to string, index uint64, reason string, more ...any) {
+	attrs := []any{"action", action, "service", strings.TrimSuffix(service, "."), "from", from, "to", to,
+		"index", index, "actor", p.opts.Actor, "reason", reason, "request_id", ""}
+	p.log.Info("change", append(attrs, more...)...)
+}
+
+// healthWord names a committed health status in a change line.
+func healthWord(s control.HealthStatus) string {
+	if s == control.HealthUnknown {
+		return "unknown"
+	}
+	return string(s)
 }
 
 func clip(s string, n int) string {

@@ -90,18 +90,11 @@ func TestAutoRollbackInsideWindow(t *testing.T) {
 		!strings.Contains(rb[0].Reason, "127.0.0.2") || !strings.Contains(rb[0].Reason, "http 503") {
 		t.Fatalf("rollback record: %+v", rb[0])
 	}
-	// and it logs the one change line of a rollback
-	var line map[string]any
-	eventually(t, "the change line", func() bool {
-		for _, l := range strings.Split(logs.String(), "\n") {
-			var m map[string]any
-			if json.Unmarshal([]byte(l), &m) == nil && m["msg"] == "change" {
-				line = m
-				return true
-			}
-		}
-		return false
-	})
+	// and it logs the one change line of a rollback, and one per health
+	// transition it committed
+	changes := func(action string) []map[string]any { return changeLines(logs, action) }
+	eventually(t, "the change line", func() bool { return len(changes("rollback")) > 0 })
+	line := changes("rollback")[0]
 	want := map[string]any{"level": "INFO", "action": "rollback", "service": strings.TrimSuffix(svcName, "."), "from": "green", "to": "blue",
 		"index": float64(rb[0].Index), "actor": "bgdns", "reason": rb[0].Reason}
 	for k, v := range want {
@@ -109,8 +102,33 @@ func TestAutoRollbackInsideWindow(t *testing.T) {
 			t.Errorf("change line: %s is %v, want %v (%v)", k, line[k], v, line)
 		}
 	}
-	if n := strings.Count(logs.String(), `"msg":"change"`); n != 1 {
-		t.Errorf("%d change lines, want 1", n)
+	if n := len(changes("rollback")); n != 1 {
+		t.Errorf("%d rollback change lines, want 1", n)
+	}
+	health := changes("health")
+	var down map[string]any
+	for _, h := range health {
+		if h["addr"] == "127.0.0.2" && h["to"] == "down" {
+			down = h
+		}
+	}
+	if down == nil || down["from"] != "up" || down["actor"] != "bgdns" || down["service"] != strings.TrimSuffix(svcName, ".") {
+		t.Fatalf("no change line for 127.0.0.2 going down: %v", health)
+	}
+	// one line per address that changed, at the index of the health
+	// record its entry wrote
+	lineAt := map[float64]bool{}
+	for _, h := range health {
+		lineAt[h["index"].(float64)] = true
+	}
+	recs := historyOf(c, control.OpHealth)
+	for _, rec := range recs {
+		if !lineAt[float64(rec.Index)] {
+			t.Errorf("no health change line at index %d (%+v)", rec.Index, rec)
+		}
+	}
+	if len(lineAt) != len(recs) {
+		t.Errorf("health change lines at %d indexes for %d health records", len(lineAt), len(recs))
 	}
 }
 
@@ -143,7 +161,8 @@ func TestValidationWindowEnds(t *testing.T) {
 		Validation:  &control.Validation{Window: control.Duration(300 * time.Millisecond), AutoRollback: true},
 		Blue:        &control.Pool{Version: "1.0", Addresses: addrs("127.0.0.1")},
 		Green:       &control.Pool{Version: "2.0", Addresses: addrs("127.0.0.2")}}})
-	startProber(t, c.node("n1"))
+	logs := &lockedBuffer{}
+	startProberLog(t, c.node("n1"), slog.New(slog.NewJSONHandler(logs, nil)))
 	eventually(t, "green up", func() bool { return healthOf(c, control.Green).Healthy == 1 })
 	sw := c.must(t, control.Command{Op: control.OpSwitch, Name: svcName}).Service
 	if sw.State != control.PhaseValidating || sw.ValidatingUntil.IsZero() {
@@ -157,6 +176,11 @@ func TestValidationWindowEnds(t *testing.T) {
 	v := historyOf(c, control.OpValidated)
 	if len(v) != 1 || v[0].Actor != "bgdns" {
 		t.Fatalf("validated records: %+v", v)
+	}
+	eventually(t, "the validated change line", func() bool { return len(changeLines(logs, "validated")) == 1 })
+	if l := changeLines(logs, "validated")[0]; l["from"] != "validating" || l["to"] != "stable" || l["actor"] != "bgdns" ||
+		l["index"] != float64(v[0].Index) || l["active"] != "green" {
+		t.Errorf("validated change line: %v", l)
 	}
 	r := c.do(control.Command{Op: control.OpComplete, Name: svcName})
 	if r.Err == nil || !strings.Contains(r.Err.Message, "not every node has confirmed") {
@@ -250,4 +274,16 @@ func TestLeaderChangeRollsBackOnce(t *testing.T) {
 	if n := transitions(c); n != 5 {
 		t.Fatalf("%d transitions committed, want 5: %+v", n, historyOf(c, control.OpHealth))
 	}
+}
+
+// changeLines are the JSON log's change lines of one action.
+func changeLines(logs *lockedBuffer, action string) []map[string]any {
+	var out []map[string]any
+	for _, l := range strings.Split(logs.String(), "\n") {
+		var m map[string]any
+		if json.Unmarshal([]byte(l), &m) == nil && m["msg"] == "change" && m["action"] == action {
+			out = append(out, m)
+		}
+	}
+	return out
 }
