@@ -4,11 +4,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
@@ -148,18 +146,4 @@ func freeDNSAddr(t testing.TB, host string) string {
 		t.Fatalf("free TCP and UDP port on %s: %v", host, err)
 	}
 	return addr
-}
-
-// portOf returns the port of host:port.
-func portOf(t testing.TB, addr string) int {
-	t.Helper()
-	_, p, err := net.SplitHostPort(addr)
-	if err != nil {
-		t.Fatalf("bad address %q: %v", addr, err)
-	}
-	n, err := strconv.Atoi(p)
-	if err != nil {
-		t.Fatalf("bad port in %q: %v", addr, err)
-	}
-	return n
 }
