@@ -27,6 +27,9 @@ func (n *Node) Checkpoint(index uint64) peer.Checkpoint {
 	if known {
 		cp.HeadHash = hexHash(h)
 	}
+	for _, s := range n.configuration() {
+		cp.Members = append(cp.Members, string(s.ID))
+	}
 	return cp
 }
 
@@ -47,42 +50,30 @@ func (n *Node) Diverged() error {
 }
 
 // checkDivergence is one round of the divergence check (run every
-// cfg.DivergenceCheck): compareChains, until this node has diverged.
+// cfg.DivergenceCheck): it asks every other voter for its checkpoint,
+// then compareChains (until this node has diverged) and checkRemoved.
 func (n *Node) checkDivergence() {
-	if n.diverged.Load() != nil {
-		return
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*peer.Timeout)
 	defer cancel()
-	n.compareChains(ctx)
-}
-
-// verdict is one peer's comparison with this node.
-type verdict struct {
-	id     string
-	agree  bool
-	index  uint64
-	theirs string
-	ours   string
-	leader bool
-}
-
-// compareChains asks every other voter for its hash at this node's last
-// applied index (or compares at theirs, when they are behind) and counts
-// who agrees. Applied entries are committed entries, which Raft promises
-// are the same everywhere: any difference is a divergence. This node
-// declares itself diverged when more voters disagree with it than agree
-// (itself included when it is a voter: an edge compares its chain with the
-// voters but is never asked, and never counts itself, in that majority);
-// on a tie, when it disagrees with the leader.
-func (n *Node) compareChains(ctx context.Context) {
 	idx, head, known := n.fsm.chain.head()
-	if !known || idx == 0 {
-		return
+	cps := n.voterCheckpoints(ctx, idx)
+	if n.diverged.Load() == nil && known && idx != 0 {
+		n.compareChains(cps, idx, head)
 	}
+	n.checkRemoved(cps)
+}
+
+// peerCheckpoint is one voter's answer.
+type peerCheckpoint struct {
+	id string
+	cp peer.Checkpoint
+}
+
+// voterCheckpoints asks every other voter of this node's configuration for
+// its checkpoint at idx; voters that do not answer are left out.
+func (n *Node) voterCheckpoints(ctx context.Context, idx uint64) []peerCheckpoint {
 	meta := n.fsm.Members()
-	_, leaderID := n.raft.LeaderWithID()
-	var verdicts []verdict
+	var out []peerCheckpoint
 	for _, s := range n.configuration() {
 		if s.Suffrage != raft.Voter || string(s.ID) == n.cfg.NodeID {
 			continue
@@ -95,8 +86,35 @@ func (n *Node) compareChains(ctx context.Context) {
 		if err != nil {
 			continue
 		}
-		if v, ok := n.judge(cp, idx, head); ok {
-			v.id, v.leader = string(s.ID), s.ID == leaderID
+		out = append(out, peerCheckpoint{id: string(s.ID), cp: cp})
+	}
+	return out
+}
+
+// verdict is one peer's comparison with this node.
+type verdict struct {
+	id     string
+	agree  bool
+	index  uint64
+	theirs string
+	ours   string
+	leader bool
+}
+
+// compareChains compares the other voters' hashes at this node's last
+// applied index idx, whose hash is head (or at theirs, when they are
+// behind) and counts who agrees. Applied entries are committed entries, which Raft promises
+// are the same everywhere: any difference is a divergence. This node
+// declares itself diverged when more voters disagree with it than agree
+// (itself included when it is a voter: an edge compares its chain with the
+// voters but is never asked, and never counts itself, in that majority);
+// on a tie, when it disagrees with the leader.
+func (n *Node) compareChains(cps []peerCheckpoint, idx uint64, head [sha256.Size]byte) {
+	_, leaderID := n.raft.LeaderWithID()
+	var verdicts []verdict
+	for _, p := range cps {
+		if v, ok := n.judge(p.cp, idx, head); ok {
+			v.id, v.leader = p.id, raft.ServerID(p.id) == leaderID
 			verdicts = append(verdicts, v)
 		}
 	}

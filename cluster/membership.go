@@ -65,8 +65,9 @@ func (n *Node) Join(ctx context.Context, req peer.JoinRequest) error {
 }
 
 // Remove takes a node out of the configuration and forgets its metadata.
-// The removed node stops serving once it is out of the configuration or
-// has not heard from a leader within MaxStale, whichever comes first.
+// The removed node stops serving once it is out of its own configuration,
+// or, when the removal never reached it, once a majority of the voters
+// tell it they no longer list it (removed.go).
 func (n *Node) Remove(ctx context.Context, id string) error {
 	if id == "" {
 		return control.BadRequest("member id is required")

@@ -46,7 +46,10 @@ type Node struct {
 	lastLeaderContact atomic.Int64           // unix nanoseconds
 	registering       atomic.Bool
 	selfRemoved       atomic.Bool // Remove was asked to remove this node
-	lastRefresh       atomic.Int64
+	// outOfCluster says why, when a majority of the voters no longer list
+	// this node and it knows no leader (removed.go).
+	outOfCluster atomic.Pointer[string]
+	lastRefresh  atomic.Int64
 
 	stop     chan struct{}
 	wg       sync.WaitGroup

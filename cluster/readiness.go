@@ -95,6 +95,9 @@ func (n *Node) evaluate(now time.Time) (ok, stale bool, why string) {
 	if !n.inConfiguration() {
 		return false, false, "not a member of the cluster configuration"
 	}
+	if p := n.outOfCluster.Load(); p != nil {
+		return false, false, *p
+	}
 	if !n.caughtUp.Load() {
 		target, err := n.catchUpTarget()
 		if err != nil {

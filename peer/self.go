@@ -25,6 +25,10 @@ type Checkpoint struct {
 	// empty when its chain is unknown, after an old-format snapshot).
 	HeadIndex uint64 `json:"head_index"`
 	HeadHash  string `json:"head_hash,omitempty"`
+	// Members are the ids of the servers, voters and edges, in the
+	// answering node's Raft configuration (a node that missed its own
+	// removal learns it from them). Empty from older releases.
+	Members []string `json:"members,omitempty"`
 }
 
 // Checkpoint asks a member for its hash at index.
