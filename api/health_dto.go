@@ -147,11 +147,7 @@ func colourHealth(s *control.Service, c control.Colour) *ColourHealth {
 		Addresses: make([]AddrHealth, len(p.Addresses))}
 	for i, a := range p.Addresses {
 		h := s.AddrStatus(a)
-		st := string(h.Status)
-		if st == "" {
-			st = "unknown"
-		}
-		out.Addresses[i] = AddrHealth{Address: a.String(), Status: st, Since: h.Since, Detail: h.Detail}
+		out.Addresses[i] = AddrHealth{Address: a.String(), Status: h.Status.Name(), Since: h.Since, Detail: h.Detail}
 	}
 	return out
 }

@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -70,11 +69,7 @@ func (h *handler) getSnapshot(w http.ResponseWriter, r *http.Request) {
 	var buf bytes.Buffer
 	idx, err := s.BackupTo(ctx, &buf)
 	if err != nil {
-		var ce *control.Error
-		if !errors.As(err, &ce) {
-			ce = &control.Error{Code: control.CodeInternal, Message: err.Error()}
-		}
-		h.writeError(w, r, ce)
+		h.writeError(w, r, err) // a *control.Error as it is, anything else 500
 		return
 	}
 	w.Header().Set("Content-Type", SnapshotContentType)

@@ -119,9 +119,6 @@ const backupRetry = 50 * time.Millisecond
 // newest one when nothing was applied since it was taken.
 func (n *Node) openBackupSnapshot(ctx context.Context) (io.ReadCloser, error) {
 	for {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
 		f := n.raft.Snapshot()
 		err := f.Error()
 		switch {

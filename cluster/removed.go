@@ -20,7 +20,7 @@ import (
 // stops serving, until a leader reaches it again (it was added back) or a
 // majority lists it again.
 func (n *Node) checkRemoved(cps []peerCheckpoint) {
-	if _, id := n.raft.LeaderWithID(); id != "" || n.raft.State() == raft.Leader {
+	if _, id := n.raft.LeaderWithID(); id != "" { // a leader knows itself
 		n.outOfCluster.Store(nil)
 		return
 	}

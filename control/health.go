@@ -35,6 +35,15 @@ const (
 	HealthDown    HealthStatus = "down" // fall failures in a row
 )
 
+// Name is the status as messages and the API spell it: "unknown" for
+// HealthUnknown.
+func (s HealthStatus) Name() string {
+	if s == HealthUnknown {
+		return "unknown"
+	}
+	return string(s)
+}
+
 // AddrHealth is the committed health of one address: its status, the
 // leader's time of the transition and what the last probe said.
 type AddrHealth struct {

@@ -63,10 +63,7 @@ func (s *Service) ValidationFailed() (reason string, failed bool) {
 
 // describeAddr names one address's check and its status for a reason.
 func describeAddr(hc *HealthCheck, a netip.Addr, h AddrHealth) string {
-	st := string(h.Status)
-	if st == "" {
-		st = "unknown"
-	}
+	st := h.Status.Name()
 	target := hc.Type + " " + netip.AddrPortFrom(a, uint16(hc.Port)).String()
 	if hc.Type == CheckHTTP {
 		target += hc.Path

@@ -155,17 +155,20 @@ func (n *Node) CLIEnv() []string {
 
 // settings returns the node's serve settings as flag name/value pairs.
 func (n *Node) settings() [][2]string {
+	httpAddr := n.HTTPAddr
+	if n.Opts.HTTPAll {
+		_, port, _ := net.SplitHostPort(n.HTTPAddr)
+		httpAddr = "0.0.0.0:" + port
+	}
 	kv := [][2]string{
 		{"node-id", n.ID},
 		{"data-dir", n.DataDir},
 		{"zone", n.Opts.Zone},
 		{"dns-addr", n.DNSAddr},
-		{"http-addr", n.HTTPAddr},
+		{"http-addr", httpAddr},
 		{"raft-addr", n.RaftAddr},
 	}
 	if n.Opts.HTTPAll {
-		_, port, _ := net.SplitHostPort(n.HTTPAddr)
-		kv[4][1] = "0.0.0.0:" + port
 		kv = append(kv, [2]string{"http-advertise", n.URL()})
 	}
 	if n.MetricsAddr != "" {

@@ -37,7 +37,7 @@ func (p *Prober) commitTransitions(ctx context.Context, now time.Time) {
 			if t := p.targets[key{name, ch.Addr}]; t != nil {
 				from, t.committed = t.committed, ch.Status
 			}
-			p.logChange(string(control.OpHealth), name, healthWord(from), string(ch.Status), res.Index, "",
+			p.logChange(string(control.OpHealth), name, from.Name(), ch.Status.Name(), res.Index, "",
 				"addr", ch.Addr.String(), "detail", ch.Detail)
 		}
 	}
@@ -85,14 +85,6 @@ func (p *Prober) logChange(action, service, from, to string, index uint64, reaso
 	attrs := []any{"action", action, "service", strings.TrimSuffix(service, "."), "from", from, "to", to,
 		"index", index, "actor", p.opts.Actor, "reason", reason, "request_id", ""}
 	p.log.Info("change", append(attrs, more...)...)
-}
-
-// healthWord names a committed health status in a change line.
-func healthWord(s control.HealthStatus) string {
-	if s == control.HealthUnknown {
-		return "unknown"
-	}
-	return string(s)
 }
 
 func clip(s string, n int) string {
