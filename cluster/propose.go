@@ -107,8 +107,10 @@ func (n *Node) apply(ctx context.Context, data []byte) (interface{}, error) {
 	if dl, ok := ctx.Deadline(); ok {
 		timeout = time.Until(dl)
 	}
-	if timeout <= 0 {
-		return nil, &control.Error{Code: control.CodeNoLeader, Message: "deadline passed before proposing"}
+	if timeout <= 0 || ctx.Err() != nil {
+		// nothing is handed to raft for a request already given up
+		// (a context without a deadline can still be cancelled)
+		return nil, &control.Error{Code: control.CodeNoLeader, Message: "deadline passed or request cancelled before proposing"}
 	}
 	f := n.raft.Apply(data, timeout)
 	done := make(chan error, 1)
